@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Writes oclif.manifest.json from the compiled commands, as `oclif manifest` does, without its heavy toolchain.
+import {Plugin} from '@oclif/core/config'
+import {writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
+await plugin.load()
+const {commands, version} = plugin.manifest
+writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify({commands, version}, null, 2) + '\n')
+console.log(`oclif.manifest.json: ${Object.keys(commands).length} commands`)

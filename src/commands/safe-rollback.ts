@@ -1,0 +1,8 @@
+import {Command} from '@heroku-cli/command'
+
+export default class SafeRollback extends Command {
+  static description = 'roll an app back to a stable release, safely'
+  override async run() {
+    this.log('todo')
+  }
+}

@@ -1,0 +1,77 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
+export interface Request {
+  method: string
+  path: string
+  params: Record<string, string>
+  query: URLSearchParams
+  headers: IncomingMessage['headers']
+  body: any
+}
+
+// What a handler returns when a plain JSON body with status 200 is not enough.
+export class Reply {
+  constructor(readonly fields: {status?: number, body?: unknown, headers?: Record<string, string>, text?: string}) {}
+}
+
+export type Handler = (request: Request) => Promise<Reply | unknown> | Reply | unknown
+
+// An error answered the way the Heroku APIs answer one: a status code and an {id, message} body.
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly id: string, message: string) {
+    super(message)
+  }
+}
+
+export const notFound = (what = 'record') => new ApiError(404, 'not_found', `Couldn't find that ${what}.`)
+
+interface Route {method: string, pattern: RegExp, keys: string[], handler: Handler}
+
+export class Router {
+  private routes: Route[] = []
+
+  on(method: string, path: string, handler: Handler) {
+    const keys: string[] = []
+    const pattern = new RegExp('^' + path.replace(/:(\w+)/g, (_, key) => {
+      keys.push(key)
+      return '([^/]+)'
+    }) + '$')
+    this.routes.push({method, pattern, keys, handler})
+    return this
+  }
+
+  match(method: string, path: string): {handler: Handler, params: Record<string, string>} | undefined {
+    for (const route of this.routes) {
+      if (route.method !== method) continue
+      const found = route.pattern.exec(path)
+      if (found) {
+        const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeURIComponent(found[i + 1])]))
+        return {handler: route.handler, params}
+      }
+    }
+  }
+}
+
+export async function readBody(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+export function send(res: ServerResponse, {fields: reply}: Reply) {
+  const headers: Record<string, string> = {'Request-Id': crypto.randomUUID(), ...reply.headers}
+  if (reply.text !== undefined) {
+    res.writeHead(reply.status ?? 200, {'Content-Type': 'text/plain', ...headers})
+    res.end(reply.text)
+    return
+  }
+  res.writeHead(reply.status ?? 200, {'Content-Type': 'application/json', ...headers})
+  res.end(reply.body === undefined ? '' : JSON.stringify(reply.body))
+}
+

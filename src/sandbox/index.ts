@@ -1,0 +1,308 @@
+import {createServer, Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {randomBytes} from 'node:crypto'
+import {dataRoutes} from './data.js'
+import {ApiError, readBody, Reply, Router, send} from './http.js'
+import {platformRoutes} from './platform.js'
+import {PostgresServer, startPostgres} from './postgres.js'
+import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: string
+  body: any
+  headers: Record<string, string | string[] | undefined>
+}
+
+export interface SandboxOptions {
+  port?: number
+  postgresPort?: number
+  apiKey?: string
+  // How long simulated work takes, in milliseconds.
+  delays?: Partial<Delays>
+}
+
+export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+const COLORS = ['AMBER', 'BLUE', 'BRONZE', 'CHARCOAL', 'COBALT', 'CRIMSON', 'GOLD', 'GRAY', 'GREEN', 'IVORY', 'MAUVE', 'NAVY', 'OLIVE', 'ONYX', 'ORANGE', 'PINK', 'PURPLE', 'RED', 'SILVER', 'TEAL', 'WHITE', 'YELLOW']
+
+// A local stand-in for Heroku: the Platform API and the Postgres Data API on one port, backed by a real
+// PostgreSQL server. The real `heroku` CLI reaches it with HEROKU_HOST and HEROKU_DATA_HOST (see `env`).
+export class Sandbox {
+  readonly state = new SandboxState()
+  readonly requests: RecordedRequest[] = []
+  readonly apiKey: string
+  delays: Delays
+  url = ''
+  private server?: Server
+  private pending = new Set<Promise<unknown>>()
+
+  private constructor(readonly pg: PostgresServer, options: SandboxOptions) {
+    this.apiKey = options.apiKey ?? `sandbox-${randomBytes(16).toString('hex')}`
+    this.delays = {transfer: 300, releasePhase: 600, dynoBoot: 400, provision: 800, ...options.delays}
+  }
+
+  static async start(options: SandboxOptions = {}): Promise<Sandbox> {
+    const pg = await startPostgres(options.postgresPort ?? 15432 + Math.floor(Math.random() * 2000))
+    const sandbox = new Sandbox(pg, options)
+    await sandbox.listen(options.port ?? 0)
+    return sandbox
+  }
+
+  // What the real CLI needs in its environment to talk to this sandbox instead of Heroku.
+  get env(): Record<string, string> {
+    const {port} = new URL(this.url)
+    return {HEROKU_HOST: `http://127.0.0.1:${port}`, HEROKU_DATA_HOST: '127.0.0.1', HEROKU_API_KEY: this.apiKey}
+  }
+
+  private async listen(port: number) {
+    const router = new Router()
+    platformRoutes(router, this)
+    dataRoutes(router, this)
+    router.on('GET', '/streams/:release', async request => {
+      const found = [...this.state.apps.values()].flatMap(app => app.releases).find(r => r.id === request.params.release)
+      if (!found) throw new ApiError(404, 'not_found', 'Stream not found.')
+      while (found.status === 'pending') await sleep(50)
+      return new Reply({text: found._output.join('\n') + '\n'})
+    })
+
+    this.server = createServer(async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://sandbox')
+      try {
+        const body = await readBody(req)
+        this.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search, body, headers: req.headers})
+        if (!url.pathname.startsWith('/streams/') && req.headers.authorization !== `Bearer ${this.apiKey}`) {
+          throw new ApiError(401, 'unauthorized', 'Invalid credentials provided.')
+        }
+        const route = router.match(req.method ?? 'GET', url.pathname)
+        if (!route) throw new ApiError(404, 'not_found', 'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?')
+        const result = await route.handler({method: req.method!, path: url.pathname, params: route.params, query: url.searchParams, headers: req.headers, body})
+        send(res, result instanceof Reply ? result : new Reply({body: result}))
+      } catch (error) {
+        if (error instanceof ApiError) send(res, new Reply({status: error.status, body: {id: error.id, message: error.message}}))
+        else send(res, new Reply({status: 500, body: {id: 'internal_server_error', message: 'Internal server error.'}}))
+      }
+    })
+    await new Promise<void>(resolve => this.server!.listen(port, '127.0.0.1', resolve))
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`
+  }
+
+  async stop() {
+    await this.settle()
+    await new Promise(resolve => this.server?.close(resolve))
+    await this.pg.stop()
+  }
+
+  // Waits for simulated background work (backups, release phases) to finish.
+  async settle() {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending])
+  }
+
+  // Requests the plugin made that change something (anything but GET and the read-only actions).
+  writes(app?: string): RecordedRequest[] {
+    const readOnly = /\/actions\/(addons|addon-attachments)\/resolve$/
+    return this.requests.filter(r => r.method !== 'GET' && !readOnly.test(r.path) && (!app || r.path.includes(`/${app}`) || JSON.stringify(r.body ?? '').includes(app)))
+  }
+
+  clearRequests() {
+    this.requests.length = 0
+  }
+
+  background(work: () => Promise<unknown>) {
+    const task = work().catch(() => {}).finally(() => this.pending.delete(task))
+    this.pending.add(task)
+  }
+
+  colorName(): string {
+    const taken = new Set([...this.state.attachments.values()].map(a => a.name))
+    const free = COLORS.map(c => `HEROKU_POSTGRESQL_${c}`).filter(name => !taken.has(name))
+    return free[Math.floor(Math.random() * free.length)] ?? `HEROKU_POSTGRESQL_${shortId().toUpperCase()}`
+  }
+
+  // --- Apps and releases ----------------------------------------------------------------------------
+
+  createApp(name: string): App {
+    return this.state.createApp(name)
+  }
+
+  rollback(app: App, target: Release): Release {
+    const hasReleasePhase = app.formation.some(p => p.type === 'release')
+    const release = this.state.addRelease(app, {
+      description: `Rollback to v${target.version}`,
+      slug: target.slug,
+      _config: {...target._config},
+      status: hasReleasePhase ? 'pending' : 'succeeded',
+    })
+    if (hasReleasePhase) this.runReleasePhase(app, release)
+    else this.bootDynos(app, release)
+    return release
+  }
+
+  runReleasePhase(app: App, release: Release) {
+    const command = app.formation.find(p => p.type === 'release')?.command ?? ''
+    release.output_stream_url = `${this.url}/streams/${release.id}`
+    this.background(async () => {
+      await sleep(this.delays.releasePhase)
+      release._output.push(`Running release command: ${command}`)
+      if (app.faults.releasePhaseFails) {
+        release._output.push('Error: release command exited with status 1')
+        release.status = 'failed'
+      } else {
+        release._output.push('Release command finished.')
+        release.status = 'succeeded'
+        this.state.makeCurrent(app, release)
+        this.bootDynos(app, release)
+      }
+      release.updated_at = now()
+    })
+  }
+
+  bootDynos(app: App, release: Release) {
+    for (const [name, dyno] of Object.entries(app.dynoStates)) {
+      if (dyno.version === release.version) app.dynoStates[name] = {state: 'starting', version: release.version}
+    }
+    this.background(async () => {
+      await sleep(this.delays.dynoBoot)
+      for (const [name, dyno] of Object.entries(app.dynoStates)) {
+        if (dyno.version === release.version) app.dynoStates[name] = {state: app.faults.dynosCrash ? 'crashed' : 'up', version: release.version}
+      }
+    })
+  }
+
+  scale(app: App, type: string, quantity: number) {
+    const process = app.formation.find(p => p.type === type)
+    if (!process) throw new ApiError(404, 'not_found', `Couldn't find that process type (${type}).`)
+    process.quantity = Number(quantity)
+    const version = this.state.currentRelease(app)?.version ?? 1
+    for (const name of Object.keys(app.dynoStates)) if (name.startsWith(`${type}.`)) delete app.dynoStates[name]
+    for (let i = 1; i <= process.quantity; i++) app.dynoStates[`${type}.${i}`] = {state: 'up', version}
+    return {...process, app: {id: app.id, name: app.name}}
+  }
+
+  // --- Add-ons and databases --------------------------------------------------------------------------
+
+  async createPostgres(app: App, plan = 'heroku-postgresql:standard-0', attachAs = 'DATABASE', options: {createdAt?: number, release?: boolean} = {}): Promise<Addon> {
+    const name = this.state.addonName()
+    const dbName = `d${shortId()}`
+    const {role, password} = await this.pg.createDatabase(dbName)
+    const at = now()
+    const addon: Addon = {
+      id: uuid(), name, app: {id: app.id, name: app.name}, plan: {id: uuid(), name: plan},
+      addon_service: {id: uuid(), name: 'heroku-postgresql'}, state: 'provisioned', config_vars: [`${attachAs}_URL`],
+      created_at: at, updated_at: at, web_url: 'https://data.heroku.com/',
+      _database: {name: dbName, role, password, url: this.pg.urlFor(dbName, role, password), createdAt: options.createdAt ?? Date.now()},
+    }
+    this.state.addons.set(addon.id, addon)
+    if (options.release === false) this.state.attach(app, addon, attachAs)
+    else this.attachWithRelease(app, addon, attachAs)
+    return addon
+  }
+
+  attachWithRelease(app: App, addon: Addon, name: string, replacing?: Attachment): Attachment {
+    if (replacing) {
+      this.state.detach(app, replacing)
+      this.state.addRelease(app, {description: `Detach ${replacing.name} (@ref:${replacing.addon.name})`})
+    }
+    const attachment = this.state.attach(app, addon, name)
+    this.state.addRelease(app, {description: `Attach ${name} (@ref:${addon.name})`})
+    return attachment
+  }
+
+  destroyAddon(addon: Addon): Addon {
+    for (const attachment of [...this.state.attachments.values()].filter(a => a.addon.id === addon.id)) {
+      const app = this.state.app(attachment.app.id)!
+      this.state.detach(app, attachment)
+      this.state.addRelease(app, {description: `Detach ${attachment.name} (@ref:${addon.name})`})
+    }
+    addon.state = 'deprovisioned'
+    if (addon._database) this.background(() => this.pg.dropDatabase(addon._database!.name))
+    return addon
+  }
+
+  // Runs SQL on an add-on's database as the add-on's own role, as an app would.
+  async sql<T extends Record<string, any> = any>(addon: Addon, text: string, params: unknown[] = []): Promise<T[]> {
+    const {default: pg} = await import('pg')
+    const client = new pg.Client({connectionString: addon._database!.url})
+    await client.connect()
+    try {
+      return (await client.query<T>(text, params)).rows
+    } finally {
+      await client.end()
+    }
+  }
+
+  billingAttachmentName(addon: Addon): string {
+    return [...this.state.attachments.values()].find(a => a.addon.id === addon.id && a.app.id === addon.app.id)?.name ?? addon.name
+  }
+
+  newTransfer(addon: Addon, fields: Partial<Transfer>): Transfer {
+    const at = now()
+    const transfer: Transfer = {
+      uuid: uuid(), num: this.state.nextTransferNum++,
+      from_name: this.billingAttachmentName(addon), from_type: 'pg_dump', from_url: '',
+      to_name: 'BACKUP', to_type: 'gof3r', to_url: '',
+      options: {}, source_bytes: null, processed_bytes: 0, succeeded: null, warnings: 0,
+      created_at: at, started_at: at, finished_at: null, updated_at: at, canceled_at: null, deleted_at: null,
+      schedule: null, logs: [], _app: addon.app.name, _addonId: addon.id,
+      ...fields,
+    }
+    this.state.transfers.push(transfer)
+    return transfer
+  }
+
+  // A backup copies the whole database into a snapshot database that a restore copies back.
+  capture(addon: Addon, options: {scheduled?: boolean, fails?: boolean, finishedAt?: string} = {}): Transfer {
+    const transfer = this.newTransfer(addon, {schedule: options.scheduled ? {uuid: uuid()} : null})
+    transfer.to_url = `${this.url}/backups/${transfer.uuid}`
+    transfer.from_url = `postgres://127.0.0.1:${this.pg.port}/${addon._database!.name}`
+    this.background(async () => {
+      await sleep(this.delays.transfer)
+      const finish = (succeeded: boolean, message: string) => Object.assign(transfer, {
+        succeeded, finished_at: options.finishedAt ?? now(), updated_at: now(),
+        logs: [...transfer.logs, {created_at: now(), level: succeeded ? 'info' : 'error', message}],
+      })
+      if (options.fails) return finish(false, 'pg_dump: error: connection to server failed')
+      try {
+        const snapshot = `s${transfer.uuid.replace(/-/g, '').slice(0, 16)}`
+        await this.pg.cloneDatabase(addon._database!.name, snapshot)
+        const bytes = await this.pg.databaseSize(snapshot)
+        Object.assign(transfer, {_snapshot: snapshot, source_bytes: bytes, processed_bytes: bytes})
+        finish(true, 'backup done')
+      } catch (error) {
+        finish(false, `pg_dump: error: ${(error as Error).message}`)
+      }
+    })
+    return transfer
+  }
+
+  restore(addon: Addon, backupUrl: string): Transfer {
+    const backup = this.state.transfers.find(t => t.to_url === backupUrl && t.succeeded && t._snapshot)
+    const transfer = this.newTransfer(addon, {
+      from_name: backup ? this.state.transferName(backup) : 'BACKUP', from_type: 'gof3r', from_url: backupUrl,
+      to_name: this.billingAttachmentName(addon), to_type: 'pg_restore', to_url: `postgres://127.0.0.1:${this.pg.port}/${addon._database!.name}`,
+    })
+    this.background(async () => {
+      await sleep(this.delays.transfer)
+      const finish = (succeeded: boolean, message: string) => Object.assign(transfer, {
+        succeeded, finished_at: now(), updated_at: now(), logs: [{created_at: now(), level: succeeded ? 'info' : 'error', message}],
+      })
+      if (!backup) return finish(false, 'pg_restore: error: could not read the backup: not found')
+      try {
+        const db = addon._database!
+        await this.pg.dropDatabase(db.name)
+        await this.pg.cloneDatabase(backup._snapshot!, db.name, db.role)
+        const bytes = await this.pg.databaseSize(db.name)
+        Object.assign(transfer, {source_bytes: bytes, processed_bytes: bytes})
+        finish(true, 'restore done')
+      } catch (error) {
+        finish(false, `pg_restore: error: ${(error as Error).message}`)
+      }
+    })
+    return transfer
+  }
+}
+
+export {SandboxState} from './state.js'
+export type {Addon, App, Attachment, Release, Transfer} from './state.js'

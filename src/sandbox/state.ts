@@ -1,0 +1,232 @@
+import {randomUUID} from 'node:crypto'
+
+// The sandbox's model of Heroku: plain records shaped like the Platform API and Data API answers,
+// plus the few private fields (prefixed with an underscore) that the sandbox needs to do real work.
+
+export interface Release {
+  id: string
+  version: number
+  status: 'pending' | 'succeeded' | 'failed' | 'expired'
+  description: string
+  created_at: string
+  updated_at: string
+  user: {id: string, email: string}
+  slug: {id: string} | null
+  current: boolean
+  eligible_for_rollback: boolean
+  output_stream_url: string | null
+  addon_plan_names: string[]
+  _config: Record<string, string>
+  _output: string[]
+}
+
+export interface Slug {
+  id: string
+  commit: string | null
+  commit_description: string | null
+  process_types: Record<string, string>
+  created_at: string
+}
+
+export interface Formation {
+  id: string
+  type: string
+  quantity: number
+  size: string
+  command: string
+}
+
+export interface Addon {
+  id: string
+  name: string
+  app: {id: string, name: string}
+  plan: {id: string, name: string}
+  addon_service: {id: string, name: string}
+  state: 'provisioning' | 'provisioned' | 'deprovisioned'
+  config_vars: string[]
+  created_at: string
+  updated_at: string
+  web_url: string
+  _database?: {name: string, role: string, password: string, url: string, createdAt: number}
+}
+
+export interface Attachment {
+  id: string
+  name: string
+  namespace: string | null
+  addon: {id: string, name: string, app: {id: string, name: string}}
+  app: {id: string, name: string}
+  config_vars: string[]
+  created_at: string
+  updated_at: string
+  web_url: string
+}
+
+export interface Transfer {
+  uuid: string
+  num: number
+  from_name: string
+  from_type: string
+  from_url: string
+  to_name: string
+  to_type: string
+  to_url: string
+  options: Record<string, unknown>
+  source_bytes: number | null
+  processed_bytes: number
+  succeeded: boolean | null
+  warnings: number
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+  updated_at: string
+  canceled_at: string | null
+  deleted_at: string | null
+  schedule: {uuid: string} | null
+  logs: {created_at: string, message: string, level: string}[]
+  _app: string
+  _addonId: string
+  _snapshot?: string
+}
+
+export interface App {
+  id: string
+  name: string
+  maintenance: boolean
+  created_at: string
+  updated_at: string
+  released_at: string
+  web_url: string
+  owner: {id: string, email: string}
+  region: {id: string, name: string}
+  stack: {id: string, name: string}
+  build_stack: {id: string, name: string}
+  space: null
+  team: null
+  releases: Release[]
+  slugs: Slug[]
+  formation: Formation[]
+  config: Record<string, string>
+  // Knobs that make the sandbox fail the way Heroku can, for tests and demos.
+  faults: {rollback?: {status: number, id: string, message: string}, releasePhaseFails?: boolean, dynosCrash?: boolean}
+  dynoStates: Record<string, {state: string, version: number}>
+}
+
+export const now = () => new Date().toISOString()
+export const ago = (ms: number) => new Date(Date.now() - ms).toISOString()
+export const uuid = () => randomUUID()
+export const shortId = () => randomUUID().slice(0, 8)
+
+export class SandboxState {
+  apps = new Map<string, App>()
+  addons = new Map<string, Addon>()
+  attachments = new Map<string, Attachment>()
+  transfers: Transfer[] = []
+  user = {id: uuid(), email: 'sandbox@example.com'}
+  nextTransferNum = 1
+
+  app(name: string): App | undefined {
+    return this.apps.get(name) ?? [...this.apps.values()].find(app => app.id === name)
+  }
+
+  createApp(name: string): App {
+    const created = ago(90 * 24 * 3600 * 1000)
+    const app: App = {
+      id: uuid(), name, maintenance: false, created_at: created, updated_at: created, released_at: created,
+      web_url: `https://${name}-${shortId()}.herokuapp.com/`,
+      owner: this.user,
+      region: {id: uuid(), name: 'us'},
+      stack: {id: uuid(), name: 'heroku-24'},
+      build_stack: {id: uuid(), name: 'heroku-24'},
+      space: null, team: null,
+      releases: [], slugs: [], formation: [], config: {}, faults: {}, dynoStates: {},
+    }
+    this.apps.set(name, app)
+    return app
+  }
+
+  currentRelease(app: App): Release | undefined {
+    return app.releases.find(release => release.current)
+  }
+
+  // Adds a release the way Heroku does after a deploy, a config change or an attachment change.
+  addRelease(app: App, fields: Partial<Release> & {description: string}, at = now()): Release {
+    const previous = this.currentRelease(app)
+    const version = (app.releases.at(-1)?.version ?? 0) + 1
+    const status = fields.status ?? 'succeeded'
+    const release: Release = {
+      id: uuid(), version, status, created_at: at, updated_at: at,
+      user: this.user,
+      slug: previous?.slug ?? null,
+      current: false,
+      eligible_for_rollback: false,
+      output_stream_url: null,
+      addon_plan_names: this.addonsOf(app).map(addon => addon.plan.name),
+      _config: {...app.config},
+      _output: [],
+      ...fields,
+    }
+    app.releases.push(release)
+    if (status === 'succeeded') this.makeCurrent(app, release)
+    app.released_at = at
+    return release
+  }
+
+  makeCurrent(app: App, release: Release) {
+    for (const other of app.releases) other.current = other === release
+    release.eligible_for_rollback = release.status === 'succeeded'
+    app.config = {...release._config}
+    for (const process of app.formation) {
+      for (let i = 1; i <= process.quantity; i++) {
+        app.dynoStates[`${process.type}.${i}`] = {state: app.faults.dynosCrash ? 'crashed' : 'up', version: release.version}
+      }
+    }
+  }
+
+  addSlug(app: App, commit: string, processTypes: Record<string, string> = {web: 'npm start'}, at = now()): Slug {
+    const slug: Slug = {id: uuid(), commit, commit_description: `Deploy ${commit.slice(0, 7)}`, process_types: processTypes, created_at: at}
+    app.slugs.push(slug)
+    return slug
+  }
+
+  addonsOf(app: App): Addon[] {
+    const ids = new Set([...this.attachments.values()].filter(a => a.app.id === app.id).map(a => a.addon.id))
+    return [...this.addons.values()].filter(addon => ids.has(addon.id) && addon.state !== 'deprovisioned')
+  }
+
+  attachmentsOf(app: App): Attachment[] {
+    return [...this.attachments.values()].filter(a => a.app.id === app.id)
+  }
+
+  addonName(kind = 'postgresql'): string {
+    const words = ['angular', 'curved', 'rigid', 'shaped', 'clear', 'silent', 'tidy', 'vivid']
+    const pick = () => words[Math.floor(Math.random() * words.length)]
+    return `${kind}-${pick()}-${Math.floor(Math.random() * 90000) + 10000}`
+  }
+
+  attach(app: App, addon: Addon, name: string, namespace: string | null = null): Attachment {
+    const at = now()
+    const attachment: Attachment = {
+      id: uuid(), name, namespace,
+      addon: {id: addon.id, name: addon.name, app: addon.app},
+      app: {id: app.id, name: app.name},
+      config_vars: [`${name}_URL`],
+      created_at: at, updated_at: at,
+      web_url: `https://data.heroku.com/datastores/${addon.id}`,
+    }
+    this.attachments.set(attachment.id, attachment)
+    if (addon._database) app.config[`${name}_URL`] = addon._database.url
+    return attachment
+  }
+
+  detach(app: App, attachment: Attachment) {
+    this.attachments.delete(attachment.id)
+    for (const name of attachment.config_vars) delete app.config[name]
+  }
+
+  transferName(transfer: Transfer): string {
+    const prefix = transfer.to_type === 'pg_restore' ? 'r' : transfer.from_type === 'pg_dump' && transfer.to_type === 'gof3r'
+      ? (transfer.schedule ? 'a' : 'b') : 'c'
+    return `${prefix}${String(transfer.num).padStart(3, '0')}`
+  }
+}

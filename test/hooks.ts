@@ -1,0 +1,13 @@
+import {startSandbox, stopSandbox} from './support/sandbox.js'
+
+// One sandbox (and one real PostgreSQL server) for the whole run; each test seeds apps of its own.
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(180_000)
+    await startSandbox()
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000)
+    await stopSandbox()
+  },
+}
