@@ -1,7 +1,7 @@
 import {Command} from '@heroku-cli/command'
 
 export default class SafeRollback extends Command {
-  static description = 'roll an app back to a stable release, safely'
+  static override description = 'roll an app back to a stable release, safely'
   override async run() {
     this.log('todo')
   }

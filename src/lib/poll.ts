@@ -1,0 +1,35 @@
+export interface PollOptions {
+  // First wait between attempts; it doubles up to `maxIntervalMs`.
+  intervalMs?: number
+  maxIntervalMs?: number
+  timeoutMs: number
+  // Consecutive failed attempts tolerated (a flaky network) before giving up.
+  failureBudget?: number
+  description: string
+}
+
+export class PollTimeout extends Error {}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+// The one polling loop of the plugin: asks `check` until it returns a value, backing off between
+// attempts, tolerating a few transient failures, and giving up after `timeoutMs`.
+export async function poll<T>(check: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
+  const {timeoutMs, description} = options
+  const maxInterval = options.maxIntervalMs ?? 5000
+  const deadline = Date.now() + timeoutMs
+  let interval = options.intervalMs ?? Number(process.env.SAFE_ROLLBACK_POLL_MS ?? 250)
+  let failures = 0
+  for (;;) {
+    try {
+      const result = await check()
+      if (result !== undefined) return result
+      failures = 0
+    } catch (error) {
+      if (++failures > (options.failureBudget ?? 3)) throw error
+    }
+    if (Date.now() + interval > deadline) throw new PollTimeout(`Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${description}.`)
+    await sleep(interval)
+    interval = Math.min(interval * 2, maxInterval)
+  }
+}

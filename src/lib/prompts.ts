@@ -1,0 +1,48 @@
+import {Cancelled, NeedsFlag, Refused} from './errors.js'
+
+// Every question the plugin asks goes through here, so that each one has a flag for scripts
+// and no prompt is ever attempted without a terminal.
+
+export const isInteractive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY)
+
+const isPromptExit = (error: unknown) => (error as Error)?.name === 'ExitPromptError' || /SIGINT|force closed/i.test(String((error as Error)?.message))
+
+async function ask<T>(question: Record<string, unknown>): Promise<T> {
+  const {default: inquirer} = await import('inquirer')
+  const prompt = inquirer.createPromptModule({output: process.stderr})
+  try {
+    const answers = await prompt([{name: 'answer', ...question}] as any)
+    return (answers as {answer: T}).answer
+  } catch (error) {
+    if (isPromptExit(error)) throw new Cancelled()
+    throw error
+  }
+}
+
+// The destructive-action gate: type the app name, or pass `--confirm APP`.
+export async function confirmApp(app: string, confirmation: string | undefined, warning: string): Promise<void> {
+  if (confirmation !== undefined) {
+    if (confirmation === app) return
+    throw new Refused(`Confirmation "${confirmation}" did not match ${app}.`)
+  }
+  if (!isInteractive()) throw new NeedsFlag('Confirmation', `--confirm ${app}`)
+  process.stderr.write(`${warning}\n\n`)
+  const typed = await ask<string>({type: 'input', message: `To proceed, type ${app} or re-run this command with --confirm ${app}`})
+  if (typed.trim() !== app) throw new Refused(`Confirmation "${typed.trim()}" did not match ${app}.`)
+}
+
+export interface Choice<T> {
+  name: string
+  value: T
+  disabled?: string | boolean
+}
+
+export async function choose<T>(message: string, choices: Choice<T>[], flag: string): Promise<T> {
+  if (!isInteractive()) throw new NeedsFlag(message, flag)
+  return ask<T>({type: 'list', message, choices, pageSize: 12, loop: false})
+}
+
+export async function yesNo(message: string, flag: string, defaultAnswer = false): Promise<boolean> {
+  if (!isInteractive()) throw new NeedsFlag(message, flag)
+  return ask<boolean>({type: 'confirm', message, default: defaultAnswer})
+}
