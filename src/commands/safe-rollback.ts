@@ -1,8 +1,89 @@
-import {Command} from '@heroku-cli/command'
+import {flags} from '@heroku-cli/command'
+import {Args, Flags, ux} from '@oclif/core'
+import {backupGate} from '../lib/backups/gate.js'
+import {blocking, type Check} from '../lib/checks.js'
+import {GuardedCommand} from '../lib/command.js'
+import {parseDuration} from '../lib/duration.js'
+import {Refused} from '../lib/errors.js'
+import {confirmApp} from '../lib/prompts.js'
+import {executeRollback} from '../lib/rollback/execute.js'
+import {gatherRollback} from '../lib/rollback/gather.js'
+import {renderPreview} from '../lib/rollback/render.js'
+import {rollbackReport} from '../lib/rollback/report.js'
 
-export default class SafeRollback extends Command {
-  static override description = 'roll an app back to a stable release, safely'
+export default class SafeRollback extends GuardedCommand {
+  static override description = `roll an app's code and config back to a stable release, with backups checked first
+Previews what the rollback undoes and what it cannot undo (add-ons, database attachments, migrations),
+checks that every Heroku Postgres database has a recent successful backup, asks for confirmation,
+rolls back with the Platform API, and waits until the new release and its dynos are up.`
+
+  static override examples = [
+    '$ heroku safe-rollback --app my-app',
+    '$ heroku safe-rollback v50 --app my-app --dry-run',
+    '$ heroku safe-rollback v50 --app my-app --confirm my-app --capture-backup --maintenance',
+    '$ heroku safe-rollback v50 --app my-app --confirm my-app --max-backup-age 6h --json',
+  ]
+
+  static override args = {
+    release: Args.string({description: 'release to roll back to (v50, 50 or a release id); in a terminal, omit it to pick one'}),
+  }
+
+  static override flags = {
+    app: flags.app({required: true}),
+    remote: flags.remote(),
+    confirm: Flags.string({description: 'the app name, to roll back without being asked'}),
+    'dry-run': Flags.boolean({description: 'print the preview and run every check; change nothing'}),
+    maintenance: Flags.boolean({description: 'turn maintenance mode on during the rollback (and off again, whatever happens)'}),
+    'max-backup-age': Flags.string({description: 'the newest successful backup of each database must be younger than this', default: '24h'}),
+    'capture-backup': Flags.boolean({description: 'capture a fresh backup of every database whose backup is too old', exclusive: ['skip-backup-check']}),
+    'skip-backup-check': Flags.boolean({description: 'roll back without checking backups (not recommended)'}),
+    'wait-timeout': Flags.string({description: 'how long to wait for the new release and its dynos', default: '5m'}),
+  }
+
   override async run() {
-    this.log('todo')
+    const {args, flags} = await this.parse(SafeRollback)
+    const {app} = flags
+    const maxAgeMs = parseOrRefuse(flags['max-backup-age'], '--max-backup-age')
+    const waitTimeoutMs = parseOrRefuse(flags['wait-timeout'], '--wait-timeout')
+    const quiet = this.jsonEnabled()
+
+    const {plan, target} = await gatherRollback(this.heroku, app, args.release, process.cwd())
+    const gate = await backupGate(this.heroku, app, {
+      maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check'], dryRun: flags['dry-run'],
+      onProgress: this.progress,
+    })
+    const checks: Check[] = [{name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`}, gate.check]
+    if (!quiet) this.log(renderPreview(plan, checks) + '\n')
+    const failed = blocking(checks)
+    if (failed.length > 0) {
+      throw Object.assign(new Refused(`Rollback blocked: ${failed.map(c => c.detail).join(' ')}`), {details: rollbackReport(plan, checks, flags['dry-run'])})
+    }
+    if (flags['skip-backup-check']) this.warn('Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.')
+    if (flags['dry-run']) {
+      if (!quiet) this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app} --confirm ${app}`)
+      return rollbackReport(plan, checks, true)
+    }
+
+    await confirmApp(app, flags.confirm, `This rolls ${app} back to v${target.version}, undoing ${plan.undone.length} release(s).`)
+    if (!quiet) ux.action.start(`Rolling back ${app} to v${target.version}`)
+    const outcome = await executeRollback(this.heroku, app, target, {
+      maintenance: flags.maintenance, waitTimeoutMs, undo: plan.undo, currentVersion: plan.current.version,
+      onStatus: this.progress,
+      onOutput: quiet ? undefined : text => process.stderr.write(text),
+    })
+    if (!quiet) {
+      ux.action.stop(`done, v${outcome.release.version}`)
+      this.log(`${app} runs v${outcome.release.version} (rollback to v${target.version}); ${outcome.dynos.length} dyno(s) up.`)
+      this.log(`To undo: ${plan.undo}`)
+    }
+    return rollbackReport(plan, checks, false, outcome)
+  }
+}
+
+function parseOrRefuse(value: string, flag: string): number {
+  try {
+    return parseDuration(value)
+  } catch (error) {
+    throw new Refused(`${flag}: ${(error as Error).message}`)
   }
 }

@@ -1,4 +1,5 @@
 import {Command} from '@heroku-cli/command'
+import {ux} from '@oclif/core'
 import {Cancelled, SafeRollbackError, messageOf, statusOf} from './errors.js'
 import {redact} from './secrets.js'
 
@@ -6,6 +7,11 @@ import {redact} from './secrets.js'
 // a one-line message, a line saying what state things are in, and an exit code. All of it redacted.
 export abstract class GuardedCommand extends Command {
   static override enableJsonFlag = true
+
+  // Progress on the spinner line; only in a terminal, where the line is redrawn rather than appended.
+  protected progress = (status: string) => {
+    if (!this.jsonEnabled() && process.stderr.isTTY) ux.action.status = status
+  }
 
   protected override async catch(error: Error & {exitCode?: number, oclif?: {exit?: number}}): Promise<any> {
     if (error?.oclif?.exit !== undefined && !(error instanceof SafeRollbackError)) throw error
@@ -16,10 +22,10 @@ export abstract class GuardedCommand extends Command {
     const exitCode = known ? error.exitCode : 1
     process.exitCode = exitCode
     if (this.jsonEnabled()) {
-      this.logJson({error: {message, state: state ? redact(state) : undefined, status, cancelled: error instanceof Cancelled || undefined}})
+      const details = known ? error.details : undefined
+      this.logJson({...details, error: {message, state: state ? redact(state) : undefined, status, cancelled: error instanceof Cancelled || undefined}})
       return
     }
-    const {ux} = await import('@oclif/core')
     try {
       ux.action.stop('!')
     } catch {}

@@ -3,7 +3,9 @@
 
 export class SafeRollbackError extends Error {
   exitCode = 1
-  constructor(message: string, readonly state?: string) {
+  // With --json, printed beside the error: what the command had found before it stopped.
+  details?: Record<string, unknown>
+  constructor(message: string, public state?: string) {
     super(message)
   }
 }

@@ -69,9 +69,11 @@ export function dataRoutes(router: Router, sandbox: Sandbox) {
       return []
     })
     .on('GET', '/client/v11/databases/:id/wait_status', request => {
+      const creating = state.addons.get(request.params.id)
+      if (creating?.state === 'provisioning') return {'waiting?': true, message: 'provisioning'}
       const addon = database(request)
-      const waiting = addon.state === 'provisioning'
-      return {'waiting?': waiting, message: waiting ? 'provisioning' : 'available'}
+      if ((addon._availableAt ?? 0) > Date.now()) return {'waiting?': true, message: 'preparing'}
+      return {'waiting?': false, message: 'available'}
     })
     .on('GET', '/client/v11/databases/:id', async request => {
       const addon = database(request)

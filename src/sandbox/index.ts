@@ -4,6 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {dataRoutes} from './data.js'
 import {ApiError, readBody, Reply, Router, send} from './http.js'
 import {platformRoutes} from './platform.js'
+import {checkpoint, pointInTimeRoutes, Snapshot} from './point-in-time.js'
 import {PostgresServer, startPostgres} from './postgres.js'
 import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
 
@@ -61,6 +62,7 @@ export class Sandbox {
     const router = new Router()
     platformRoutes(router, this)
     dataRoutes(router, this)
+    pointInTimeRoutes(router, this)
     router.on('GET', '/streams/:release', async request => {
       const found = [...this.state.apps.values()].flatMap(app => app.releases).find(r => r.id === request.params.release)
       if (!found) throw new ApiError(404, 'not_found', 'Stream not found.')
@@ -277,6 +279,11 @@ export class Sandbox {
     return transfer
   }
 
+  // A snapshot of the database as it is now, for point-in-time rollbacks to reach (see point-in-time.ts).
+  checkpoint(addon: Addon): Promise<Snapshot> {
+    return checkpoint(this, addon)
+  }
+
   restore(addon: Addon, backupUrl: string): Transfer {
     const backup = this.state.transfers.find(t => t.to_url === backupUrl && t.succeeded && t._snapshot)
     const transfer = this.newTransfer(addon, {
@@ -295,6 +302,7 @@ export class Sandbox {
         await this.pg.cloneDatabase(backup._snapshot!, db.name, db.role)
         const bytes = await this.pg.databaseSize(db.name)
         Object.assign(transfer, {source_bytes: bytes, processed_bytes: bytes})
+        await this.checkpoint(addon)
         finish(true, 'restore done')
       } catch (error) {
         finish(false, `pg_restore: error: ${(error as Error).message}`)

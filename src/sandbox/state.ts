@@ -48,6 +48,11 @@ export interface Addon {
   updated_at: string
   web_url: string
   _database?: {name: string, role: string, password: string, url: string, createdAt: number}
+  // Point-in-time rollback (see point-in-time.ts): snapshots to roll back to, when the database is
+  // ready after provisioning, and what a rollback database was copied from.
+  _snapshots?: {at: number, name: string}[]
+  _availableAt?: number
+  _restoredFrom?: {addon: string, at: string, snapshotAt: string | null}
 }
 
 export interface Attachment {

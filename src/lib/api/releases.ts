@@ -13,6 +13,7 @@ export interface Release {
   slug?: {id: string} | null
   oci_image?: {id: string} | null
   output_stream_url?: string | null
+  addon_plan_names?: string[]
 }
 
 // One page of the newest releases, newest first. `partial` stops the client from following

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// The whole flow on the local sandbox: an app whose last deploy broke, rolled back safely.
+// Run with `npm run demo` (it builds first). Nothing here touches a real Heroku account.
+import {Sandbox} from '../dist/sandbox/index.js'
+import {HerokuCli} from '../dist/sandbox/cli.js'
+import {seedBrokenApp} from '../dist/sandbox/scenario.js'
+
+const app = 'acme-shop'
+const started = Date.now()
+const say = text => process.stdout.write(`\n\x1b[1m# ${text}\x1b[0m\n`)
+const sandbox = await Sandbox.start()
+const cli = new HerokuCli(sandbox)
+
+async function step(title, args, {expectFailure = false} = {}) {
+  say(title)
+  process.stdout.write(`$ heroku ${args.join(' ')}\n`)
+  const result = await cli.heroku(args, {echo: true})
+  if ((result.code === 0) === expectFailure) throw new Error(`heroku ${args.join(' ')} exited ${result.code}`)
+}
+
+try {
+  say(`Starting the sandbox (Platform API and Postgres Data API on ${sandbox.url}, PostgreSQL on port ${sandbox.pg.port})`)
+  await seedBrokenApp(sandbox, app, {backupAgeMs: 30 * 3600 * 1000})
+  await cli.link()
+  await step('The deploy at v51 broke the app. What happened?', ['releases', '--app', app, '--num', '5'])
+  await step('Preview a rollback to the last good deploy; the last backup is 30 hours old, so the gate blocks it', ['safe-rollback', 'v50', '--app', app, '--dry-run'], {expectFailure: true})
+  await step('Roll back for real: capture a fresh backup, maintenance mode on during the switch', ['safe-rollback', 'v50', '--app', app, '--confirm', app, '--capture-backup', '--maintenance'])
+  await step('The app runs the old code and config again', ['releases', '--app', app, '--num', '3'])
+  say(`Done in ${((Date.now() - started) / 1000).toFixed(1)}s.`)
+} finally {
+  await sandbox.stop()
+}

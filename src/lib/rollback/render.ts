@@ -1,0 +1,35 @@
+import {color} from '@heroku-cli/color'
+import type {Check} from '../checks.js'
+import type {ReleaseSummary, RollbackPlan} from './plan.js'
+
+const MARK: Record<Check['outcome'], string> = {passed: '✓', failed: '✗', skipped: '-', warning: '!'}
+
+const line = (r: ReleaseSummary) => `  ${`v${r.version}`.padEnd(6)} ${r.description.padEnd(44)} ${(r.user ?? '').padEnd(24)} ${r.age} ago`
+
+// The preview printed before every rollback and as the whole output of --dry-run.
+export function renderPreview(plan: RollbackPlan, checks: Check[]): string {
+  const {target, current, config} = plan
+  const commit = target.commit ? `commit ${target.commit.slice(0, 7)}, ` : ''
+  const out = [
+    color.bold(`Rolling back ${color.app(plan.app)} from v${current.version} to v${target.version}`),
+    `  Target: v${target.version} ${target.description} (${commit}${target.user ?? 'unknown author'}, ${target.age} ago)`,
+    '',
+    `Releases this undoes (${plan.undone.length}, newest first):`,
+    ...plan.undone.map(line),
+    '',
+  ]
+  const changes = [
+    config.removed.length > 0 ? `  removed:  ${config.removed.join(', ')}` : '',
+    config.restored.length > 0 ? `  restored: ${config.restored.join(', ')}` : '',
+    config.changed.length > 0 ? `  changed:  ${config.changed.join(', ')}` : '',
+  ].filter(Boolean)
+  out.push('Config vars the rollback changes (names only):', ...(changes.length > 0 ? changes : ['  none']), '')
+  out.push('What a rollback does not undo:')
+  for (const warning of plan.warnings) out.push(`  ${warning.loud ? color.red('!!') : ' !'} ${warning.loud ? color.bold(warning.message) : warning.message}`)
+  out.push('', 'Checks:')
+  for (const check of checks) {
+    const mark = check.outcome === 'failed' ? color.red(MARK.failed) : check.outcome === 'warning' ? color.yellow(MARK.warning) : color.green(MARK[check.outcome])
+    out.push(`  ${mark} ${check.name.padEnd(8)} ${check.detail}`)
+  }
+  return out.join('\n')
+}

@@ -1,0 +1,84 @@
+import {spawn} from 'node:child_process'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import type {Sandbox} from './index.js'
+
+// The real `heroku` CLI (the npm package), isolated from the machine's own login and config,
+// pointed at a sandbox, with this plugin linked.
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const bin = join(repoRoot, 'node_modules', '.bin', 'heroku')
+
+export interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  env?: Record<string, string>
+  input?: string
+  cwd?: string
+  // Print what the CLI prints, as it prints it (the demo); otherwise only collect it (the tests).
+  echo?: boolean
+}
+
+export class HerokuCli {
+  readonly home = mkdtempSync(join(tmpdir(), 'heroku-cli-home-'))
+  private linked?: Promise<void>
+
+  constructor(private readonly sandbox: Sandbox) {}
+
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: this.home,
+      XDG_CONFIG_HOME: join(this.home, 'config'),
+      XDG_DATA_HOME: join(this.home, 'data'),
+      XDG_CACHE_HOME: join(this.home, 'cache'),
+      HEROKU_SKIP_NEW_VERSION_CHECK: 'true',
+      HEROKU_SKIP_ANALYTICS: '1',
+      DISABLE_TELEMETRY: 'true',
+      OCLIF_DISABLE_LINKED_ESM_WARNING: '1',
+      NO_COLOR: '1',
+      ...this.sandbox.env,
+      ...extra,
+    }
+  }
+
+  // Runs the CLI as it ships, without linking this plugin.
+  run(args: string[], options: RunOptions = {}): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin, args, {env: this.env(options.env), cwd: options.cwd ?? this.home, stdio: ['pipe', 'pipe', 'pipe']})
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', chunk => {
+        stdout += chunk
+        if (options.echo) process.stdout.write(chunk)
+      })
+      child.stderr.on('data', chunk => {
+        stderr += chunk
+        if (options.echo) process.stderr.write(chunk)
+      })
+      child.on('error', reject)
+      child.on('close', code => resolve({code: code ?? 1, stdout, stderr}))
+      if (options.input !== undefined) child.stdin.write(options.input)
+      child.stdin.end()
+    })
+  }
+
+  link(): Promise<void> {
+    this.linked ??= this.run(['plugins:link', repoRoot, '--no-install']).then(result => {
+      if (result.code !== 0) throw new Error(`heroku plugins:link failed: ${result.stderr}`)
+    })
+    return this.linked
+  }
+
+  // Runs the CLI with this plugin linked.
+  async heroku(args: string[], options: RunOptions = {}): Promise<Result> {
+    await this.link()
+    return this.run(args, options)
+  }
+}
