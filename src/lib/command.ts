@@ -1,12 +1,17 @@
 import {Command} from '@heroku-cli/command'
 import {ux} from '@oclif/core'
 import {Cancelled, SafeRollbackError, messageOf, statusOf} from './errors.js'
-import {redact} from './secrets.js'
+import {guardDebugOutput, redact} from './secrets.js'
 
 // The base of the plugin's commands: `--json` support, and the one place where failures become
 // a one-line message, a line saying what state things are in, and an exit code. All of it redacted.
 export abstract class GuardedCommand extends Command {
   static override enableJsonFlag = true
+
+  override async init() {
+    await guardDebugOutput()
+    await super.init()
+  }
 
   // Progress on the spinner line; only in a terminal, where the line is redrawn rather than appended.
   protected progress = (status: string) => {

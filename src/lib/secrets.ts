@@ -16,3 +16,22 @@ export function redact(text: string): string {
   for (const secret of apiKey ? [...known, apiKey] : known) result = result.split(secret).join('[REDACTED]')
   return result
 }
+
+const CONFIG_VALUES_PATH = /\/config-vars\b|\/bastion\b|\/credentials\b/
+
+// With DEBUG set, the CLI's HTTP client logs every response body, config var values included. Route
+// that log through here: bodies of requests that carry secrets are dropped, everything is redacted.
+export async function guardDebugOutput() {
+  if (!process.env.DEBUG) return
+  const {default: createDebug} = await import('debug')
+  const {format} = await import('node:util')
+  createDebug.log = (...args: unknown[]) => {
+    let text = format(...args)
+    const [first, ...rest] = text.split('\n')
+    if (CONFIG_VALUES_PATH.test(first)) {
+      const bodyStart = rest.findIndex(line => !/^ {2}[\w-]+: /.test(line))
+      text = [first, ...(bodyStart === -1 ? rest : rest.slice(0, bodyStart)), '  [body hidden: it holds secrets]'].join('\n')
+    }
+    process.stderr.write(redact(text) + '\n')
+  }
+}

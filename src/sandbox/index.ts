@@ -102,10 +102,17 @@ export class Sandbox {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending])
   }
 
-  // Requests the plugin made that change something (anything but GET and the read-only actions).
+  // Requests that change something (anything but GET and the read-only resolve actions), for one app:
+  // its own paths, its add-ons' Data API paths, and bodies that name it.
   writes(app?: string): RecordedRequest[] {
     const readOnly = /\/actions\/(addons|addon-attachments)\/resolve$/
-    return this.requests.filter(r => r.method !== 'GET' && !readOnly.test(r.path) && (!app || r.path.includes(`/${app}`) || JSON.stringify(r.body ?? '').includes(app)))
+    const target = app ? this.state.app(app) : undefined
+    const addonIds = new Set(target ? [...this.state.addons.values()].filter(a => a.app.id === target.id).map(a => a.id) : [])
+    const concerns = (r: RecordedRequest) => {
+      const segments = r.path.split('/')
+      return segments.includes(app!) || segments.some(s => addonIds.has(s)) || JSON.stringify(r.body ?? '').includes(`"${app}"`)
+    }
+    return this.requests.filter(r => r.method !== 'GET' && !readOnly.test(r.path) && (!app || concerns(r)))
   }
 
   clearRequests() {
