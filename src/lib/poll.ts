@@ -10,6 +10,9 @@ export interface PollOptions {
 
 export class PollTimeout extends Error {}
 
+// Thrown by a check to stop at once: the outcome is final, not a passing failure.
+export class StopPolling extends Error {}
+
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
 // The one polling loop of the plugin: asks `check` until it returns a value, backing off between
@@ -26,7 +29,7 @@ export async function poll<T>(check: () => Promise<T | undefined>, options: Poll
       if (result !== undefined) return result
       failures = 0
     } catch (error) {
-      if (++failures > (options.failureBudget ?? 3)) throw error
+      if (error instanceof StopPolling || ++failures > (options.failureBudget ?? 3)) throw error
     }
     if (Date.now() + interval > deadline) throw new PollTimeout(`Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${description}.`)
     await sleep(interval)

@@ -23,6 +23,8 @@ export interface RunOptions {
   cwd?: string
   // Print what the CLI prints, as it prints it (the demo); otherwise only collect it (the tests).
   echo?: boolean
+  // Send a signal (Ctrl-C is SIGINT) once the condition holds, as a user would mid-flow.
+  signalAfter?: {when: () => boolean, signal: NodeJS.Signals}
 }
 
 export class HerokuCli {
@@ -62,8 +64,17 @@ export class HerokuCli {
         stderr += chunk
         if (options.echo) process.stderr.write(chunk)
       })
+      const watch = options.signalAfter && setInterval(() => {
+        if (options.signalAfter!.when()) {
+          clearInterval(watch)
+          child.kill(options.signalAfter!.signal)
+        }
+      }, 25)
       child.on('error', reject)
-      child.on('close', code => resolve({code: code ?? 1, stdout, stderr}))
+      child.on('close', (code, signal) => {
+        if (watch) clearInterval(watch)
+        resolve({code: code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1), stdout, stderr})
+      })
       if (options.input !== undefined) child.stdin.write(options.input)
       child.stdin.end()
     })

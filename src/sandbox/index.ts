@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {dataRoutes} from './data.js'
 import {ApiError, readBody, Reply, Router, send} from './http.js'
 import {platformRoutes} from './platform.js'
-import {checkpoint, pointInTimeRoutes, Snapshot} from './point-in-time.js'
+import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './point-in-time.js'
 import {PostgresServer, startPostgres} from './postgres.js'
 import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
 
@@ -307,6 +307,8 @@ export class Sandbox {
         const db = addon._database!
         await this.pg.dropDatabase(db.name)
         await this.pg.cloneDatabase(backup._snapshot!, db.name, db.role)
+        const sourceRole = this.state.addons.get(backup._addonId)?._database?.role
+        if (sourceRole && sourceRole !== db.role) await handOver(this, db.name, sourceRole, db.role)
         const bytes = await this.pg.databaseSize(db.name)
         Object.assign(transfer, {source_bytes: bytes, processed_bytes: bytes})
         await this.checkpoint(addon)

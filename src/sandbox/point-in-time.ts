@@ -78,7 +78,7 @@ export async function checkpoint(sandbox: Sandbox, addon: Addon): Promise<Snapsh
 }
 
 // Objects in a copied database keep their owner; a rollback database has a role of its own.
-async function handOver(sandbox: Sandbox, database: string, from: string, to: string) {
+export async function handOver(sandbox: Sandbox, database: string, from: string, to: string) {
   await sandbox.pg.query(`DO $$ DECLARE r record; BEGIN
     FOR r IN SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE pg_get_userbyid(c.relowner) = '${from}' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') LOOP

@@ -14,3 +14,6 @@ export const run = (args: string[], options?: RunOptions): Promise<Result> => cu
 export const heroku = (args: string[], options?: RunOptions): Promise<Result> => current().heroku(args, options)
 
 export const cliEnv = (extra?: Record<string, string>) => current().env(extra)
+
+// Links this plugin into the isolated CLI (once per run).
+export const linkPlugin = (): Promise<void> => current().link()

@@ -29,9 +29,13 @@ export async function parseStatements(sql: string, file: string): Promise<Statem
     const start = raw.stmt_location ?? 0
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length
     const [kind, node] = Object.entries(raw.stmt!)[0]
-    return {text: bytes.subarray(start, end).toString('utf8').trim(), kind, node}
+    return {text: withoutLeadingComments(bytes.subarray(start, end).toString('utf8')), kind, node}
   })
 }
+
+// The parser's statement starts right after the previous one, so it carries the `-- CreateTable`
+// headers Prisma writes; they are dropped for display (the statement itself is unchanged).
+const withoutLeadingComments = (text: string) => text.trim().replace(/^(?:--[^\n]*\n\s*)+/, '').trim()
 
 const hasConcurrentlyOption = (options: any[] | undefined) =>
   (options ?? []).some(option => option?.DefElem?.defname === 'concurrently')

@@ -108,7 +108,7 @@ function guardSteps(plan: RecoveryPlan, facts: RecoveryFacts): {before: string[]
 
 function stepsFor(plan: RecoveryPlan, facts: RecoveryFacts): string[] {
   const db = `${facts.database.attachment} (${facts.database.name})`
-  const verify = plan.verify ? [`Run --verify on the recovered database; stop if it returns false, nothing, or fails.`] : []
+  const verify = plan.verify ? ['Run --verify on the recovered database; stop if it returns false, nothing, or fails.'] : []
   if (plan.drill) {
     const create = plan.way === 'backup'
       ? [`Create a scratch ${facts.database.plan} database and restore ${plan.backup?.name} into it.`]

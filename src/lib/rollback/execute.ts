@@ -3,7 +3,7 @@ import type {Heroku} from '../api/heroku.js'
 import {Release, createRollback, getRelease} from '../api/releases.js'
 import {withRestore} from '../cleanup.js'
 import {SafeRollbackError} from '../errors.js'
-import {poll} from '../poll.js'
+import {StopPolling, poll} from '../poll.js'
 
 export interface ExecuteOptions {
   maintenance: boolean
@@ -44,7 +44,7 @@ async function waitForDynos(heroku: Heroku, app: string, version: number, timeou
   return poll(async () => {
     const dynos = (await listDynos(heroku, app)).filter(isServing)
     const crashed = dynos.filter(d => d.release.version >= version && d.state === 'crashed')
-    if (crashed.length > 0) throw Object.assign(new Error(crashed.map(d => d.name).join(', ')), {crashed: true})
+    if (crashed.length > 0) throw Object.assign(new StopPolling(crashed.map(d => d.name).join(', ')), {crashed: true})
     const up = dynos.filter(d => d.release.version >= version && d.state === 'up')
     onStatus?.(`${up.length}/${dynos.length} dynos up on v${version}`)
     return up.length === dynos.length ? dynos : undefined
@@ -56,11 +56,15 @@ async function waitForDynos(heroku: Heroku, app: string, version: number, timeou
 export async function executeRollback(heroku: Heroku, app: string, target: Release, options: ExecuteOptions): Promise<RollbackOutcome> {
   const wasInMaintenance = options.maintenance ? (await getApp(heroku, app)).maintenance : false
   let maintenance: RollbackOutcome['maintenance'] = 'not used'
+  let requested: Release | undefined
+  let finished = false
   const restoreMaintenance = async () => {
-    if (!options.maintenance || wasInMaintenance) return options.maintenance ? 'Maintenance mode is on, as it was before.' : undefined
+    const pending = requested && !finished
+      ? `The rollback was already requested as v${requested.version} and may still finish: check \`heroku releases --app ${app}\`.` : ''
+    if (!options.maintenance || wasInMaintenance) return [pending, options.maintenance ? 'Maintenance mode is on, as it was before.' : ''].filter(Boolean).join(' ') || undefined
     await setMaintenance(heroku, app, false)
     maintenance = 'turned off again'
-    return 'Maintenance mode is off again.'
+    return [pending, 'Maintenance mode is off again.'].filter(Boolean).join(' ')
   }
 
   const outcome = await withRestore(restoreMaintenance, async () => {
@@ -73,9 +77,11 @@ export async function executeRollback(heroku: Heroku, app: string, target: Relea
     let release = await createRollback(heroku, app, target.id).catch(error => {
       throw new SafeRollbackError(`The rollback request failed: ${(error as Error).message}`, `${app} still runs v${options.currentVersion}; nothing was rolled back.`)
     })
+    requested = release
     const output = release.output_stream_url && options.onOutput ? streamOutput(release.output_stream_url, options.onOutput, options.waitTimeoutMs) : undefined
     options.onStatus?.(`v${release.version}: release phase running`)
     release = await waitForRelease(heroku, app, release, options.waitTimeoutMs)
+    finished = true
     await output
     if (release.status !== 'succeeded') {
       throw new SafeRollbackError(`Release v${release.version} (rollback to v${target.version}) ${release.status}: its release command did not succeed.`,

@@ -1,0 +1,99 @@
+import {flags} from '@heroku-cli/command'
+import {Args} from '@oclif/core'
+import {backupGate} from '../../lib/backups/gate.js'
+import {GuardedCommand} from '../../lib/command.js'
+import {parseDuration} from '../../lib/duration.js'
+import {Refused} from '../../lib/errors.js'
+import {ApplyResult, applyDown} from '../../lib/migrations/apply.js'
+import {resolveAppDatabase, withConnection} from '../../lib/migrations/connect.js'
+import type {DownPlan} from '../../lib/migrations/plan.js'
+import {prepareDown} from '../../lib/migrations/prepare.js'
+import {describePlan, describeResult} from '../../lib/migrations/present.js'
+import {confirmApp} from '../../lib/prompts.js'
+
+export interface MigrateDownResult {
+  plan: DownPlan
+  dryRun: boolean
+  applied: boolean
+  result?: ApplyResult
+  captured?: {database: string, backup: string}[]
+}
+
+const asPostgresDuration = (text: string, flag: string) => {
+  try {
+    return `${parseDuration(text)}ms`
+  } catch (error) {
+    throw new Refused(`${flag}: ${(error as Error).message}`)
+  }
+}
+
+export default class MigrateDown extends GuardedCommand {
+  static override description = 'revert applied Prisma migrations on an app\'s database, in one transaction, with data-loss checks'
+
+  static override examples = [
+    '$ heroku migrate:down --app my-app --dry-run',
+    '$ heroku migrate:down --app my-app --steps 2 --confirm my-app',
+    '$ heroku migrate:down HEROKU_POSTGRESQL_TEAL --app my-app --to 20260301000000_add_user_bio --confirm my-app',
+    '$ heroku migrate:down --app my-app --allow-data-loss --capture-backup --confirm my-app',
+  ]
+
+  static override args = {
+    database: Args.string({description: 'the database to revert (config var or attachment name)', default: 'DATABASE_URL'}),
+  }
+
+  static override flags = {
+    app: flags.app({required: true}),
+    remote: flags.remote(),
+    steps: flags.integer({description: 'how many of the newest applied migrations to revert', min: 1, exclusive: ['to']}),
+    to: flags.string({description: 'the newest migration to keep: revert every applied one after it', exclusive: ['steps']}),
+    dir: flags.string({description: 'the Prisma migrations folder (default: from prisma.config.ts or package.json, else prisma/migrations)'}),
+    'shadow-database-url': flags.string({description: 'an empty scratch database for Prisma 6 to generate a missing down.sql'}),
+    confirm: flags.string({description: 'the app name, to run without a prompt'}),
+    'dry-run': flags.boolean({description: 'print the plan and every check, change nothing'}),
+    'allow-data-loss': flags.boolean({description: 'go ahead even though the down SQL drops data that exists'}),
+    'ignore-checksum': flags.boolean({description: 'go ahead even though a migration.sql differs from what was applied'}),
+    'lock-timeout': flags.string({description: 'how long to wait for a table lock before giving up', default: '5s'}),
+    'statement-timeout': flags.string({description: 'the longest any single statement may run (default: the database\'s setting)'}),
+    'max-backup-age': flags.string({description: 'the oldest acceptable backup', default: '24h'}),
+    'capture-backup': flags.boolean({description: 'capture a fresh backup first when the newest one is too old'}),
+    'skip-backup-check': flags.boolean({description: 'do not require a recent backup'}),
+  }
+
+  private plan?: DownPlan
+
+  override async run(): Promise<MigrateDownResult> {
+    const {args, flags} = await this.parse(MigrateDown)
+    const database = await resolveAppDatabase(this.heroku, flags.app, args.database)
+    const {plan, history} = await withConnection(database, ({client}) => prepareDown(this.heroku, client, {
+      app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
+      target: {steps: flags.steps, to: flags.to}, shadowDatabaseUrl: flags['shadow-database-url'],
+      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'],
+      lockTimeout: asPostgresDuration(flags['lock-timeout'], '--lock-timeout'),
+      statementTimeout: flags['statement-timeout'] ? asPostgresDuration(flags['statement-timeout'], '--statement-timeout') : null,
+      backup: {maxAgeMs: parseDuration(flags['max-backup-age']), capture: flags['capture-backup'], skip: flags['skip-backup-check']},
+    }))
+    this.plan = plan
+    if (plan.steps.length === 0) return this.done({plan, dryRun: flags['dry-run'], applied: false}, 'Nothing to revert.')
+    this.log(describePlan(plan))
+    if (plan.blocked) throw new Refused(`Refused: ${plan.checks.filter(c => c.outcome === 'failed').map(c => c.name).join(', ')} check(s) failed (details above).`)
+    if (flags['dry-run']) return this.done({plan, dryRun: true, applied: false}, '\nDry run: nothing was changed.')
+    await confirmApp(flags.app, flags.confirm, `This reverts ${plan.steps.map(s => s.migration).join(', ')} on ${plan.database} of ${flags.app}.`)
+    const {captured} = flags['capture-backup']
+      ? await backupGate(this.heroku, flags.app, {maxAgeMs: parseDuration(flags['max-backup-age']), capture: true, skip: false, dryRun: false})
+      : {captured: []}
+    // A new connection for the change: the plan is checked again under Prisma's lock before anything runs.
+    const result = await withConnection(database, ({client}) => applyDown(client, plan, database.schema, history))
+    return this.done({plan, dryRun: false, applied: true, result, captured}, `\n${describeResult(plan, result)}`)
+  }
+
+  private done(outcome: MigrateDownResult, message: string): MigrateDownResult {
+    this.log(message)
+    return outcome
+  }
+
+  // A refusal in --json mode still carries the plan, so that scripts can see which check failed.
+  override logJson(json: unknown): void {
+    const isError = typeof json === 'object' && json !== null && 'error' in json
+    super.logJson(isError && this.plan ? {...json, plan: this.plan} : json)
+  }
+}

@@ -1,0 +1,105 @@
+import type {Client, ClientConfig} from 'pg'
+import type {Heroku} from '../api/heroku.js'
+import {Refused} from '../errors.js'
+import {registerSecrets} from '../secrets.js'
+
+export interface Connection {
+  client: Client
+  // `DATABASE_URL (postgresql-shaped-12345)`: never the URL itself.
+  label: string
+  // The schema Prisma uses: `?schema=` in the URL, else public.
+  schema: string
+  close(): Promise<void>
+}
+
+type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+
+// Connection settings from a database URL. `sslmode` is honoured as libpq does; without one, TLS is tried
+// first (Heroku requires it, with certificates Node cannot verify) and plain TCP after (local databases).
+export function clientConfigs(url: string, override?: {host: string, port: number}): ClientConfig[] {
+  const parsed = new URL(url)
+  const mode = (parsed.searchParams.get('sslmode') ?? 'prefer') as SslMode
+  const base: ClientConfig = {
+    host: override?.host ?? decodeURIComponent(parsed.hostname),
+    port: override?.port ?? Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: decodeURIComponent(parsed.pathname.slice(1)),
+    application_name: 'heroku migrate:down',
+    connectionTimeoutMillis: 30_000,
+  }
+  const tls = {...base, ssl: mode === 'verify-full' || mode === 'verify-ca' ? {rejectUnauthorized: true} : {rejectUnauthorized: false}}
+  const plain = {...base, ssl: false}
+  if (mode === 'disable') return [plain]
+  if (mode === 'allow') return [plain, tls]
+  if (mode === 'prefer') return [tls, plain]
+  return [tls]
+}
+
+export const schemaOf = (url: string) => new URL(url).searchParams.get('schema') ?? 'public'
+
+const noTlsOnServer = (error: unknown) => /does not support SSL/i.test((error as Error)?.message ?? '')
+
+export async function connectUrl(url: string, override?: {host: string, port: number}): Promise<Client> {
+  const {default: pg} = await import('pg')
+  const configs = clientConfigs(url, override)
+  for (const [index, config] of configs.entries()) {
+    const client = new pg.Client(config)
+    // A connection the server ends between queries must not crash the CLI; the next query reports it.
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      return client
+    } catch (error) {
+      await client.end().catch(() => {})
+      if (index === configs.length - 1 || !noTlsOnServer(error)) throw error
+    }
+  }
+  throw new Error('unreachable')
+}
+
+export interface AppDatabase {
+  url: string
+  label: string
+  schema: string
+  details: unknown
+}
+
+// The app's database, resolved through the API as `heroku pg:psql` does (attachments, config vars,
+// bastions of private databases). Every secret in it is registered for redaction at once.
+export async function resolveAppDatabase(heroku: Heroku, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
+  const {utils} = await import('@heroku/heroku-cli-util')
+  const details = await new utils.pg.DatabaseResolver(heroku).getDatabase(app, database)
+  registerSecrets([details.url, details.password, details.bastionKey])
+  if (!details.url || !details.host) throw new Refused(`The config var of ${database} on ${app} holds no database URL.`)
+  const label = details.attachment ? `${details.attachment.name} (${details.attachment.addon.name})` : database
+  return {url: details.url, label, schema: schemaOf(details.url), details}
+}
+
+// A connection with Prisma's schema first on the search path, through the bastion when there is one.
+export async function connect(database: AppDatabase): Promise<Connection> {
+  const {utils} = await import('@heroku/heroku-cli-util')
+  const details = database.details as Parameters<typeof utils.pg.psql.getPsqlConfigs>[0]
+  let tunnel: {close(): void} | void
+  let override: {host: string, port: number} | undefined
+  if (details.bastionKey) {
+    const {dbTunnelConfig} = utils.pg.psql.getPsqlConfigs(details)
+    tunnel = await utils.pg.psql.sshTunnel(details, dbTunnelConfig)
+    override = {host: dbTunnelConfig.localHost, port: dbTunnelConfig.localPort}
+  }
+  const client = await connectUrl(database.url, override)
+  await client.query('SELECT set_config(\'search_path\', $1, false)', [`"${database.schema.replace(/"/g, '""')}"`])
+  return {client, label: database.label, schema: database.schema, async close() {
+    await client.end().catch(() => {})
+    tunnel?.close()
+  }}
+}
+
+export async function withConnection<T>(database: AppDatabase, work: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await connect(database)
+  try {
+    return await work(connection)
+  } finally {
+    await connection.close()
+  }
+}

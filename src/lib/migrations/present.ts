@@ -1,0 +1,38 @@
+import type {Check} from '../checks.js'
+import type {ApplyResult} from './apply.js'
+import type {DownPlan} from './plan.js'
+
+const MARK: Record<Check['outcome'], string> = {passed: 'ok  ', failed: 'FAIL', warning: 'warn', skipped: 'skip'}
+
+const indent = (text: string, spaces: number) => text.split('\n').map(line => `${' '.repeat(spaces)}${line}`).join('\n')
+
+// The plan as a person reads it: each migration with its SQL, then each check with its result.
+export function describePlan(plan: DownPlan): string {
+  const lines = [
+    `Revert ${plan.steps.length} migration(s) on ${plan.database} of ${plan.app}`,
+    `Migrations folder: ${plan.migrationsDir}`,
+    '',
+  ]
+  for (const [index, step] of plan.steps.entries()) {
+    lines.push(`${index + 1}. ${step.migration}  (${step.source})`)
+    if (step.command) lines.push(`   generated with: ${step.command}`)
+    lines.push(indent(step.statements.map(s => s.endsWith(';') ? s : `${s};`).join('\n'), 6) || '      (no statements)')
+  }
+  lines.push(`Afterwards: ${plan.keep ? `${plan.keep} is the newest applied migration.` : 'no migration is applied.'}`, '', 'Checks:')
+  for (const check of plan.checks) lines.push(`  ${MARK[check.outcome]}  ${check.name}: ${check.detail}`)
+  const statementTimeout = plan.settings.statementTimeout ?? 'the database\'s default'
+  lines.push('', `All in one transaction holding Prisma's migration lock; lock_timeout ${plan.settings.lockTimeout}, statement_timeout ${statementTimeout}.`, `Bookkeeping: ${plan.bookkeeping}`)
+  return lines.join('\n')
+}
+
+export function describeResult(plan: DownPlan, result: ApplyResult): string {
+  const history = result.history.kept
+    ? `Their ${result.deletedRows.length} _prisma_migrations row(s) were deleted; copies are in ${result.history.where}.`
+    : `Their ${result.deletedRows.length} _prisma_migrations row(s) were deleted; no copy could be kept in the database (${result.history.reason}): run with --json to keep them.`
+  return [
+    `Reverted ${result.reverted.join(', ')} on ${plan.database} of ${plan.app} in ${result.durationMs} ms, in one transaction.`,
+    history,
+    plan.keep ? `${plan.keep} is now the newest applied migration; \`prisma migrate deploy\` would apply the reverted ones again.` : 'No migration is applied now.',
+    plan.note,
+  ].join('\n')
+}
