@@ -4,7 +4,7 @@ import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
-import {heroku, run} from './support/heroku.js'
+import {heroku, interactive, run} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 import {assertNoSecrets, secretsOf} from './support/secrets.js'
 
@@ -305,6 +305,43 @@ describe('heroku safe-rollback', () => {
         delays.releasePhase = before
         await sandbox().settle()
       }
+    })
+  })
+
+  describe('in a terminal', () => {
+    const DOWN = '\x1b[B'
+
+    it('offers a picker of recent releases that marks the current one and disables failed ones', async () => {
+      const {name, app} = await brokenApp()
+      app.releases[48].status = 'failed'
+      const result = await interactive(['safe-rollback', '--app', name], [
+        {waitFor: /Roll back to which release\?/, send: `${DOWN}\r`},
+        {waitFor: /To proceed, type/, send: `${name}\r`},
+      ])
+      assert.equal(result.code, 0, result.stdout.slice(-1500))
+      assert.match(result.stdout, /- v52\s+Set AWS_S3_KEY config vars.*\(current\)/)
+      assert.match(result.stdout, /- v49\s+Deploy \w+.*\(failed\)/)
+      // The cursor starts on v51 (what releases:rollback would pick); one step down is v50.
+      assert.deepEqual(rollbackRequests(name).map(r => r.body.release), [app.releases[49].id])
+    })
+
+    it('offers to capture a backup when the gate fails, and captures it when told yes', async () => {
+      const {name, database} = await brokenApp({backupAgeMs: null})
+      const result = await interactive(['safe-rollback', 'v50', '--app', name], [
+        {waitFor: /Capture a fresh backup now\?/, send: 'y\r'},
+        {waitFor: /To proceed, type/, send: `${name}\r`},
+      ])
+      assert.equal(result.code, 0, result.stdout.slice(-1500))
+      assert.equal(sandbox().requests.filter(r => r.method === 'POST' && r.path === `/client/v11/databases/${database!.id}/backups`).length, 1)
+      assert.equal(rollbackRequests(name).length, 1)
+    })
+
+    it('refuses when the typed app name is wrong, and writes nothing', async () => {
+      const {name} = await brokenApp()
+      const result = await interactive(['safe-rollback', 'v50', '--app', name], [{waitFor: /To proceed, type/, send: 'not-the-app\r'}])
+      assert.equal(result.code, 1)
+      assert.match(result.stdout, new RegExp(`Error: Confirmation "not-the-app" did not match ${name}\\.`))
+      assert.deepEqual(sandbox().writes(name), [])
     })
   })
 

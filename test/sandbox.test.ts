@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import {run} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -45,5 +46,57 @@ describe('the sandbox, seen by the real heroku CLI', () => {
     const result = await run(['releases', '-a', appName()], {env: {HEROKU_API_KEY: 'wrong'}})
     assert.notEqual(result.code, 0)
     assert.match(result.stderr, /invalid/i)
+  })
+})
+
+// Recovery as the official CLI does it by hand, on real data: what `db:recover` automates.
+describe('the sandbox recovers data with the real heroku CLI', function () {
+  this.timeout(60_000)
+  const count = async (addon: Parameters<ReturnType<typeof sandbox>['sql']>[0]) =>
+    Number((await sandbox().sql(addon, 'SELECT count(*) AS n FROM customers'))[0].n)
+
+  it('restores a backup with `heroku pg:backups:restore`', async () => {
+    const name = appName('pg-restore')
+    const loss = await seedDataLoss(sandbox(), name)
+    const result = await run(['pg:backups:restore', loss.backup, 'DATABASE_URL', '-a', name, '--confirm', name])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(await count(loss.database), loss.rowsBefore)
+  })
+
+  it('rolls back to a point in time with `addons:create --rollback`, `pg:wait` and `pg:promote`', async () => {
+    const name = appName('pg-pitr')
+    const loss = await seedDataLoss(sandbox(), name)
+    const to = loss.beforeLoss.slice(0, 19).replace('T', ' ') + '+00'
+    const created = await run(['addons:create', 'heroku-postgresql:standard-0', '-a', name, '--', '--rollback', 'DATABASE_URL', '--to', to])
+    assert.equal(created.code, 0, created.stderr)
+    assert.match(created.stdout, /being created in the background/)
+    const rollback = sandbox().state.addonsOf(loss.app).find(a => a.id !== loss.database.id)!
+    assert.equal(rollback.state, 'provisioning')
+    const attachment = sandbox().state.attachmentsOf(loss.app).find(a => a.addon.id === rollback.id)!
+    const waited = await run(['pg:wait', attachment.name, '-a', name, '--wait-interval', '1'])
+    assert.equal(waited.code, 0, waited.stderr)
+    assert.equal(rollback.state, 'provisioned')
+    assert.equal(await count(rollback), loss.rowsBefore)
+    const promoted = await run(['pg:promote', rollback.name, '-a', name])
+    assert.equal(promoted.code, 0, promoted.stderr)
+    assert.equal(loss.app.config.DATABASE_URL, rollback._database!.url)
+    const old = sandbox().state.attachmentsOf(loss.app).filter(a => a.addon.id === loss.database.id).map(a => a.name)
+    assert.deepEqual(old.length, 1)
+    assert.match(old[0], /^HEROKU_POSTGRESQL_[A-Z]+$/)
+  })
+
+  it('refuses a point-in-time rollback outside the window, in the future, and on essential plans', async () => {
+    const name = appName('pg-pitr-refused')
+    await seedBrokenApp(sandbox(), name)
+    const old = await run(['addons:create', 'heroku-postgresql:standard-0', '-a', name, '--', '--rollback', 'DATABASE_URL', '--by', '5 days'])
+    assert.match(old.stderr, /before the earliest point/)
+    const future = new Date(Date.now() + 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '+00'
+    const later = await run(['addons:create', 'heroku-postgresql:standard-0', '-a', name, '--', '--rollback', 'DATABASE_URL', '--to', future])
+    assert.match(later.stderr, /in the future/)
+    const essential = appName('pg-pitr-essential')
+    await seedBrokenApp(sandbox(), essential, {plan: 'heroku-postgresql:essential-0'})
+    const refused = await run(['addons:create', 'heroku-postgresql:essential-0', '-a', essential, '--', '--rollback', 'DATABASE_URL', '--by', '1 hour'])
+    assert.match(refused.stderr, /do not support rollback/)
+    for (const result of [old, later, refused]) assert.notEqual(result.code, 0)
   })
 })

@@ -37,9 +37,9 @@ export interface Choice<T> {
   disabled?: string | boolean
 }
 
-export async function choose<T>(message: string, choices: Choice<T>[], flag: string): Promise<T> {
+export async function choose<T>(message: string, choices: Choice<T>[], flag: string, suggested?: T): Promise<T> {
   if (!isInteractive()) throw new NeedsFlag(message, flag)
-  return ask<T>({type: 'list', message, choices, pageSize: 12, loop: false})
+  return ask<T>({type: 'list', message, choices, default: suggested, pageSize: 12, loop: false})
 }
 
 export async function yesNo(message: string, flag: string, defaultAnswer = false): Promise<boolean> {

@@ -80,6 +80,35 @@ export class HerokuCli {
     })
   }
 
+  // Runs the CLI with this plugin linked in a pseudo-terminal (util-linux `script`), answering each
+  // prompt once its text appears, as a person at a terminal would.
+  async interactive(args: string[], answers: {waitFor: RegExp, send: string}[], options: RunOptions = {}): Promise<Result> {
+    await this.link()
+    const quoted = [bin, ...args].map(arg => `'${arg.replace(/'/g, "'\\''")}'`).join(' ')
+    return new Promise((resolve, reject) => {
+      const child = spawn('script', ['-qefc', `stty cols 200; ${quoted}`, '/dev/null'], {
+        env: this.env({TERM: 'xterm', ...options.env}), cwd: options.cwd ?? this.home, stdio: ['pipe', 'pipe', 'pipe'],
+      })
+      let screen = ''
+      let next = 0
+      let seen = 0
+      child.stdout.on('data', chunk => {
+        screen += chunk
+        const answer = answers[next]
+        if (answer && answer.waitFor.test(screen.slice(seen))) {
+          seen = screen.length
+          next++
+          setTimeout(() => child.stdin.write(answer.send), 100)
+        }
+      })
+      child.on('error', reject)
+      child.on('close', code => {
+        child.stdin.end()
+        resolve({code: code ?? 1, stdout: screen, stderr: ''})
+      })
+    })
+  }
+
   link(): Promise<void> {
     this.linked ??= this.run(['plugins:link', repoRoot, '--no-install']).then(result => {
       if (result.code !== 0) throw new Error(`heroku plugins:link failed: ${result.stderr}`)

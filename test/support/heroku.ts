@@ -17,3 +17,7 @@ export const cliEnv = (extra?: Record<string, string>) => current().env(extra)
 
 // Links this plugin into the isolated CLI (once per run).
 export const linkPlugin = (): Promise<void> => current().link()
+
+// The real `heroku` CLI with this plugin linked, in a pseudo-terminal, answering prompts.
+export const interactive = (args: string[], answers: {waitFor: RegExp, send: string}[], options?: RunOptions): Promise<Result> =>
+  current().interactive(args, answers, options)

@@ -53,14 +53,14 @@ function typeSpecOf(typeName: any): TypeSpec {
 function fromDrop(node: any, base: {migration: string, statement: string}): LossyOperation[] {
   const cascade = node.behavior === 'DROP_CASCADE'
   switch (node.removeType) {
-  case 'OBJECT_TABLE':
-    return (node.objects ?? []).map((o: any) => ({...base, kind: 'drop-table', table: qualified(strings(o.List?.items)), cascade}))
-  case 'OBJECT_SCHEMA':
-    return cascade ? (node.objects ?? []).map((o: any) => ({...base, kind: 'drop-schema', schema: o.String?.sval})) : []
-  case 'OBJECT_TYPE': case 'OBJECT_DOMAIN':
-    return cascade ? (node.objects ?? []).map((o: any) => ({...base, kind: 'drop-type', type: qualified(strings(o.TypeName?.names))})) : []
-  default:
-    return []
+    case 'OBJECT_TABLE':
+      return (node.objects ?? []).map((o: any) => ({...base, kind: 'drop-table', table: qualified(strings(o.List?.items)), cascade}))
+    case 'OBJECT_SCHEMA':
+      return cascade ? (node.objects ?? []).map((o: any) => ({...base, kind: 'drop-schema', schema: o.String?.sval})) : []
+    case 'OBJECT_TYPE': case 'OBJECT_DOMAIN':
+      return cascade ? (node.objects ?? []).map((o: any) => ({...base, kind: 'drop-type', type: qualified(strings(o.TypeName?.names))})) : []
+    default:
+      return []
   }
 }
 
@@ -203,32 +203,32 @@ async function measureOne(meter: LossMeter, client: ClientBase, op: LossyOperati
   const base = {migration: op.migration, statement: op.statement}
   const missing = (target: string): LossFinding[] => [{...base, target, count: 0, atLeast: false, loses: false, detail: `${target} does not exist now: nothing to lose`}]
   switch (op.kind) {
-  case 'drop-table': case 'truncate': {
-    const table = await meter.resolveTable(op.table)
-    if (!table) return missing(`table ${op.table}`)
-    const findings = [await meter.rows(table, base, op.kind === 'truncate' ? 'truncates' : 'drops')]
-    if (op.kind === 'drop-table' && op.cascade) findings.push(...await cascadeDependents(meter, client, table, base))
-    return findings
-  }
-  case 'drop-column': {
-    const table = await meter.resolveTable(op.table)
-    if (!table || !await meter.columnType(table, op.column)) return missing(`column ${op.table}.${quoteIdent(op.column)}`)
-    const findings = [await meter.values(table, op.column, base)]
-    if (op.cascade) findings.push(...await cascadeDependents(meter, client, table, base))
-    return findings
-  }
-  case 'alter-type': return alterType(meter, client, op, base)
-  case 'drop-schema': {
-    const {rows} = await client.query<{name: string}>("SELECT c.oid::regclass::text AS name FROM pg_class c WHERE c.relnamespace = to_regnamespace($1) AND c.relkind IN ('r', 'p', 'm') ORDER BY 1", [quoteIdent(op.schema)])
-    return Promise.all(rows.map(row => meter.rows(row.name, base, `DROP SCHEMA ${quoteIdent(op.schema)} CASCADE drops`)))
-  }
-  case 'drop-type': {
-    const {rows} = await client.query<{table: string, column: string}>(`
+    case 'drop-table': case 'truncate': {
+      const table = await meter.resolveTable(op.table)
+      if (!table) return missing(`table ${op.table}`)
+      const findings = [await meter.rows(table, base, op.kind === 'truncate' ? 'truncates' : 'drops')]
+      if (op.kind === 'drop-table' && op.cascade) findings.push(...await cascadeDependents(meter, client, table, base))
+      return findings
+    }
+    case 'drop-column': {
+      const table = await meter.resolveTable(op.table)
+      if (!table || !await meter.columnType(table, op.column)) return missing(`column ${op.table}.${quoteIdent(op.column)}`)
+      const findings = [await meter.values(table, op.column, base)]
+      if (op.cascade) findings.push(...await cascadeDependents(meter, client, table, base))
+      return findings
+    }
+    case 'alter-type': return alterType(meter, client, op, base)
+    case 'drop-schema': {
+      const {rows} = await client.query<{name: string}>("SELECT c.oid::regclass::text AS name FROM pg_class c WHERE c.relnamespace = to_regnamespace($1) AND c.relkind IN ('r', 'p', 'm') ORDER BY 1", [quoteIdent(op.schema)])
+      return Promise.all(rows.map(row => meter.rows(row.name, base, `DROP SCHEMA ${quoteIdent(op.schema)} CASCADE drops`)))
+    }
+    case 'drop-type': {
+      const {rows} = await client.query<{table: string, column: string}>(`
       SELECT a.attrelid::regclass::text AS table, a.attname AS column
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = to_regtype($1)
       WHERE a.atttypid IN (t.oid, t.typarray) AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') ORDER BY 1, 2`, [op.type])
-    return Promise.all(rows.map(row => meter.values(row.table, row.column, base)))
-  }
+      return Promise.all(rows.map(row => meter.values(row.table, row.column, base)))
+    }
   }
 }
 

@@ -44,21 +44,21 @@ const hasConcurrentlyOption = (options: any[] | undefined) =>
 export function nonTransactionalReason(statement: Statement): string | undefined {
   const {kind, node} = statement
   switch (kind) {
-  case 'IndexStmt': return node.concurrent ? 'CREATE INDEX CONCURRENTLY cannot run inside a transaction' : undefined
-  case 'DropStmt': return node.concurrent ? 'DROP INDEX CONCURRENTLY cannot run inside a transaction' : undefined
-  case 'ReindexStmt': return hasConcurrentlyOption(node.params) ? 'REINDEX CONCURRENTLY cannot run inside a transaction' : undefined
-  case 'AlterTableStmt':
-    return (node.cmds ?? []).some((c: any) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && c.AlterTableCmd?.def?.PartitionCmd?.concurrent)
-      ? 'DETACH PARTITION CONCURRENTLY cannot run inside a transaction' : undefined
-  case 'CreatedbStmt': case 'DropdbStmt': return 'CREATE/DROP DATABASE cannot run inside a transaction'
-  case 'CreateTableSpaceStmt': case 'DropTableSpaceStmt': return 'CREATE/DROP TABLESPACE cannot run inside a transaction'
-  case 'VacuumStmt': return `${node.is_vacuumcmd ? 'VACUUM' : 'ANALYZE'} is not allowed here: VACUUM cannot run inside a transaction`
-  case 'AlterSystemStmt': return 'ALTER SYSTEM cannot run inside a transaction'
-  case 'ClusterStmt': return node.relation ? undefined : 'CLUSTER without a table cannot run inside a transaction'
-  case 'CreateSubscriptionStmt': case 'DropSubscriptionStmt': case 'AlterSubscriptionStmt':
-    return 'subscriptions that create or drop replication slots cannot run inside a transaction'
-  case 'TransactionStmt':
-    return 'BEGIN/COMMIT/ROLLBACK would end the single transaction this command runs every step in: remove it from the file'
-  default: return undefined
+    case 'IndexStmt': return node.concurrent ? 'CREATE INDEX CONCURRENTLY cannot run inside a transaction' : undefined
+    case 'DropStmt': return node.concurrent ? 'DROP INDEX CONCURRENTLY cannot run inside a transaction' : undefined
+    case 'ReindexStmt': return hasConcurrentlyOption(node.params) ? 'REINDEX CONCURRENTLY cannot run inside a transaction' : undefined
+    case 'AlterTableStmt':
+      return (node.cmds ?? []).some((c: any) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && c.AlterTableCmd?.def?.PartitionCmd?.concurrent)
+        ? 'DETACH PARTITION CONCURRENTLY cannot run inside a transaction' : undefined
+    case 'CreatedbStmt': case 'DropdbStmt': return 'CREATE/DROP DATABASE cannot run inside a transaction'
+    case 'CreateTableSpaceStmt': case 'DropTableSpaceStmt': return 'CREATE/DROP TABLESPACE cannot run inside a transaction'
+    case 'VacuumStmt': return `${node.is_vacuumcmd ? 'VACUUM' : 'ANALYZE'} is not allowed here: VACUUM cannot run inside a transaction`
+    case 'AlterSystemStmt': return 'ALTER SYSTEM cannot run inside a transaction'
+    case 'ClusterStmt': return node.relation ? undefined : 'CLUSTER without a table cannot run inside a transaction'
+    case 'CreateSubscriptionStmt': case 'DropSubscriptionStmt': case 'AlterSubscriptionStmt':
+      return 'subscriptions that create or drop replication slots cannot run inside a transaction'
+    case 'TransactionStmt':
+      return 'BEGIN/COMMIT/ROLLBACK would end the single transaction this command runs every step in: remove it from the file'
+    default: return undefined
   }
 }

@@ -29,10 +29,9 @@ async function pickRelease(newestFirst: Release[], current: Release | undefined)
   const choices = newestFirst.map(release => {
     const reason = ineligibility(release, current)
     const label = `v${release.version}`.padEnd(6) + ` ${release.description.slice(0, 44).padEnd(44)}  ${(release.user?.email ?? '').padEnd(24)} ${formatDuration(ageOf(release.created_at))} ago`
-    return {name: label + (release === current ? '  (current)' : ''), value: release, disabled: reason && (release === current ? 'current' : reason.replace(/^v\d+ /, ''))}
+    return {name: label, value: release, disabled: reason && `(${release === current ? 'current' : reason.replace(/^v\d+ (is )?/, '')})`}
   })
-  const ordered = suggested ? [choices.find(c => c.value === suggested)!, ...choices.filter(c => c.value !== suggested)] : choices
-  return choose('Roll back to which release?', ordered, 'a RELEASE argument')
+  return choose('Roll back to which release?', choices, 'a RELEASE argument', suggested)
 }
 
 // Everything the preview needs, fetched with independent requests in parallel.
