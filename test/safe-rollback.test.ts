@@ -81,6 +81,26 @@ describe('heroku safe-rollback', () => {
       })
     }
 
+    it('reads the app from the git remote, as every heroku command does', async () => {
+      const {name} = await brokenApp()
+      const repo = mkdtempSync(join(tmpdir(), 'app-remote-'))
+      execFileSync('git', ['init', '-q'], {cwd: repo})
+      execFileSync('git', ['remote', 'add', 'heroku', `https://git.heroku.com/${name}.git`], {cwd: repo})
+      const result = await heroku(['safe-rollback', 'v50', '--dry-run'], {cwd: repo})
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`Rolling back ${name} from v52 to v50`))
+    })
+
+    it('reads as many release pages as a rollback far back needs', async () => {
+      const {name} = await brokenApp()
+      const result = await heroku(['safe-rollback', 'v10', '--app', name, '--dry-run', '--json'])
+      assert.equal(result.code, 0, result.stderr)
+      const report = JSON.parse(result.stdout)
+      assert.deepEqual(report.releasesUndone.map((r: {version: number}) => r.version), Array.from({length: 42}, (_, i) => 52 - i))
+      const ranges = sandbox().requests.filter(r => r.path === `/apps/${name}/releases` && r.method === 'GET').map(r => r.headers.range)
+      assert.deepEqual(ranges, ['version ..; max=25, order=desc', 'version ..; max=100, order=desc'])
+    })
+
     it('refuses an unknown app', async () => {
       const result = await heroku(['safe-rollback', 'v2', '--app', 'no-such-app', '--confirm', 'no-such-app'])
       assert.equal(result.code, 1)
@@ -264,6 +284,15 @@ describe('heroku safe-rollback', () => {
       assert.equal(result.code, 1)
       assert.match(result.stderr, /^Error: Rolled back to v50 as v53, but dynos crashed on v53: web\.1, web\.2, worker\.1\.$/m)
       assert.match(result.stderr, new RegExp(`To undo: heroku safe-rollback v52 --app ${name}`))
+    })
+
+    it('gives up after --wait-timeout when the dynos do not come up, and says what state the app is in', async () => {
+      const {name, app} = await brokenApp()
+      app.faults.dynosNeverStart = true
+      const result = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--wait-timeout', '2s'])
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /^Error: Rolled back to v50 as v53, but its dynos were not all up within 2s\.$/m)
+      assert.match(result.stderr, new RegExp(`runs v53 \\(the rollback\\)\\. To undo: heroku safe-rollback v52 --app ${name}`))
     })
 
     it('--maintenance turns maintenance mode on for the rollback and off afterwards', async () => {

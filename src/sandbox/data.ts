@@ -32,7 +32,9 @@ export function dataRoutes(router: Router, sandbox: Sandbox) {
 
   const transfer = (request: Request) => {
     const key = request.params.transfer
-    const found = state.transfers.find(t => t._app === request.params.app && !t.deleted_at && (t.uuid === key || String(t.num) === key))
+    // `pg:backups:restore` polls its restore by the app's id, other commands by its name.
+    const app = state.app(request.params.app)?.name ?? request.params.app
+    const found = state.transfers.find(t => t._app === app && !t.deleted_at && (t.uuid === key || String(t.num) === key))
     if (!found) throw notFound('transfer')
     return found
   }

@@ -55,7 +55,8 @@ export class Sandbox {
   // What the real CLI needs in its environment to talk to this sandbox instead of Heroku.
   get env(): Record<string, string> {
     const {port} = new URL(this.url)
-    return {HEROKU_HOST: `http://127.0.0.1:${port}`, HEROKU_DATA_HOST: '127.0.0.1', HEROKU_API_KEY: this.apiKey}
+    // Git remotes keep their real form (https://git.heroku.com/APP.git), so `--app` can come from them.
+    return {HEROKU_HOST: `http://127.0.0.1:${port}`, HEROKU_DATA_HOST: '127.0.0.1', HEROKU_GIT_HOST: 'git.heroku.com', HEROKU_API_KEY: this.apiKey}
   }
 
   private async listen(port: number) {
@@ -172,6 +173,7 @@ export class Sandbox {
     for (const [name, dyno] of Object.entries(app.dynoStates)) {
       if (dyno.version === release.version) app.dynoStates[name] = {state: 'starting', version: release.version}
     }
+    if (app.faults.dynosNeverStart) return
     this.background(async () => {
       await sleep(this.delays.dynoBoot)
       for (const [name, dyno] of Object.entries(app.dynoStates)) {

@@ -113,7 +113,7 @@ export interface App {
   formation: Formation[]
   config: Record<string, string>
   // Knobs that make the sandbox fail the way Heroku can, for tests and demos.
-  faults: {rollback?: {status: number, id: string, message: string}, releasePhaseFails?: boolean, dynosCrash?: boolean}
+  faults: {rollback?: {status: number, id: string, message: string}, releasePhaseFails?: boolean, dynosCrash?: boolean, dynosNeverStart?: boolean}
   dynoStates: Record<string, {state: string, version: number}>
 }
 

@@ -46,7 +46,8 @@ function typeSpecOf(typeName: any): TypeSpec {
   const names = strings(typeName.names)
   const name = names.at(-1) ?? ''
   const mods = (typeName.typmods ?? []).map((m: any) => Number(m?.A_Const?.ival?.ival ?? 0))
-  const base = names[0] === 'pg_catalog' ? name : qualified(names)
+  const readable = (part: string) => /^[a-z_][a-z0-9_]*$/.test(part) ? part : quoteIdent(part)
+  const base = names[0] === 'pg_catalog' ? name : names.map(readable).join('.')
   return {name, mods, text: mods.length > 0 ? `${base}(${mods.join(',')})` : base}
 }
 

@@ -3,7 +3,8 @@ import type {Heroku} from '../api/heroku.js'
 import {Release, createRollback, getRelease} from '../api/releases.js'
 import {withRestore} from '../cleanup.js'
 import {SafeRollbackError} from '../errors.js'
-import {StopPolling, poll} from '../poll.js'
+import {formatDuration} from '../duration.js'
+import {PollTimeout, StopPolling, poll} from '../poll.js'
 
 export interface ExecuteOptions {
   maintenance: boolean
@@ -88,7 +89,8 @@ export async function executeRollback(heroku: Heroku, app: string, target: Relea
         `${app} still runs v${options.currentVersion}; the dynos were not switched. See \`heroku releases:output v${release.version} --app ${app}\`.`)
     }
     const dynos = await waitForDynos(heroku, app, release.version, options.waitTimeoutMs, options.onStatus).catch(error => {
-      const what = (error as {crashed?: boolean}).crashed ? `dynos crashed on v${release.version}: ${(error as Error).message}` : (error as Error).message
+      const what = (error as {crashed?: boolean}).crashed ? `dynos crashed on v${release.version}: ${(error as Error).message}`
+        : error instanceof PollTimeout ? `its dynos were not all up within ${formatDuration(options.waitTimeoutMs)}` : (error as Error).message
       throw new SafeRollbackError(`Rolled back to v${target.version} as v${release.version}, but ${what}.`,
         `${app} runs v${release.version} (the rollback). To undo: ${options.undo}`)
     })
