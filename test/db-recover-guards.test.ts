@@ -57,6 +57,7 @@ describe('heroku db:recover refuses and recovers safely', function () {
     assertRefused(await heroku(['db:recover', '-a', name, '--backup', 'latest', '--confirm', 'another-app']), name, /Confirmation "another-app" did not match/)
     assertRefused(await heroku(['db:recover', '-a', name, '--backup', 'latest']), name, new RegExp(`needs a terminal; pass --confirm ${name}`))
     assertRefused(await heroku(['db:recover', '-a', name, '--confirm', name]), name, /Choosing how to recover needs a terminal; pass --backup ID, --to TIME/)
+    assertRefused(await heroku(['db:recover', 'HEROKU_POSTGRESQL_NOPE', '-a', name, '--backup', 'latest', '--confirm', name]), name, /Unknown database: HEROKU_POSTGRESQL_NOPE\. Valid options are: DATABASE/)
   })
 
   it('--dry-run runs every check and writes nothing; --json prints one document', async () => {
@@ -70,6 +71,9 @@ describe('heroku db:recover refuses and recovers safely', function () {
     assert.equal(document.plan.backup.name, loss.backup)
     assert.deepEqual(document.plan.workers, [{type: 'worker', quantity: 1}])
     assert.ok(document.plan.checks.every((c: {outcome: string}) => c.outcome === 'passed'))
+    const human = await heroku(['db:recover', '-a', name, '--backup', 'latest', '--dry-run'])
+    assert.match(human.stdout, new RegExp(`from backup ${loss.backup}, finished \\S+ \\(\\d+s ago\\)`))
+    assert.match(human.stdout, /Dry run: nothing was changed/)
     const pitr = await heroku(['db:recover', '-a', name, '--by', '2h', '--dry-run'])
     assert.equal(pitr.code, 0, pitr.stderr)
     assert.match(pitr.stdout, /Promote it to DATABASE_URL/)

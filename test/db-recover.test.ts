@@ -26,7 +26,8 @@ describe('heroku db:recover', function () {
     const loss = await seedDataLoss(sandbox(), name)
     sandbox().clearRequests()
     const started = Date.now()
-    const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--confirm', name, '--scale-down-workers'])
+    const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--confirm', name, '--scale-down-workers',
+      '--verify', 'SELECT count(*) = 60 FROM customers'])
     const wallMs = Date.now() - started
     assert.equal(result.code, 0, result.stderr)
     assert.equal(await count(loss.database), loss.rowsBefore)
@@ -43,6 +44,9 @@ describe('heroku db:recover', function () {
     assert.equal(loss.app.maintenance, false)
     assert.match(result.stdout, /Warning: Keep in mind that this recovery replaces the database in its entirety/)
     assert.match(result.stdout, new RegExp(`heroku pg:backups:restore ${sandbox().state.transferName(safety)} DATABASE_URL --app ${name} --confirm ${name}`))
+    assert.match(result.stdout, /Touched during the switch: maintenance mode \(on, then off\), worker \(scaled 0, then back to 1\)/)
+    assert.match(result.stdout, /--verify passed: the query returned true/)
+    assert.match(result.stderr, /r\d+: [\d.]+ (B|kB|MB) processed/)
     assertNoSecrets(result, loss.database)
     process.stdout.write(`      (backup restore through the CLI: ${wallMs} ms)\n`)
   })
@@ -51,6 +55,7 @@ describe('heroku db:recover', function () {
     const name = appName('recover-pitr')
     const loss = await seedDataLoss(sandbox(), name)
     const oldUrl = loss.app.config.DATABASE_URL
+    sandbox().state.attach(loss.app, loss.database, 'DATABASE_CONNECTION_POOL', 'connection-pooling:default')
     sandbox().clearRequests()
     const started = Date.now()
     const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name,
@@ -74,6 +79,13 @@ describe('heroku db:recover', function () {
     assert.match(oldAlias?.name ?? '', /^HEROKU_POSTGRESQL_[A-Z]+$/)
     assert.equal(loss.app.config[`${oldAlias!.name}_URL`], oldUrl)
 
+    assert.deepEqual(posts(/^\/addon-attachments$/).map(r => r.body), [
+      {addon: {name: loss.database.name}, app: {name}, confirm: name, namespace: null},
+      {addon: {name: promoted.name}, app: {name}, confirm: name, name: 'DATABASE', namespace: null},
+      {addon: {name: promoted.name}, app: {name}, confirm: name, name: 'DATABASE_CONNECTION_POOL', namespace: 'connection-pooling:default'},
+    ])
+    assert.match(result.stdout, /new credentials/)
+    assert.match(result.stdout, /connection pooler .* re-attached/)
     assert.ok(sandbox().state.transfers.some(t => t._addonId === promoted.id && t.from_type === 'pg_dump' && t.succeeded), 'the new database is backed up')
     assert.deepEqual(patches(loss.app).map(r => r.body), [{maintenance: true}, {maintenance: false}])
     assert.match(result.stdout, new RegExp(`heroku pg:promote ${loss.database.name} --app ${name}`))
@@ -111,11 +123,11 @@ describe('heroku db:recover', function () {
     assert.equal(patches(loss.app).length, 0, 'a drill neither enters maintenance nor scales')
   })
 
-  it('drills a backup: restored into a new database of the same plan, verified, destroyed', async () => {
+  it('drills a backup with --keep: restored into a new database of the same plan, verified, kept', async () => {
     const name = appName('recover-drill-backup')
     const loss = await seedDataLoss(sandbox(), name)
     sandbox().clearRequests()
-    const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--drill', '--confirm', name,
+    const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--drill', '--keep', '--confirm', name,
       '--verify', 'SELECT count(*) = 60 FROM customers'])
     assert.equal(result.code, 0, result.stderr)
     const [created] = posts(new RegExp(`^/apps/${name}/addons$`))
@@ -123,8 +135,23 @@ describe('heroku db:recover', function () {
     assert.equal(created.body.config, undefined)
     const scratch = [...sandbox().state.addons.values()].find(a => a.name !== loss.database.name && a.app.id === loss.app.id)!
     assert.deepEqual(posts(/\/restores$/).map(r => r.path), [`/client/v11/databases/${scratch.id}/restores`])
-    assert.equal(scratch.state, 'deprovisioned')
+    assert.equal(scratch.state, 'provisioned')
+    assert.equal(await count(scratch), loss.rowsBefore)
     assert.equal(await count(loss.database), loss.rowsAfter)
     assert.match(result.stdout, /Drill done in/)
+    assert.match(result.stdout, new RegExp(`heroku addons:destroy ${scratch.name} --app ${name} --confirm ${name}`))
+  })
+  it('--no-safety-backup and --no-maintenance skip both, with warnings', async () => {
+    const name = appName('recover-bare')
+    const loss = await seedDataLoss(sandbox(), name)
+    sandbox().clearRequests()
+    const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--confirm', name, '--no-safety-backup', '--no-maintenance'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(await count(loss.database), loss.rowsBefore)
+    assert.deepEqual(posts(/\/backups$/), [])
+    assert.deepEqual(patches(loss.app), [])
+    assert.match(result.stdout, /Warning: --no-safety-backup: no backup of the current state is taken/)
+    assert.match(result.stdout, /Warning: --no-maintenance/)
+    assert.match(result.stdout, /Warning: worker dynos keep writing during the switch; --scale-down-workers stops them/)
   })
 })

@@ -173,6 +173,14 @@ describe('migrate:down, module by module', () => {
         assert.equal(widened, undefined)
       })
 
+      it('assumes the worst when a check cannot finish in time', async () => {
+        const [finding] = await measureLoss(client, lossyOperations('m', await parseStatements('ALTER TABLE big DROP COLUMN empty', 'x')), '1ms')
+        assert.equal(finding.loses, true)
+        assert.match(finding.detail, /could not measure table "big" within 1ms: assuming data would be lost/)
+        const {rows: [setting]} = await client.query('SHOW statement_timeout')
+        assert.equal(setting.statement_timeout, '0')
+      })
+
       it('follows CASCADE: columns of a dropped type, tables of a dropped schema, views and materialized views', async () => {
         const typed = await measure('DROP TYPE mood CASCADE')
         assert.deepEqual(typed.map(f => [f.target, f.count]), [['column big."m"', 100_000], ['column big."moods"', 1]])

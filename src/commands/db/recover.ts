@@ -59,7 +59,10 @@ export default class DbRecover extends GuardedCommand {
     this.log(describePlan(plan))
     const failed = blocking(plan.checks)
     if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '))
-    if (flags['dry-run']) return {dryRun: true, plan}
+    if (flags['dry-run']) {
+      this.log(`\nDry run: nothing was changed. To recover: heroku db:recover ${this.argv.filter(a => a !== '--dry-run').join(' ')}${flags.confirm ? '' : ` --confirm ${flags.app}`}`)
+      return {dryRun: true, plan}
+    }
     await confirmApp(flags.app, flags.confirm, plan.drill ? `This creates and destroys a scratch database on ${flags.app}.` : RUNBOOK_WARNING)
     const outcome = await applyRecovery(this.heroku, facts, plan, {progress: this.spinner(), timeoutMs})
     this.spinner().done()

@@ -25,8 +25,9 @@ export interface GenerateOptions {
   prisma?: PrismaCli
 }
 
-export const HOW_TO_WRITE_DOWN_SQL = 'Write it by hand beside migration.sql as down.sql, or generate it (before applying the migration) with '
-  + '`npx prisma migrate diff --from-schema prisma/schema.prisma --to-schema <previous schema.prisma> --script > down.sql`.'
+export const HOW_TO_WRITE_DOWN_SQL = 'Write it by hand beside migration.sql as down.sql, or generate it with '
+  + '`npx prisma migrate diff --from-schema <schema.prisma with the migration> --to-schema <schema.prisma before it> --script > down.sql` '
+  + '(Prisma 6: --from-schema-datamodel and --to-schema-datamodel).'
 
 // The project's own `prisma` CLI, found the way npx finds it: node_modules/.bin from the project up.
 export function findPrismaCli(projectDir: string): PrismaCli | undefined {

@@ -16,7 +16,8 @@ export function describePlan(plan: DownPlan): string {
   for (const [index, step] of plan.steps.entries()) {
     lines.push(`${index + 1}. ${step.migration}  (${step.source})`)
     if (step.command) lines.push(`   generated with: ${step.command}`)
-    lines.push(indent(step.statements.map(s => s.endsWith(';') ? s : `${s};`).join('\n'), 6) || '      (no statements)')
+    const sql = step.statements.map(s => s.endsWith(';') ? s : `${s};`).join('\n')
+    lines.push(indent(sql || '(no down SQL: see the down-sql check below)', 6))
   }
   lines.push(`Afterwards: ${plan.keep ? `${plan.keep} is the newest applied migration.` : 'no migration is applied.'}`, '', 'Checks:')
   for (const check of plan.checks) lines.push(`  ${MARK[check.outcome]}  ${check.name}: ${check.detail}`)

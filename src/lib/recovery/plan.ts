@@ -126,6 +126,7 @@ function stepsFor(plan: RecoveryPlan, facts: RecoveryFacts): string[] {
     'Wait until it is available, as `heroku pg:wait` does.',
     ...verify, ...before,
     `Promote it to ${plan.promoteAs}_URL, as \`heroku pg:promote\` does; ${facts.database.name} stays attached under a colour name.`,
+    ...(facts.hasPooler ? ['Re-attach the connection pooler (DATABASE_CONNECTION_POOL) to the new database.'] : []),
     ...after, ...safety,
   ]
 }
