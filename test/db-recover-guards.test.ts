@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {tmpdir} from 'node:os'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import type {App} from '../src/sandbox/index.js'
-import {heroku, Result} from './support/heroku.js'
+import {cliEnv, heroku, linkPlugin, Result} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // What `db:recover` refuses, and how it leaves the app when something goes wrong.
@@ -11,6 +13,7 @@ const count = async (app: App) => {
   const addon = sandbox().state.addonsOf(app)[0]
   return Number((await sandbox().sql(addon, 'SELECT count(*) AS n FROM customers'))[0].n)
 }
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 const workers = (app: App) => app.formation.find(p => p.type === 'worker')!.quantity
 
 function assertRefused(result: Result, app: string, message: RegExp) {
@@ -138,5 +141,28 @@ describe('heroku db:recover refuses and recovers safely', function () {
     assert.ok(promoted.length >= 2)
     const output = result.stdout + result.stderr
     for (const secret of [...promoted, sandbox().apiKey]) assert.ok(!output.includes(secret), 'a secret was printed')
+  })
+  it('in a terminal, explains both ways back, lets the user choose, and asks for the app name', async () => {
+    const name = appName('recover-guided')
+    const loss = await seedDataLoss(sandbox(), name)
+    await linkPlugin()
+    // `script` gives the CLI a pseudo-terminal, as a person at a keyboard has.
+    const child = spawn('script', ['-qfec', `heroku db:recover --app ${name}`, '/dev/null'], {env: cliEnv(), cwd: tmpdir()})
+    let screen = ''
+    child.stdout.on('data', chunk => (screen += chunk))
+    const exited = new Promise<number | null>(resolve => child.on('close', resolve))
+    const waitFor = async (text: RegExp) => {
+      for (let i = 0; i < 400 && !text.test(screen); i++) await sleep(50)
+      assert.match(screen, text)
+    }
+    await waitFor(/How do you want to recover\?/)
+    assert.match(screen, /Point-in-time rollback reaches back to/)
+    assert.match(screen, new RegExp(`Restore backup ${loss.backup} \\(\\d+s old\\): loses everything written since`))
+    assert.match(screen, /Roll back to one minute before v52 .* into a new database: loses everything since then/)
+    child.stdin.write('\r')
+    await waitFor(/To proceed, type/)
+    child.stdin.write(`${name}\r`)
+    assert.equal(await exited, 0, screen)
+    assert.equal(await count(loss.app), loss.rowsBefore)
   })
 })

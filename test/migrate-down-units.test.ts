@@ -189,7 +189,7 @@ describe('migrate:down, module by module', () => {
         const tiny = await measure('DROP TABLE tiny CASCADE')
         assert.match(tiny[1].detail, /CASCADE also drops view tiny_v/)
         const big = await measure('DROP TABLE big CASCADE')
-        assert.match(big[1].detail, /materialized view; loses table big_m: 3 rows/)
+        assert.match(big[1].detail, /CASCADE also drops materialized view big_m: 3 rows/)
       })
     })
   })

@@ -27,9 +27,9 @@ function project(): string {
 async function seed(options: {applied?: number, seedSql?: string, backupAgeMs?: number | null} = {}) {
   const name = appName('mdown')
   const dir = project()
-  const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null, seedSql: USERS, ...options})
+  const {app, database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null, seedSql: USERS, ...options})
   sandbox().clearRequests()
-  return {name, dir, database}
+  return {name, dir, app, database}
 }
 
 // The schema and the migration table, as a snapshot to compare before and after.
@@ -79,8 +79,9 @@ describe('heroku migrate:down', () => {
 
   it('reverts everything after --to', async () => {
     const {name, dir, database} = await seed()
-    const result = await down(name, dir, ['--to', M.posts, '--confirm', name])
+    const result = await down(name, dir, ['DATABASE', '--to', M.posts, '--confirm', name])
     assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /on DATABASE \(postgresql-/)
     assert.match(result.stdout, new RegExp(`${M.posts} is now the newest applied migration`))
     assert.deepEqual(await applied(database), [M.init, M.posts])
     assert.deepEqual(await columnsOf(database, 'User'), ['email', 'id', 'name'])
@@ -282,10 +283,46 @@ describe('heroku migrate:down', () => {
       await heroku(['migrate:down', '--app', name, '--dir', join(dir, 'nope'), '--confirm', name], {env: {DEBUG: '*'}}),
     ]
     assert.match(runs[1].stderr, /division by zero/)
+    assert.match(runs[0].stderr, /oclif:config/, 'DEBUG output was on')
     for (const run of runs) {
       for (const secret of secrets) {
         assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret), 'a secret was printed')
       }
     }
+  })
+
+  it('honours sslmode in the database URL', async () => {
+    const {name, dir, app} = await seed()
+    const url = app.config.DATABASE_URL
+    app.config.DATABASE_URL = `${url}?sslmode=require`
+    const required = await down(name, dir, ['--dry-run'])
+    assert.equal(required.code, 1)
+    assert.match(required.stderr, /The server does not support SSL connections/)
+    app.config.DATABASE_URL = `${url}?sslmode=disable`
+    const disabled = await down(name, dir, ['--dry-run'])
+    assert.equal(disabled.code, 0, disabled.stderr)
+  })
+
+  it('gives up on a busy table after --lock-timeout, and on a long statement after --statement-timeout', async () => {
+    const {name, dir, database} = await seed()
+    const {default: pg} = await import('pg')
+    const reader = new pg.Client({connectionString: database._database!.url})
+    await reader.connect()
+    const before = await snapshot(database)
+    try {
+      await reader.query('BEGIN; SELECT * FROM "User" LIMIT 1')
+      const locked = await down(name, dir, ['--confirm', name, '--lock-timeout', '1s'])
+      assert.equal(locked.code, 1)
+      assert.match(locked.stderr, /statement 1 failed: could not get a lock within --lock-timeout 1000ms/)
+    } finally {
+      await reader.query('ROLLBACK')
+      await reader.end()
+    }
+    writeFileSync(join(dir, 'prisma', 'migrations', M.widen, 'down.sql'), 'ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR(50);\nSELECT pg_sleep(5);\n')
+    const slow = await down(name, dir, ['--confirm', name, '--statement-timeout', '1s'])
+    assert.equal(slow.code, 1)
+    assert.match(slow.stderr, /statement 2 failed: cancelled by --statement-timeout/)
+    assert.match(slow.stderr, /Nothing was changed/)
+    assert.deepEqual(await snapshot(database), before)
   })
 })

@@ -181,10 +181,10 @@ export class LossMeter {
     return rows[0]
   }
 
-  async rows(table: string, base: Omit<LossFinding, 'target' | 'count' | 'atLeast' | 'loses' | 'detail'>, verb: string): Promise<LossFinding> {
+  async rows(table: string, base: Omit<LossFinding, 'target' | 'count' | 'atLeast' | 'loses' | 'detail'>, verb: string, noun = 'table'): Promise<LossFinding> {
     const {count, atLeast} = await this.count(table)
     const estimate = atLeast ? await this.estimate(table) : undefined
-    const target = `table ${table}`
+    const target = `${noun} ${table}`
     return {...base, target, count, atLeast, estimate, loses: count > 0, detail: count > 0 ? `${verb} ${target}: ${describeCount(count, atLeast, estimate, 'row')}` : `${verb} ${target}: empty`}
   }
 
@@ -261,7 +261,7 @@ async function cascadeDependents(meter: LossMeter, client: ClientBase, table: st
     FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class
     WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass($1) AND v.oid <> to_regclass($1) ORDER BY 1`, [table])
   return Promise.all(rows.map(async view => view.relkind === 'm'
-    ? meter.rows(view.name, base, 'CASCADE drops materialized view; loses')
+    ? meter.rows(view.name, base, 'CASCADE also drops', 'materialized view')
     : {...base, target: `view ${view.name}`, count: 0, atLeast: false, loses: false, detail: `CASCADE also drops view ${view.name} (no data of its own; recreate it after)`}))
 }
 
