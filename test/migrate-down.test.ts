@@ -2,12 +2,11 @@ import assert from 'node:assert/strict'
 import {appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import type {Addon} from '../src/sandbox/index.js'
-import {heroku, root} from './support/heroku.js'
+import {heroku} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
-const FIXTURE = join(root, 'test', 'fixtures', 'prisma-app')
 const M = {
   init: '20260101000000_init',
   posts: '20260201000000_add_posts',
@@ -17,10 +16,13 @@ const M = {
 }
 const USERS = 'INSERT INTO "User" (email, name) VALUES (\'ada@example.com\', \'Ada\'), (\'grace@example.com\', \'Grace\');'
 
+const copies: string[] = []
+
 // A fresh copy of the fixture project per test, so a test can edit its files.
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'prisma-app-'))
-  cpSync(FIXTURE, dir, {recursive: true})
+  cpSync(PRISMA_FIXTURE, dir, {recursive: true})
+  copies.push(dir)
   return dir
 }
 
@@ -53,6 +55,10 @@ const down = (name: string, dir: string, args: string[], env: Record<string, str
   heroku(['migrate:down', '--app', name, '--dir', join(dir, 'prisma', 'migrations'), ...args], {env, cwd: dir})
 
 describe('heroku migrate:down', () => {
+  after(() => {
+    for (const dir of copies) rmSync(dir, {recursive: true, force: true})
+  })
+
   it('reverts the newest migration by default, in one transaction, and deletes its rows from _prisma_migrations', async () => {
     const {name, dir, database} = await seed()
     const result = await down(name, dir, ['--confirm', name])
@@ -114,7 +120,7 @@ describe('heroku migrate:down', () => {
     assert.match(refused.stdout, /narrows column "User"\."name" from text to varchar\(50\): 1 value would not fit/)
     assert.match(refused.stdout, /drops column "Post"\."status": 3 non-null values/)
     assert.match(refused.stdout, /drops column "User"\."bio": 1 non-null value/)
-    assert.match(refused.stderr, /Refused: data-loss check\(s\) failed/)
+    assert.match(refused.stderr, /Refused by the data-loss check: see the checks above/)
     assert.match(refused.stderr, /Nothing was changed/)
     assert.deepEqual(await snapshot(database), before)
 
@@ -324,5 +330,13 @@ describe('heroku migrate:down', () => {
     assert.match(slow.stderr, /statement 2 failed: cancelled by --statement-timeout/)
     assert.match(slow.stderr, /Nothing was changed/)
     assert.deepEqual(await snapshot(database), before)
+  })
+
+  it('refuses a malformed duration before touching the app', async () => {
+    const {name, dir} = await seed()
+    const result = await down(name, dir, ['--dry-run', '--lock-timeout', 'soon'])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /--lock-timeout: Invalid duration "soon"/)
+    assert.deepEqual(sandbox().requests.filter(r => r.path.includes(name)), [])
   })
 })

@@ -1,12 +1,20 @@
 import {createHash, randomUUID} from 'node:crypto'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import type {Sandbox} from './index.js'
 import {BrokenApp, BrokenAppOptions, seedBrokenApp} from './scenario.js'
 import type {Addon} from './state.js'
 
 // An app whose database was migrated by `prisma migrate deploy` from a Prisma project folder: the
 // schema changes applied, and `_prisma_migrations` filled in exactly as Prisma fills it in.
+
+// The fixture project of the tests (five migrations, each with a down.sql), from src/ and from dist/ alike.
+export const PRISMA_FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'prisma-app')
+
+// A few rows for a demo: users with short names and one bio, so that reverting add_user_bio shows a data-loss refusal.
+export const DEMO_ROWS = `INSERT INTO "User" (email, name, bio) VALUES
+  ('ada@example.com', 'Ada', 'wrote the first program'), ('grace@example.com', 'Grace', NULL);`
 
 export interface PrismaAppOptions extends BrokenAppOptions {
   // How many of the project's migrations to apply (default: all of them).

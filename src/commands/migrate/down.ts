@@ -19,9 +19,9 @@ export interface MigrateDownResult {
   captured?: {database: string, backup: string}[]
 }
 
-const asPostgresDuration = (text: string, flag: string) => {
+const durationMs = (text: string, flag: string) => {
   try {
-    return `${parseDuration(text)}ms`
+    return parseDuration(text)
   } catch (error) {
     throw new Refused(`${flag}: ${(error as Error).message}`)
   }
@@ -63,23 +63,27 @@ export default class MigrateDown extends GuardedCommand {
 
   override async run(): Promise<MigrateDownResult> {
     const {args, flags} = await this.parse(MigrateDown)
+    const lockTimeout = `${durationMs(flags['lock-timeout'], '--lock-timeout')}ms`
+    const statementTimeout = flags['statement-timeout'] ? `${durationMs(flags['statement-timeout'], '--statement-timeout')}ms` : null
+    const maxAgeMs = durationMs(flags['max-backup-age'], '--max-backup-age')
     const database = await resolveAppDatabase(this.heroku, flags.app, args.database)
     const {plan, history} = await withConnection(database, ({client}) => prepareDown(this.heroku, client, {
       app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
       target: {steps: flags.steps, to: flags.to}, shadowDatabaseUrl: flags['shadow-database-url'],
-      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'],
-      lockTimeout: asPostgresDuration(flags['lock-timeout'], '--lock-timeout'),
-      statementTimeout: flags['statement-timeout'] ? asPostgresDuration(flags['statement-timeout'], '--statement-timeout') : null,
-      backup: {maxAgeMs: parseDuration(flags['max-backup-age']), capture: flags['capture-backup'], skip: flags['skip-backup-check']},
+      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], lockTimeout, statementTimeout,
+      backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']},
     }))
     this.plan = plan
     if (plan.steps.length === 0) return this.done({plan, dryRun: flags['dry-run'], applied: false}, 'Nothing to revert.')
     this.log(describePlan(plan))
-    if (plan.blocked) throw new Refused(`Refused: ${plan.checks.filter(c => c.outcome === 'failed').map(c => c.name).join(', ')} check(s) failed (details above).`)
+    if (plan.blocked) {
+      const failed = plan.checks.filter(c => c.outcome === 'failed').map(c => c.name)
+      throw new Refused(`Refused by the ${failed.join(', ')} check${failed.length > 1 ? 's' : ''}: see the checks above.`)
+    }
     if (flags['dry-run']) return this.done({plan, dryRun: true, applied: false}, '\nDry run: nothing was changed.')
     await confirmApp(flags.app, flags.confirm, `This reverts ${plan.steps.map(s => s.migration).join(', ')} on ${plan.database} of ${flags.app}.`)
     const {captured} = flags['capture-backup']
-      ? await backupGate(this.heroku, flags.app, {maxAgeMs: parseDuration(flags['max-backup-age']), capture: true, skip: false, dryRun: false})
+      ? await backupGate(this.heroku, flags.app, {maxAgeMs, capture: true, skip: false, dryRun: false})
       : {captured: []}
     // A new connection for the change: the plan is checked again under Prisma's lock before anything runs.
     const result = await withConnection(database, ({client}) => applyDown(client, plan, database.schema, history))
