@@ -4,6 +4,7 @@
 import {Sandbox} from '../dist/sandbox/index.js'
 import {HerokuCli} from '../dist/sandbox/cli.js'
 import {seedBrokenApp} from '../dist/sandbox/scenario.js'
+import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../dist/sandbox/prisma-scenario.js'
 
 const app = 'acme-shop'
 const started = Date.now()
@@ -11,10 +12,10 @@ const say = text => process.stdout.write(`\n\x1b[1m# ${text}\x1b[0m\n`)
 const sandbox = await Sandbox.start()
 const cli = new HerokuCli(sandbox)
 
-async function step(title, args, {expectFailure = false} = {}) {
+async function step(title, args, {expectFailure = false, cwd} = {}) {
   say(title)
-  process.stdout.write(`$ heroku ${args.join(' ')}\n`)
-  const result = await cli.heroku(args, {echo: true})
+  process.stdout.write(`${cwd ? `(in ${cwd})\n` : ''}$ heroku ${args.join(' ')}\n`)
+  const result = await cli.heroku(args, {echo: true, cwd})
   if ((result.code === 0) === expectFailure) throw new Error(`heroku ${args.join(' ')} exited ${result.code}`)
 }
 
@@ -26,6 +27,11 @@ try {
   await step('Preview a rollback to the last good deploy; the last backup is 30 hours old, so the gate blocks it', ['safe-rollback', 'v50', '--app', app, '--dry-run'], {expectFailure: true})
   await step('Roll back for real: capture a fresh backup, maintenance mode on during the switch', ['safe-rollback', 'v50', '--app', app, '--confirm', app, '--capture-backup', '--maintenance'])
   await step('The app runs the old code and config again', ['releases', '--app', app, '--num', '3'])
+
+  say('Unwanted Prisma migrations on acme-api (run from its Prisma project folder)')
+  await seedPrismaApp(sandbox, 'acme-api', PRISMA_FIXTURE, {releaseCommand: null, seedSql: DEMO_ROWS})
+  await step('Preview reverting 3 migrations: add_user_bio would drop a bio that exists, so it is refused', ['migrate:down', '--app', 'acme-api', '--steps', '3', '--dry-run'], {expectFailure: true, cwd: PRISMA_FIXTURE})
+  await step('Revert the last 2 in one transaction; _prisma_migrations is updated as Prisma reads it', ['migrate:down', '--app', 'acme-api', '--steps', '2', '--confirm', 'acme-api'], {cwd: PRISMA_FIXTURE})
   say(`Done in ${((Date.now() - started) / 1000).toFixed(1)}s.`)
 } finally {
   await sandbox.stop()
