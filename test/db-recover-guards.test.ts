@@ -98,6 +98,24 @@ describe('heroku db:recover refuses and recovers safely', function () {
     assert.deepEqual(sandbox().requests.filter(r => r.path === '/addon-attachments' || r.method === 'PATCH'), [])
   })
 
+  it('gives up after --wait-timeout and says the rollback database is attached but not promoted', async () => {
+    const name = appName('recover-timeout')
+    const loss = await seedDataLoss(sandbox(), name)
+    const url = loss.app.config.DATABASE_URL
+    const delays = {...sandbox().delays}
+    sandbox().delays.provision = 4000
+    try {
+      const result = await heroku(['db:recover', '-a', name, '--by', '1m', '--confirm', name, '--wait-timeout', '1s'])
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /Timed out after 1s waiting for postgresql-[a-z]+-\d+ to be provisioned/)
+      assert.match(result.stderr, /DATABASE still points to .*nothing was promoted\. The rollback database postgresql-[a-z]+-\d+ is attached/)
+    } finally {
+      sandbox().delays = delays
+    }
+    assert.equal(loss.app.config.DATABASE_URL, url)
+    await sandbox().settle()
+  })
+
   it('a failure mid-flow turns maintenance off and scales the workers back', async () => {
     const name = appName('recover-fail')
     const loss = await seedDataLoss(sandbox(), name)
@@ -156,14 +174,20 @@ describe('heroku db:recover refuses and recovers safely', function () {
       for (let i = 0; i < 400 && !text.test(screen); i++) await sleep(50)
       assert.match(screen, text)
     }
-    await waitFor(/How do you want to recover\?/)
-    assert.match(screen, /Point-in-time rollback reaches back to/)
-    assert.match(screen, new RegExp(`Restore backup ${loss.backup} \\(\\d+s old\\): loses everything written since`))
-    assert.match(screen, /Roll back to one minute before v52 .* into a new database: loses everything since then/)
-    child.stdin.write('\r')
-    await waitFor(/To proceed, type/)
-    child.stdin.write(`${name}\r`)
-    assert.equal(await exited, 0, screen.slice(-2000))
+    try {
+      await waitFor(/How do you want to recover\?/)
+      await waitFor(/navigate/)
+      const flat = screen.replace(/\s+/g, ' ')
+      assert.match(flat, /Point-in-time rollback reaches back to/)
+      assert.match(flat, new RegExp(`Restore backup ${loss.backup} \\(\\d+s old\\): loses everything written since`))
+      assert.match(flat, /Roll back to one minute before v52 .* into a new database: loses everything since then/)
+      child.stdin.write('\r')
+      await waitFor(/To proceed, type/)
+      child.stdin.write(`${name}\r`)
+      assert.equal(await exited, 0, screen.slice(-2000))
+    } finally {
+      child.kill()
+    }
     assert.equal(await count(loss.app), loss.rowsBefore)
   })
 })

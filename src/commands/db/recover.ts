@@ -36,7 +36,7 @@ export default class DbRecover extends GuardedCommand {
     by: flags.string({description: 'point-in-time rollback by this long (90m, 3h, 2d)', exclusive: TIME_FLAGS.filter(f => f !== 'by')}),
     'before-release': flags.string({description: 'point-in-time rollback to one minute before this release (v51) was created', exclusive: TIME_FLAGS.filter(f => f !== 'before-release')}),
     confirm: flags.string({description: 'the app name, to run without the confirmation prompt'}),
-    'safety-backup': flags.boolean({description: 'capture a backup of the current state first ( --no-safety-backup skips it)', default: true, allowNo: true}),
+    'safety-backup': flags.boolean({description: 'capture a backup of the current state first (--no-safety-backup skips it)', default: true, allowNo: true}),
     maintenance: flags.boolean({description: 'turn maintenance mode on during the switch (--no-maintenance skips it)', default: true, allowNo: true}),
     'scale-down-workers': flags.boolean({description: 'scale every non-web process to 0 during the switch, then back'}),
     verify: flags.string({description: 'SQL run on the recovered database; false, no rows or an error stops before promotion'}),

@@ -101,7 +101,7 @@ function guardSteps(plan: RecoveryPlan, facts: RecoveryFacts): {before: string[]
   if (plan.workers.length > 0) {
     const list = plan.workers.map(w => `${w.type}=${w.quantity}`).join(', ')
     before.push(`Scale ${list} to 0, so that nothing writes to the old database during the switch.`)
-    after.push(`Scale back to ${list} (also if anything fails or on Ctrl-C).`)
+    after.unshift(`Scale back to ${list} (also if anything fails or on Ctrl-C).`)
   }
   return {before, after}
 }

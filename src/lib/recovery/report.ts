@@ -14,7 +14,7 @@ function headline(plan: RecoveryPlan): string {
     const backup = plan.backup ? `${plan.backup.name}, finished ${plan.backup.finishedAt} (${plan.backup.age} ago), ${plan.backup.size}` : 'a backup'
     return `${what} ${db} from backup ${backup}.`
   }
-  return `${what} ${db} as of ${plan.target?.at} (${plan.target?.reason}).`
+  return `${what} ${db} as of ${plan.target?.at}: ${plan.target?.reason}.`
 }
 
 export function describePlan(plan: RecoveryPlan): string {
@@ -34,7 +34,7 @@ export function describeOutcome(plan: RecoveryPlan, outcome: RecoveryOutcome): s
   const lines = [plan.drill ? `Drill done in ${formatDuration(outcome.durationMs)}.` : `Recovered in ${formatDuration(outcome.durationMs)}.`]
   lines.push(...outcome.changes.map(c => `  - ${c}`))
   if (outcome.verification) lines.push(`  - --verify passed: ${outcome.verification.detail}.`)
-  if (outcome.safetyBackup) lines.push(`  - Backup ${outcome.safetyBackup} was captured ${plan.way === 'backup' ? 'before the restore' : 'of the new database'}.`)
+  if (outcome.safetyBackup) lines.push(plan.way === 'backup' ? `  - Safety backup ${outcome.safetyBackup} holds the data from before the restore.` : `  - Backup ${outcome.safetyBackup} of the new database was captured.`)
   const touched = [
     ...(outcome.touched.maintenance ? ['maintenance mode (on, then off)'] : []),
     ...outcome.touched.workers.map(w => `${w.type} (scaled 0, then back to ${w.quantity})`),

@@ -47,7 +47,7 @@ const toSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000)
 
 export async function resolveTarget(heroku: Heroku, app: string, request: TargetRequest, now = Date.now()): Promise<Target> {
   if (request.kind === 'backup') return request
-  if (request.to) return {kind: 'time', at: toSecond(parseTime(request.to).getTime()), reason: `--to ${request.to}`}
+  if (request.to) return {kind: 'time', at: toSecond(parseTime(request.to).getTime()), reason: `given with --to ${request.to}`}
   if (request.by) {
     let ms: number
     try {
@@ -55,11 +55,11 @@ export async function resolveTarget(heroku: Heroku, app: string, request: Target
     } catch (error) {
       throw new Refused(`--by: ${(error as Error).message}`)
     }
-    return {kind: 'time', at: toSecond(now - ms), reason: `--by ${request.by}`}
+    return {kind: 'time', at: toSecond(now - ms), reason: `${request.by} ago (--by)`}
   }
   const release = await findRelease(heroku, app, request.beforeRelease!)
   const at = toSecond(Date.parse(release.created_at) - BEFORE_RELEASE_MS)
-  return {kind: 'time', at, reason: `one minute before v${release.version} (${release.description}) was created at ${release.created_at}`}
+  return {kind: 'time', at, reason: `one minute before v${release.version} "${release.description}" was created at ${release.created_at}`}
 }
 
 // The time as Heroku's `--to` takes it: `YYYY-MM-DD HH:MM:SS+00`.
