@@ -5,6 +5,7 @@ import {Sandbox} from '../dist/sandbox/index.js'
 import {HerokuCli} from '../dist/sandbox/cli.js'
 import {seedBrokenApp} from '../dist/sandbox/scenario.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../dist/sandbox/prisma-scenario.js'
+import {seedDataLoss} from '../dist/sandbox/recovery-scenario.js'
 
 const app = 'acme-shop'
 const started = Date.now()
@@ -14,7 +15,8 @@ const cli = new HerokuCli(sandbox)
 
 async function step(title, args, {expectFailure = false, cwd} = {}) {
   say(title)
-  process.stdout.write(`${cwd ? `(in ${cwd})\n` : ''}$ heroku ${args.join(' ')}\n`)
+  const shown = args.map(arg => (/[\s*()]/.test(arg) ? `'${arg}'` : arg)).join(' ')
+  process.stdout.write(`${cwd ? `(in ${cwd})\n` : ''}$ heroku ${shown}\n`)
   const result = await cli.heroku(args, {echo: true, cwd})
   if ((result.code === 0) === expectFailure) throw new Error(`heroku ${args.join(' ')} exited ${result.code}`)
 }
@@ -27,6 +29,12 @@ try {
   await step('Preview a rollback to the last good deploy; the last backup is 30 hours old, so the gate blocks it', ['safe-rollback', 'v50', '--app', app, '--dry-run'], {expectFailure: true})
   await step('Roll back for real: capture a fresh backup, maintenance mode on during the switch', ['safe-rollback', 'v50', '--app', app, '--confirm', app, '--capture-backup', '--maintenance'])
   await step('The app runs the old code and config again', ['releases', '--app', app, '--num', '3'])
+
+  say('Critical data loss on acme-db: a bad DELETE wiped 40 of its 60 customers')
+  const loss = await seedDataLoss(sandbox, 'acme-db')
+  const verify = ['--verify', 'SELECT count(*) = 60 FROM customers']
+  await step('Rehearse first: restore the backup into a scratch database, check it, throw it away', ['db:recover', '--app', 'acme-db', '--backup', loss.backup, '--drill', ...verify, '--confirm', 'acme-db'])
+  await step('Recover: point-in-time rollback to just before the DELETE, verified, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
 
   say('Unwanted Prisma migrations on acme-api (run from its Prisma project folder)')
   await seedPrismaApp(sandbox, 'acme-api', PRISMA_FIXTURE, {releaseCommand: null, seedSql: DEMO_ROWS})

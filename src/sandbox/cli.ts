@@ -41,6 +41,7 @@ export class HerokuCli {
       XDG_DATA_HOME: join(this.home, 'data'),
       XDG_CACHE_HOME: join(this.home, 'cache'),
       HEROKU_SKIP_NEW_VERSION_CHECK: 'true',
+      HEROKU_DISABLE_AUTOUPDATE: '1',
       HEROKU_SKIP_ANALYTICS: '1',
       DISABLE_TELEMETRY: 'true',
       OCLIF_DISABLE_LINKED_ESM_WARNING: '1',

@@ -25,7 +25,7 @@ export function clientConfigs(url: string, override?: {host: string, port: numbe
     user: decodeURIComponent(parsed.username),
     password: decodeURIComponent(parsed.password),
     database: decodeURIComponent(parsed.pathname.slice(1)),
-    application_name: 'heroku migrate:down',
+    application_name: 'heroku-safe-rollback',
     connectionTimeoutMillis: 30_000,
   }
   const tls = {...base, ssl: mode === 'verify-full' || mode === 'verify-ca' ? {rejectUnauthorized: true} : {rejectUnauthorized: false}}
