@@ -3,7 +3,7 @@ import {Args, Flags, ux} from '@oclif/core'
 import {backupGate} from '../lib/backups/gate.js'
 import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
-import {parseDuration} from '../lib/duration.js'
+import {durationFlag} from '../lib/duration.js'
 import {Refused} from '../lib/errors.js'
 import {confirmApp} from '../lib/prompts.js'
 import {executeRollback} from '../lib/rollback/execute.js'
@@ -43,8 +43,8 @@ rolls back with the Platform API, and waits until the new release and its dynos 
   override async run() {
     const {args, flags} = await this.parse(SafeRollback)
     const {app} = flags
-    const maxAgeMs = parseOrRefuse(flags['max-backup-age'], '--max-backup-age')
-    const waitTimeoutMs = parseOrRefuse(flags['wait-timeout'], '--wait-timeout')
+    const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
+    const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const quiet = this.jsonEnabled()
 
     const {plan, target} = await gatherRollback(this.heroku, app, args.release, process.cwd())
@@ -80,10 +80,3 @@ rolls back with the Platform API, and waits until the new release and its dynos 
   }
 }
 
-function parseOrRefuse(value: string, flag: string): number {
-  try {
-    return parseDuration(value)
-  } catch (error) {
-    throw new Refused(`${flag}: ${(error as Error).message}`)
-  }
-}

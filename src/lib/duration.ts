@@ -1,3 +1,5 @@
+import {Refused} from './errors.js'
+
 const UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
 
 // Parses durations the way people type them in an incident: `90s`, `30m`, `6h`, `2d`, `1h30m`.
@@ -23,3 +25,12 @@ export function formatDuration(ms: number): string {
 }
 
 export const ageOf = (isoTime: string, now = Date.now()) => now - new Date(isoTime).getTime()
+
+// A duration given in a flag; a malformed one is refused in one line, before anything is sent.
+export function durationFlag(value: string, flag: string): number {
+  try {
+    return parseDuration(value)
+  } catch (error) {
+    throw new Refused(`${flag}: ${(error as Error).message}`)
+  }
+}

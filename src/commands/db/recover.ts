@@ -1,7 +1,7 @@
 import {flags} from '@heroku-cli/command'
 import {Args, ux} from '@oclif/core'
 import {GuardedCommand} from '../../lib/command.js'
-import {parseDuration} from '../../lib/duration.js'
+import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {applyRecovery} from '../../lib/recovery/apply.js'
@@ -48,7 +48,7 @@ export default class DbRecover extends GuardedCommand {
 
   async run() {
     const {args, flags} = await this.parse(DbRecover)
-    const timeoutMs = this.parseTimeout(flags['wait-timeout'])
+    const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const facts = await gatherFacts(this.heroku, flags.app, args.database)
     const request = targetRequest(flags) ?? await chooseTarget(this.heroku, facts)
     const target = await resolveTarget(this.heroku, flags.app, request, facts.now)
@@ -68,14 +68,6 @@ export default class DbRecover extends GuardedCommand {
     this.spinner().done()
     this.log(`\n${describeOutcome(plan, outcome)}`)
     return {dryRun: false, plan, outcome}
-  }
-
-  private parseTimeout(text: string): number {
-    try {
-      return parseDuration(text)
-    } catch (error) {
-      throw new Refused(`--wait-timeout: ${(error as Error).message}`)
-    }
   }
 
   // Spinners on stderr, with a status line for bytes and provisioning states; silent in --json mode.

@@ -2,7 +2,7 @@ import {flags} from '@heroku-cli/command'
 import {Args} from '@oclif/core'
 import {backupGate} from '../../lib/backups/gate.js'
 import {GuardedCommand} from '../../lib/command.js'
-import {parseDuration} from '../../lib/duration.js'
+import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {ApplyResult, applyDown} from '../../lib/migrations/apply.js'
 import {resolveAppDatabase, withConnection} from '../../lib/postgres/connect.js'
@@ -17,14 +17,6 @@ export interface MigrateDownResult {
   applied: boolean
   result?: ApplyResult
   captured?: {database: string, backup: string}[]
-}
-
-const durationMs = (text: string, flag: string) => {
-  try {
-    return parseDuration(text)
-  } catch (error) {
-    throw new Refused(`${flag}: ${(error as Error).message}`)
-  }
 }
 
 export default class MigrateDown extends GuardedCommand {
@@ -59,13 +51,11 @@ export default class MigrateDown extends GuardedCommand {
     'skip-backup-check': flags.boolean({description: 'do not require a recent backup'}),
   }
 
-  private plan?: DownPlan
-
   override async run(): Promise<MigrateDownResult> {
     const {args, flags} = await this.parse(MigrateDown)
-    const lockTimeout = `${durationMs(flags['lock-timeout'], '--lock-timeout')}ms`
-    const statementTimeout = flags['statement-timeout'] ? `${durationMs(flags['statement-timeout'], '--statement-timeout')}ms` : null
-    const maxAgeMs = durationMs(flags['max-backup-age'], '--max-backup-age')
+    const lockTimeout = `${durationFlag(flags['lock-timeout'], '--lock-timeout')}ms`
+    const statementTimeout = flags['statement-timeout'] ? `${durationFlag(flags['statement-timeout'], '--statement-timeout')}ms` : null
+    const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
     const database = await resolveAppDatabase(this.heroku, flags.app, args.database)
     const {plan, history} = await withConnection(database, ({client}) => prepareDown(this.heroku, client, {
       app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
@@ -73,12 +63,12 @@ export default class MigrateDown extends GuardedCommand {
       allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], lockTimeout, statementTimeout,
       backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']},
     }))
-    this.plan = plan
     if (plan.steps.length === 0) return this.done({plan, dryRun: flags['dry-run'], applied: false}, 'Nothing to revert.')
     this.log(describePlan(plan))
     if (plan.blocked) {
       const failed = plan.checks.filter(c => c.outcome === 'failed').map(c => c.name)
-      throw new Refused(`Refused by the ${failed.join(', ')} check${failed.length > 1 ? 's' : ''}: see the checks above.`)
+      // With --json the refusal still carries the plan, so that scripts can see which check failed.
+      throw Object.assign(new Refused(`Refused by the ${failed.join(', ')} check${failed.length > 1 ? 's' : ''}: see the checks above.`), {details: {plan}})
     }
     if (flags['dry-run']) return this.done({plan, dryRun: true, applied: false}, '\nDry run: nothing was changed.')
     await confirmApp(flags.app, flags.confirm, `This reverts ${plan.steps.map(s => s.migration).join(', ')} on ${plan.database} of ${flags.app}.`)
@@ -93,11 +83,5 @@ export default class MigrateDown extends GuardedCommand {
   private done(outcome: MigrateDownResult, message: string): MigrateDownResult {
     this.log(message)
     return outcome
-  }
-
-  // A refusal in --json mode still carries the plan, so that scripts can see which check failed.
-  override logJson(json: unknown): void {
-    const isError = typeof json === 'object' && json !== null && 'error' in json
-    super.logJson(isError && this.plan ? {...json, plan: this.plan} : json)
   }
 }
