@@ -1,6 +1,6 @@
 import {flags} from '@heroku-cli/command'
 import {Args, Flags, ux} from '@oclif/core'
-import {backupGate} from '../lib/backups/gate.js'
+import {backupGate, backupStates} from '../lib/backups/gate.js'
 import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
@@ -47,9 +47,12 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const quiet = this.jsonEnabled()
 
+    const skip = flags['skip-backup-check']
+    const states = skip ? undefined : backupStates(this.heroku, app, maxAgeMs)
+    states?.catch(() => {})
     const {plan, target} = await gatherRollback(this.heroku, app, args.release, process.cwd())
     const gate = await backupGate(this.heroku, app, {
-      maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check'], dryRun: flags['dry-run'],
+      maxAgeMs, capture: flags['capture-backup'], skip, dryRun: flags['dry-run'], states,
       onProgress: this.progress,
     })
     const checks: Check[] = [{name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`}, gate.check]

@@ -20,6 +20,8 @@ export interface GateOptions {
   skip: boolean
   dryRun: boolean
   onProgress?: (message: string) => void
+  // The backup states when already fetched (in parallel with other reads).
+  states?: Promise<BackupState[]>
 }
 
 export interface GateResult {
@@ -77,7 +79,7 @@ export async function backupGate(heroku: Heroku, app: string, options: GateOptio
   if (options.skip) {
     return {check: {name: 'backups', outcome: 'warning', detail: 'Skipped with --skip-backup-check: nothing shows that a recent backup exists.'}, captured: []}
   }
-  const states = await backupStates(heroku, app, options.maxAgeMs)
+  const states = await (options.states ?? backupStates(heroku, app, options.maxAgeMs))
   if (states.length === 0) {
     return {check: {name: 'backups', outcome: 'passed', detail: 'No Heroku Postgres database is attached: no backup needed.'}, captured: []}
   }
