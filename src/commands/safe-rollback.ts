@@ -18,10 +18,10 @@ checks that every Heroku Postgres database has a recent successful backup, asks 
 rolls back with the Platform API, and waits until the new release and its dynos are up.`
 
   static override examples = [
-    '$ heroku safe-rollback --app my-app',
-    '$ heroku safe-rollback v50 --app my-app --dry-run',
-    '$ heroku safe-rollback v50 --app my-app --confirm my-app --capture-backup --maintenance',
-    '$ heroku safe-rollback v50 --app my-app --confirm my-app --max-backup-age 6h --json',
+    '<%= config.bin %> safe-rollback --app my-app',
+    '<%= config.bin %> safe-rollback v50 --app my-app --dry-run',
+    '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --capture-backup --maintenance',
+    '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --max-backup-age 6h --json',
   ]
 
   static override args = {

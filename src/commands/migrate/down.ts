@@ -23,10 +23,10 @@ export default class MigrateDown extends GuardedCommand {
   static override description = 'revert applied Prisma migrations on an app\'s database, in one transaction, with data-loss checks'
 
   static override examples = [
-    '$ heroku migrate:down --app my-app --dry-run',
-    '$ heroku migrate:down --app my-app --steps 2 --confirm my-app',
-    '$ heroku migrate:down HEROKU_POSTGRESQL_TEAL --app my-app --to 20260301000000_add_user_bio --confirm my-app',
-    '$ heroku migrate:down --app my-app --allow-data-loss --capture-backup --confirm my-app',
+    '<%= config.bin %> migrate:down --app my-app --dry-run',
+    '<%= config.bin %> migrate:down --app my-app --steps 2 --confirm my-app',
+    '<%= config.bin %> migrate:down HEROKU_POSTGRESQL_TEAL --app my-app --to 20260301000000_add_user_bio --confirm my-app',
+    '<%= config.bin %> migrate:down --app my-app --allow-data-loss --capture-backup --confirm my-app',
   ]
 
   static override args = {
