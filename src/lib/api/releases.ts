@@ -1,4 +1,5 @@
 import {Refused, statusOf} from '../errors.js'
+import {poll} from '../poll.js'
 import {Heroku, SDK_HEADERS} from './heroku.js'
 
 export interface Release {
@@ -82,4 +83,13 @@ export async function createRollback(heroku: Heroku, app: string, releaseId: str
 export async function getRelease(heroku: Heroku, app: string, id: string): Promise<Release> {
   const {body} = await heroku.get<Release>(`/apps/${app}/releases/${id}`, {headers: SDK_HEADERS})
   return body
+}
+
+// Waits until a release has left `pending`: its release phase succeeded or failed.
+export async function waitForRelease(heroku: Heroku, app: string, release: Release, timeoutMs: number): Promise<Release> {
+  if (release.status !== 'pending') return release
+  return poll(async () => {
+    const latest = await getRelease(heroku, app, release.id)
+    return latest.status === 'pending' ? undefined : latest
+  }, {timeoutMs, description: `release v${release.version} to finish its release phase`})
 }

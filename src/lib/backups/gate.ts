@@ -1,6 +1,7 @@
 import {Database, Transfer, isBackup, listTransfers, postgresDatabases, startBackup, transferName, waitForTransfer} from '../api/postgres.js'
 import type {Heroku} from '../api/heroku.js'
 import type {Check} from '../checks.js'
+import {formatBytes} from '../bytes.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {Refused} from '../errors.js'
 import {isInteractive, yesNo} from '../prompts.js'
@@ -62,17 +63,6 @@ export async function captureBackup(heroku: Heroku, database: Database, onProgre
   return done
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
-}
 
 export async function backupGate(heroku: Heroku, app: string, options: GateOptions): Promise<GateResult> {
   const limit = formatDuration(options.maxAgeMs)

@@ -1,5 +1,5 @@
 import {isBackup, Transfer, transferName} from '../api/postgres.js'
-import {formatBytes} from '../backups/gate.js'
+import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
 import {formatDuration} from '../duration.js'
 import type {RecoveryFacts} from './facts.js'

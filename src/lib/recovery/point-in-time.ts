@@ -2,7 +2,7 @@ import {Addon, attach, createAddon, listAttachments, waitForProvisioning} from '
 import {listFormation} from '../api/apps.js'
 import type {Heroku} from '../api/heroku.js'
 import {databaseInfo, waitStatus} from '../api/postgres.js'
-import {getRelease, recentReleases} from '../api/releases.js'
+import {recentReleases, waitForRelease} from '../api/releases.js'
 import {SafeRollbackError, statusOf} from '../errors.js'
 import {poll, StopPolling} from '../poll.js'
 import type {RecoveryFacts} from './facts.js'
@@ -65,10 +65,7 @@ async function watchReleasePhase(heroku: Heroku, app: string, name: string): Pro
   const releases = await recentReleases(heroku, app, 5)
   const attached = releases.find(r => r.description?.includes(`Attach ${name}`))
   if (!attached) return `unable to check release phase: no Attach ${name} release found`
-  const done = await poll(async () => {
-    const release = await getRelease(heroku, app, attached.id)
-    return release.status === 'pending' ? undefined : release
-  }, {timeoutMs: 15 * 60_000, description: `the Attach ${name} release (v${attached.version})`})
+  const done = await waitForRelease(heroku, app, attached, 15 * 60_000)
   if (done.status !== 'succeeded') throw new SafeRollbackError(`The promote's release v${done.version} (${done.description}) ${done.status}: check its release phase log.`)
   return `v${done.version} ${done.status}`
 }
@@ -87,8 +84,7 @@ export async function promote(heroku: Heroku, app: string, addon: Addon, as: str
     progress.step('Reattaching pooler to new leader')
     await attach(heroku, app, addon.name, {name: pooler.name, namespace: 'connection-pooling:default'})
   }
-  const info = await databaseInfo(heroku, addon.id)
-  const formation = await listFormation(heroku, app)
+  const [info, formation] = await Promise.all([databaseInfo(heroku, addon.id), listFormation(heroku, app)])
   let releasePhase: string | undefined
   if (formation.some(p => p.type === 'release')) {
     progress.step('Checking release phase')

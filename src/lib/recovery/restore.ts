@@ -1,6 +1,7 @@
 import type {Heroku} from '../api/heroku.js'
 import {startRestore, Transfer, transferName, waitForTransfer} from '../api/postgres.js'
-import {captureBackup, formatBytes} from '../backups/gate.js'
+import {captureBackup} from '../backups/gate.js'
+import {formatBytes} from '../bytes.js'
 import {SafeRollbackError} from '../errors.js'
 import type {RecoveryFacts} from './facts.js'
 import {duringSwitch, Touched} from './guard.js'

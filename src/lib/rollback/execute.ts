@@ -1,6 +1,6 @@
 import {Dyno, getApp, listDynos, setMaintenance} from '../api/apps.js'
 import type {Heroku} from '../api/heroku.js'
-import {Release, createRollback, getRelease} from '../api/releases.js'
+import {Release, createRollback, waitForRelease} from '../api/releases.js'
 import {withRestore} from '../cleanup.js'
 import {SafeRollbackError} from '../errors.js'
 import {formatDuration} from '../duration.js'
@@ -22,14 +22,6 @@ export interface RollbackOutcome {
 }
 
 const isServing = (dyno: Dyno) => dyno.type !== 'run' && dyno.type !== 'release'
-
-async function waitForRelease(heroku: Heroku, app: string, release: Release, timeoutMs: number): Promise<Release> {
-  if (release.status !== 'pending') return release
-  return poll(async () => {
-    const latest = await getRelease(heroku, app, release.id)
-    return latest.status === 'pending' ? undefined : latest
-  }, {timeoutMs, description: `release v${release.version} to finish its release phase`})
-}
 
 // Release phase output, printed while the release command runs; a 404 means it has not started yet.
 async function streamOutput(url: string, onOutput: (text: string) => void, timeoutMs: number) {
