@@ -23,4 +23,10 @@ describe('oclif.manifest.json', () => {
     await plugin.load()
     assert.deepEqual(committed.commands, JSON.parse(JSON.stringify(plugin.manifest.commands)))
   })
+
+  // CI compares the committed bytes with a fresh build's, and file systems list commands in different orders.
+  it('lists commands sorted by id, so every machine builds the same bytes', () => {
+    const ids = Object.keys(committed.commands)
+    assert.deepEqual(ids, [...ids].sort())
+  })
 })
