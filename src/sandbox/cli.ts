@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -10,6 +10,10 @@ import type {Sandbox} from './index.js'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(repoRoot, 'node_modules', '.bin', 'heroku')
+
+// `npm pack` of this checkout into a folder: the tarball users would install. Returns its path.
+export const packPlugin = (destination: string): string =>
+  join(destination, execFileSync('npm', ['pack', '--silent', '--pack-destination', destination], {cwd: repoRoot, encoding: 'utf8'}).trim())
 
 export interface Result {
   code: number
@@ -115,6 +119,13 @@ export class HerokuCli {
       if (result.code !== 0) throw new Error(`heroku plugins:link failed: ${result.stderr}`)
     })
     return this.linked
+  }
+
+  // Installs a packed tarball of this plugin the way users install it (`heroku plugins:install`),
+  // instead of linking the checkout; afterwards `run` uses the installed copy.
+  async install(tarball: string): Promise<void> {
+    const result = await this.run(['plugins:install', `file:${tarball}`])
+    if (result.code !== 0) throw new Error(`heroku plugins:install failed: ${result.stderr}`)
   }
 
   // Runs the CLI with this plugin linked.
