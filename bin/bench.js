@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Does the plugin slow the Heroku CLI down? Times help and a core command without the plugin, with it
 // installed from a packed tarball, and with it linked, against the sandbox, and prints medians. Run with `npm run bench`.
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Sandbox} from '../dist/sandbox/index.js'
@@ -29,6 +29,7 @@ async function installed(sandbox) {
   const cli = new HerokuCli(sandbox)
   const started = Date.now()
   await cli.install(tarball)
+  rmSync(dir, {recursive: true, force: true})
   console.log(`heroku plugins:install of the packed plugin: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return cli
 }
