@@ -1,15 +1,15 @@
 import {flags} from '@heroku-cli/command'
-import {Args, Flags, ux} from '@oclif/core'
-import {backupGate, backupStates} from '../lib/backups/gate.js'
+import {Args, Flags} from '@oclif/core'
+import {backupGate} from '../lib/backups/gate.js'
 import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
 import {Refused} from '../lib/errors.js'
 import {confirmApp} from '../lib/prompts.js'
-import {executeRollback} from '../lib/rollback/execute.js'
 import {gatherRollback} from '../lib/rollback/gather.js'
 import {renderPreview} from '../lib/rollback/render.js'
 import {rollbackReport} from '../lib/rollback/report.js'
+import {RolledBack, rollbackSteps} from '../lib/rollback/steps.js'
 
 export default class SafeRollback extends GuardedCommand {
   static override description = `roll an app's code and config back to a stable release, with backups checked first
@@ -37,7 +37,8 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     'max-backup-age': Flags.string({description: 'the newest successful backup of each database must be younger than this', default: '24h'}),
     'capture-backup': Flags.boolean({description: 'capture a fresh backup of every database whose backup is too old', exclusive: ['skip-backup-check']}),
     'skip-backup-check': Flags.boolean({description: 'roll back without checking backups (not recommended)'}),
-    'wait-timeout': Flags.string({description: 'how long to wait for the new release and its dynos', default: '5m'}),
+    'wait-timeout': Flags.string({description: 'how long to wait for the new release and its dynos (and for each request)', default: '5m'}),
+    'wait-for-pending': Flags.boolean({description: 'when a newer release is still in its release phase, wait for it instead of refusing'}),
   }
 
   override async run() {
@@ -45,41 +46,33 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     const {app} = flags
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
     const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
-    const quiet = this.jsonEnabled()
-
     const skip = flags['skip-backup-check']
-    const states = skip ? undefined : backupStates(this.heroku, app, maxAgeMs)
-    states?.catch(() => {})
-    const {plan, target} = await gatherRollback(this.heroku, app, args.release, process.cwd())
-    const gate = await backupGate(this.heroku, app, {
-      maxAgeMs, capture: flags['capture-backup'], skip, dryRun: flags['dry-run'], states,
-      onProgress: this.progress,
+    this.noticeUnfinished(app)
+
+    const {plan, target, backups, inMaintenance} = await gatherRollback(this.api, app, {
+      releaseRef: args.release, cwd: process.cwd(), maxBackupAgeMs: skip ? undefined : maxAgeMs,
+      maintenance: flags.maintenance, waitForPending: flags['wait-for-pending'], waitTimeoutMs,
     })
+    const gate = await backupGate(backups ?? [], {maxAgeMs, capture: flags['capture-backup'], skip, dryRun: flags['dry-run']})
     const checks: Check[] = [{name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`}, gate.check]
-    if (!quiet) this.log(renderPreview(plan, checks) + '\n')
+    const steps = rollbackSteps(plan, {target, maintenance: flags.maintenance && !inMaintenance, capture: gate.capture})
+    this.log(renderPreview(plan, checks, steps) + '\n')
     const failed = blocking(checks)
-    if (failed.length > 0) {
-      throw Object.assign(new Refused(`Rollback blocked: ${failed.map(c => c.detail).join(' ')}`), {details: rollbackReport(plan, checks, flags['dry-run'])})
-    }
-    if (flags['skip-backup-check']) this.warn('Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.')
+    if (failed.length > 0) throw new Refused(`Rollback blocked: ${failed.map(c => c.detail).join(' ')}`, rollbackReport(plan, checks, flags['dry-run']))
+    if (skip) this.warn('Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.')
+    if (flags.maintenance && inMaintenance) this.warn(`${app} is already in maintenance mode: it stays on after the rollback.`)
     if (flags['dry-run']) {
-      if (!quiet) this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app} --confirm ${app}`)
+      this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app} --confirm ${app}`)
       return rollbackReport(plan, checks, true)
     }
 
     await confirmApp(app, flags.confirm, `This rolls ${app} back to v${target.version}, undoing ${plan.undone.length} release(s).`)
-    if (!quiet) ux.action.start(`Rolling back ${app} to v${target.version}`)
-    const outcome = await executeRollback(this.heroku, app, target, {
-      maintenance: flags.maintenance, waitTimeoutMs, undo: plan.undo, currentVersion: plan.current.version,
-      onStatus: this.progress,
-      onOutput: quiet ? undefined : text => process.stderr.write(text),
+    const outcome = await this.execute(steps, {
+      app, what: `roll back to v${target.version}`, timeoutMs: waitTimeoutMs, report: run => rollbackReport(plan, checks, false, run),
     })
-    if (!quiet) {
-      ux.action.stop(`done, v${outcome.release.version}`)
-      this.log(`${app} runs v${outcome.release.version} (rollback to v${target.version}); ${outcome.dynos.length} dyno(s) up.`)
-      this.log(`To undo: ${plan.undo}`)
-    }
+    const {release, dynos} = outcome.result<RolledBack>('rollback')!
+    this.log(`${app} runs v${release.version} (rollback to v${target.version}); ${dynos.length} dyno(s) up.`)
+    this.log(`To undo: ${plan.undo}`)
     return rollbackReport(plan, checks, false, outcome)
   }
 }
-

@@ -1,38 +1,110 @@
 import {Command} from '@heroku-cli/command'
 import {ux} from '@oclif/core'
-import {Cancelled, SafeRollbackError, messageOf, statusOf} from './errors.js'
+import {Api, ApiFailure} from './api/client.js'
+import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
+import {exitCodeOf, Interrupts} from './interrupts.js'
+import {listRuns, openItems} from './runner/log.js'
+import {RunFailed} from './runner/report.js'
+import {Progress, RunOutcome, Runner} from './runner/runner.js'
+import type {Step} from './runner/step.js'
 import {guardDebugOutput, redact} from './secrets.js'
 
-// The base of the plugin's commands: `--json` support, and the one place where failures become
-// a one-line message, a line saying what state things are in, and an exit code. All of it redacted.
+// The base of the plugin's commands: one API client, one runner for every change, --json that is always
+// one document, signals handled from start to end, and the one place where failures become a one-line
+// message, the state things are in, and an exit code. All of it redacted.
 export abstract class GuardedCommand extends Command {
   static override enableJsonFlag = true
 
+  private readonly interrupts = new Interrupts(signal => this.cancelBeforeChanges(signal))
+  private client?: Api
+
   override async init() {
     await guardDebugOutput()
+    // A terminal that went away (SIGHUP) must not crash the put-back with EPIPE.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+    this.interrupts.install()
     await super.init()
   }
 
-  // Progress on the spinner line; only in a terminal, where the line is redrawn rather than appended.
-  protected progress = (status: string) => {
-    if (!this.jsonEnabled() && process.stderr.isTTY) ux.action.status = status
+  override async finally(error: Error | undefined) {
+    this.interrupts.uninstall()
+    await super.finally(error)
+  }
+
+  // Every request of the command goes through this client (see api/client.ts).
+  protected get api(): Api {
+    return (this.client ??= new Api(this.heroku))
+  }
+
+  // Runs the steps with the one runner; a run that did not succeed becomes a RunFailed carrying `details`.
+  protected async execute(steps: Step<any>[], run: {app: string, what: string, timeoutMs: number, report(outcome: RunOutcome): Record<string, unknown>}): Promise<RunOutcome> {
+    const runner = new Runner({
+      api: this.api, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
+      command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs,
+    })
+    const outcome = await runner.run(steps)
+    if (outcome.status !== 'succeeded') throw new RunFailed(outcome, run.report(outcome))
+    return outcome
+  }
+
+  // A run on this app that did not finish (a killed process, a dropped SSH session) is said first.
+  protected noticeUnfinished(app: string) {
+    const last = listRuns(this.config.dataDir, app).find(run => run.status !== 'running')
+    if (!last) return
+    const {settle, undo} = openItems(last)
+    if (settle.length + undo.length === 0) return
+    const left = [...settle.map(s => `${s.running!.running} was running`), ...undo.map(s => `${s.undo!.title.toLowerCase()} is still due`)]
+    this.warn(`The last run on ${app} (${last.what}, ${last.startedAt}, run ${last.id}) did not finish: ${left.join('; ')}. Finish it with \`heroku recovery:resume ${last.id}\`.`)
+  }
+
+  // Progress on stderr: a spinner in a terminal, one line per step otherwise, nothing but messages with --json.
+  protected get progress(): Progress {
+    const quiet = this.jsonEnabled()
+    const tty = Boolean(process.stderr.isTTY)
+    const write = (text: string) => process.stderr.write(text)
+    return {
+      start: title => quiet || (tty ? ux.action.start(title) : write(`${title}...\n`)),
+      status: text => {
+        if (!quiet && tty) ux.action.status = text
+      },
+      stop: result => quiet || (tty ? ux.action.stop(result) : write(`  ${result}\n`)),
+      say: text => {
+        if (tty && ux.action.running) ux.action.pause(() => write(`${text}\n`))
+        else write(`${text}\n`)
+      },
+      output: text => quiet || write(text),
+    }
+  }
+
+  // Before the first change, a signal ends the command at once: nothing was changed.
+  private cancelBeforeChanges(signal: NodeJS.Signals) {
+    this.report(new Cancelled(exitCodeOf(signal)))
+    process.exit(process.exitCode)
   }
 
   protected override async catch(error: Error & {exitCode?: number, oclif?: {exit?: number}}): Promise<any> {
-    if (error?.oclif?.exit !== undefined && !(error instanceof SafeRollbackError)) throw error
+    if (error?.oclif?.exit !== undefined && !(error instanceof SafeRollbackError)) {
+      if (!this.jsonEnabled()) throw error
+      // A flag error with --json is still one document on stdout.
+      process.exitCode = error.oclif.exit
+      this.logJson({error: {message: redact(messageOf(error)).split('\n')[0], state: 'Nothing was changed.'}})
+      return
+    }
+    this.report(error)
+  }
+
+  private report(error: Error) {
     const known = error instanceof SafeRollbackError
-    const status = statusOf(error)
-    const message = redact(known ? error.message : messageOf(error)).split('\n')[0]
+    const message = redact(messageOf(error)).split('\n')[0]
     const state = known ? error.state : 'The command stopped before it finished; check the app with `heroku releases` and `heroku ps`.'
-    const exitCode = known ? error.exitCode : 1
-    process.exitCode = exitCode
+    process.exitCode = known ? error.exitCode : 1
     if (this.jsonEnabled()) {
-      const details = known ? error.details : undefined
-      this.logJson({...details, error: {message, state: state ? redact(state) : undefined, status, cancelled: error instanceof Cancelled || undefined}})
+      const status = error instanceof ApiFailure ? error.status : undefined
+      this.logJson({...(known ? error.details : undefined), error: {message, state: state ? redact(state) : undefined, status, cancelled: error instanceof Cancelled || undefined}})
       return
     }
     try {
-      ux.action.stop('!')
+      if (ux.action.running) ux.action.stop('!')
     } catch {}
     process.stderr.write(`Error: ${message}\n`)
     if (state) process.stderr.write(`${redact(state)}\n`)

@@ -1,19 +1,17 @@
-// The plugin's failures, each with a one-line message. `state` says where things stand now,
-// so that an engineer in an incident knows whether anything changed.
+// The plugin's failures, each with a one-line message. `state` says where things stand now, so that an
+// engineer in an incident knows whether anything changed; `details` is what --json prints beside it.
 
 export class SafeRollbackError extends Error {
   exitCode = 1
-  // With --json, printed beside the error: what the command had found before it stopped.
-  details?: Record<string, unknown>
-  constructor(message: string, public state?: string) {
+  constructor(message: string, public state?: string, public details?: Record<string, unknown>) {
     super(message)
   }
 }
 
 // A check refused the operation before anything was written.
 export class Refused extends SafeRollbackError {
-  constructor(message: string, state = 'Nothing was changed.') {
-    super(message, state)
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, 'Nothing was changed.', details)
   }
 }
 
@@ -24,18 +22,12 @@ export class NeedsFlag extends Refused {
   }
 }
 
-// The user said no, or pressed Ctrl-C at a prompt.
+// The user said no, or pressed Ctrl-C at a prompt or before anything was changed.
 export class Cancelled extends SafeRollbackError {
-  override exitCode = 130
-  constructor(state = 'Nothing was changed.') {
-    super('Cancelled.', state)
+  constructor(exitCode = 130) {
+    super('Cancelled.', 'Nothing was changed.')
+    this.exitCode = exitCode
   }
-}
-
-// The HTTP status of an error from the Heroku API client, wherever the client put it.
-export function statusOf(error: unknown): number | undefined {
-  const e = error as {http?: {statusCode?: number}, statusCode?: number, response?: {statusCode?: number}}
-  return e?.http?.statusCode ?? e?.statusCode ?? e?.response?.statusCode
 }
 
 // The message of an API error: Heroku's `{id, message}` body when there is one.

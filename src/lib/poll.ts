@@ -1,3 +1,5 @@
+import {sleep} from './abort.js'
+
 export interface PollOptions {
   // First wait between attempts; it doubles up to `maxIntervalMs`.
   intervalMs?: number
@@ -6,6 +8,8 @@ export interface PollOptions {
   // Consecutive failed attempts tolerated (a flaky network) before giving up.
   failureBudget?: number
   description: string
+  // Ctrl-C: stop waiting at once.
+  signal?: AbortSignal
 }
 
 export class PollTimeout extends Error {}
@@ -13,26 +17,25 @@ export class PollTimeout extends Error {}
 // Thrown by a check to stop at once: the outcome is final, not a passing failure.
 export class StopPolling extends Error {}
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
-
 // The one polling loop of the plugin: asks `check` until it returns a value, backing off between
 // attempts, tolerating a few transient failures, and giving up after `timeoutMs`.
 export async function poll<T>(check: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
-  const {timeoutMs, description} = options
+  const {timeoutMs, description, signal} = options
   const maxInterval = options.maxIntervalMs ?? 5000
   const deadline = Date.now() + timeoutMs
   let interval = options.intervalMs ?? Number(process.env.SAFE_ROLLBACK_POLL_MS ?? 250)
   let failures = 0
   for (;;) {
+    signal?.throwIfAborted()
     try {
       const result = await check()
       if (result !== undefined) return result
       failures = 0
     } catch (error) {
-      if (error instanceof StopPolling || ++failures > (options.failureBudget ?? 3)) throw error
+      if (error instanceof StopPolling || signal?.aborted || ++failures > (options.failureBudget ?? 3)) throw error
     }
     if (Date.now() + interval > deadline) throw new PollTimeout(`Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${description}.`)
-    await sleep(interval)
+    await sleep(interval, signal)
     interval = Math.min(interval * 2, maxInterval)
   }
 }

@@ -1,17 +1,19 @@
 import {flags} from '@heroku-cli/command'
-import {Args, ux} from '@oclif/core'
+import {Args} from '@oclif/core'
+import {blocking} from '../../lib/checks.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {confirmApp} from '../../lib/prompts.js'
-import {applyRecovery} from '../../lib/recovery/apply.js'
-import {gatherFacts} from '../../lib/recovery/facts.js'
+import {gatherFacts} from '../../lib/recovery/gather.js'
 import {chooseTarget} from '../../lib/recovery/guide.js'
-import {planRecovery, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
-import type {Progress} from '../../lib/recovery/point-in-time.js'
-import {describeOutcome, describePlan} from '../../lib/recovery/report.js'
+import {planRecovery, RecoveryPlan, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
+import {describeOutcome, describePlan} from '../../lib/recovery/render.js'
+import {recoverySteps} from '../../lib/recovery/steps.js'
 import {resolveTarget, targetRequest} from '../../lib/recovery/target.js'
-import {blocking} from '../../lib/checks.js'
+import {runJson} from '../../lib/runner/report.js'
+import type {RunOutcome} from '../../lib/runner/runner.js'
+import {shellQuote} from '../../lib/shell.js'
 
 const TIME_FLAGS = ['backup', 'to', 'by', 'before-release']
 
@@ -39,46 +41,56 @@ export default class DbRecover extends GuardedCommand {
     'safety-backup': flags.boolean({description: 'capture a backup of the current state first (--no-safety-backup skips it)', default: true, allowNo: true}),
     maintenance: flags.boolean({description: 'turn maintenance mode on during the switch (--no-maintenance skips it)', default: true, allowNo: true}),
     'scale-down-workers': flags.boolean({description: 'scale every non-web process to 0 during the switch, then back'}),
-    verify: flags.string({description: 'SQL run on the recovered database; false, no rows or an error stops before promotion'}),
+    verify: flags.string({description: 'one read-only SQL query run on the recovered database; false, no rows or an error stops before promotion'}),
     drill: flags.boolean({description: 'rehearse: recover into a scratch database, verify, time it, destroy it'}),
     keep: flags.boolean({description: 'with --drill, keep the scratch database', dependsOn: ['drill']}),
     'dry-run': flags.boolean({description: 'run every check and show the plan, without changing anything'}),
-    'wait-timeout': flags.string({description: 'how long to wait for provisioning and restores', default: '2h'}),
+    'wait-timeout': flags.string({description: 'how long to wait for provisioning and restores (and for each request)', default: '2h'}),
   }
 
   async run() {
     const {args, flags} = await this.parse(DbRecover)
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
-    const facts = await gatherFacts(this.heroku, flags.app, args.database)
-    const request = targetRequest(flags) ?? await chooseTarget(this.heroku, facts)
-    const target = await resolveTarget(this.heroku, flags.app, request, facts.now)
+    this.noticeUnfinished(flags.app)
+    const facts = await gatherFacts(this.api, flags.app, args.database)
+    const request = targetRequest(flags) ?? await chooseTarget(this.api, facts)
+    const target = await resolveTarget(this.api, flags.app, request, facts.now)
     const plan = planRecovery(facts, target, {
       drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
       scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify,
     })
-    this.log(describePlan(plan))
+    const steps = recoverySteps(facts, plan)
+    const report = (outcome?: RunOutcome) => ({dryRun: !outcome, plan: {...plan, steps: steps.map(s => s.title)}, run: outcome ? runJson(outcome) : undefined})
+    this.log(describePlan(plan, steps))
     const failed = blocking(plan.checks)
-    if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '))
+    if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '), report())
     if (flags['dry-run']) {
-      this.log(`\nDry run: nothing was changed. To recover: heroku db:recover ${this.argv.filter(a => a !== '--dry-run').join(' ')}${flags.confirm ? '' : ` --confirm ${flags.app}`}`)
-      return {dryRun: true, plan}
+      this.log(`\nDry run: nothing was changed. To recover exactly this: ${this.commandFor(args.database, plan, flags)}`)
+      return report()
     }
     await confirmApp(flags.app, flags.confirm, plan.drill ? `This creates and destroys a scratch database on ${flags.app}.` : RUNBOOK_WARNING)
-    const outcome = await applyRecovery(this.heroku, facts, plan, {progress: this.spinner(), timeoutMs})
-    this.spinner().done()
-    this.log(`\n${describeOutcome(plan, outcome)}`)
-    return {dryRun: false, plan, outcome}
+    const started = Date.now()
+    const outcome = await this.execute(steps, {app: flags.app, what: describeWhat(plan), timeoutMs, report})
+    this.log(`\n${describeOutcome(facts, plan, outcome, Date.now() - started)}`)
+    return report(outcome)
   }
 
-  // Spinners on stderr, with a status line for bytes and provisioning states; silent in --json mode.
-  private spinner(): Progress & {done(): void} {
-    const quiet = this.jsonEnabled()
-    return {
-      step: title => quiet || ux.action.start(title),
-      status: text => {
-        if (!quiet) ux.action.status = text
-      },
-      done: () => quiet || ux.action.stop(),
-    }
+  // The command that recovers to exactly what was previewed: the backup by name, the time to the second.
+  private commandFor(database: string, plan: RecoveryPlan, flags: {app: string, verify?: string, 'scale-down-workers': boolean, 'safety-backup': boolean, maintenance: boolean, drill: boolean, keep: boolean, 'wait-timeout': string}) {
+    return shellQuote([
+      'heroku', 'db:recover', database, '--app', flags.app,
+      ...(plan.way === 'backup' ? ['--backup', plan.backup!.name] : ['--to', plan.target!.at]),
+      ...(flags.verify ? ['--verify', flags.verify] : []),
+      ...(flags['scale-down-workers'] ? ['--scale-down-workers'] : []),
+      ...(flags['safety-backup'] ? [] : ['--no-safety-backup']),
+      ...(flags.maintenance ? [] : ['--no-maintenance']),
+      ...(flags.drill ? ['--drill'] : []),
+      ...(flags.keep ? ['--keep'] : []),
+      ...(flags['wait-timeout'] === '2h' ? [] : ['--wait-timeout', flags['wait-timeout']]),
+      '--confirm', flags.app,
+    ])
   }
 }
+
+const describeWhat = (plan: RecoveryPlan) =>
+  `${plan.drill ? 'drill: ' : ''}recover ${plan.database.attachment} ${plan.way === 'backup' ? `from ${plan.backup?.name}` : `to ${plan.target?.at}`}`

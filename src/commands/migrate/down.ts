@@ -1,23 +1,15 @@
 import {flags} from '@heroku-cli/command'
 import {Args} from '@oclif/core'
-import {backupGate} from '../../lib/backups/gate.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
-import {ApplyResult, applyDown} from '../../lib/migrations/apply.js'
+import {gatherDown} from '../../lib/migrations/gather.js'
+import {describePlan, describeResult} from '../../lib/migrations/render.js'
+import {ApplyResult, downSteps} from '../../lib/migrations/steps.js'
 import {resolveAppDatabase, withConnection} from '../../lib/postgres/connect.js'
-import type {DownPlan} from '../../lib/migrations/plan.js'
-import {prepareDown} from '../../lib/migrations/prepare.js'
-import {describePlan, describeResult} from '../../lib/migrations/present.js'
 import {confirmApp} from '../../lib/prompts.js'
-
-export interface MigrateDownResult {
-  plan: DownPlan
-  dryRun: boolean
-  applied: boolean
-  result?: ApplyResult
-  captured?: {database: string, backup: string}[]
-}
+import {runJson} from '../../lib/runner/report.js'
+import type {RunOutcome} from '../../lib/runner/runner.js'
 
 export default class MigrateDown extends GuardedCommand {
   static override description = 'revert applied Prisma migrations on an app\'s database, in one transaction, with data-loss checks'
@@ -47,40 +39,43 @@ export default class MigrateDown extends GuardedCommand {
     'lock-timeout': flags.string({description: 'how long to wait for a table lock before giving up', default: '5s'}),
     'statement-timeout': flags.string({description: 'the longest any single statement may run (default: the database\'s setting)'}),
     'max-backup-age': flags.string({description: 'the oldest acceptable backup', default: '24h'}),
-    'capture-backup': flags.boolean({description: 'capture a fresh backup first when the newest one is too old'}),
+    'capture-backup': flags.boolean({description: 'capture a fresh backup first (after the confirmation) when the newest one is too old'}),
     'skip-backup-check': flags.boolean({description: 'do not require a recent backup'}),
   }
 
-  override async run(): Promise<MigrateDownResult> {
+  override async run() {
     const {args, flags} = await this.parse(MigrateDown)
     const lockTimeout = `${durationFlag(flags['lock-timeout'], '--lock-timeout')}ms`
     const statementTimeout = flags['statement-timeout'] ? `${durationFlag(flags['statement-timeout'], '--statement-timeout')}ms` : null
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
-    const database = await resolveAppDatabase(this.heroku, flags.app, args.database)
-    const {plan, history} = await withConnection(database, ({client}) => prepareDown(this.heroku, client, {
+    this.noticeUnfinished(flags.app)
+    const database = await resolveAppDatabase(this.api, flags.app, args.database)
+    const {plan, history, gate} = await withConnection(database, ({client}) => gatherDown(this.api, client, {
       app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
       target: {steps: flags.steps, to: flags.to}, shadowDatabaseUrl: flags['shadow-database-url'],
       allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], lockTimeout, statementTimeout,
-      backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']},
+      backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']}, dryRun: flags['dry-run'],
     }))
-    if (plan.steps.length === 0) return this.done({plan, dryRun: flags['dry-run'], applied: false}, 'Nothing to revert.')
-    this.log(describePlan(plan))
+    const report = (outcome?: RunOutcome) => ({
+      plan, dryRun: !outcome, applied: outcome?.status === 'succeeded',
+      result: outcome?.result<ApplyResult>('revert'), run: outcome ? runJson(outcome) : undefined,
+    })
     if (plan.blocked) {
+      this.log(describePlan(plan, []))
       const failed = plan.checks.filter(c => c.outcome === 'failed').map(c => c.name)
       // With --json the refusal still carries the plan, so that scripts can see which check failed.
-      throw Object.assign(new Refused(`Refused by the ${failed.join(', ')} check${failed.length > 1 ? 's' : ''}: see the checks above.`), {details: {plan}})
+      throw new Refused(`Refused by the ${failed.join(', ')} check${failed.length > 1 ? 's' : ''}: see the checks above.`, report())
     }
-    if (flags['dry-run']) return this.done({plan, dryRun: true, applied: false}, '\nDry run: nothing was changed.')
+    if (plan.steps.length === 0) return this.done(report(), 'Nothing to revert.')
+    const steps = downSteps(plan, database, history, gate.capture)
+    this.log(describePlan(plan, steps))
+    if (flags['dry-run']) return this.done(report(), '\nDry run: nothing was changed.')
     await confirmApp(flags.app, flags.confirm, `This reverts ${plan.steps.map(s => s.migration).join(', ')} on ${plan.database} of ${flags.app}.`)
-    const {captured} = flags['capture-backup']
-      ? await backupGate(this.heroku, flags.app, {maxAgeMs, capture: true, skip: false, dryRun: false})
-      : {captured: []}
-    // A new connection for the change: the plan is checked again under Prisma's lock before anything runs.
-    const result = await withConnection(database, ({client}) => applyDown(client, plan, database.schema, history))
-    return this.done({plan, dryRun: false, applied: true, result, captured}, `\n${describeResult(plan, result)}`)
+    const outcome = await this.execute(steps, {app: flags.app, what: `revert ${plan.steps.map(s => s.migration).join(', ')}`, timeoutMs: 60 * 60_000, report})
+    return this.done(report(outcome), `\n${describeResult(plan, outcome.result<ApplyResult>('revert')!)}`)
   }
 
-  private done(outcome: MigrateDownResult, message: string): MigrateDownResult {
+  private done<T>(outcome: T, message: string): T {
     this.log(message)
     return outcome
   }

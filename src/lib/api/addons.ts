@@ -1,6 +1,5 @@
-import {statusOf} from '../errors.js'
 import {poll} from '../poll.js'
-import {Heroku, SDK_HEADERS} from './heroku.js'
+import {Api, path, SDK_HEADERS, statusOf} from './client.js'
 
 // Add-ons and attachments, with the calls `heroku addons:create`, `addons:destroy` and `pg:promote` make.
 
@@ -11,6 +10,7 @@ export interface Addon {
   plan: {name: string}
   app: {id: string, name: string}
   config_vars: string[]
+  created_at?: string
 }
 
 export interface Attachment {
@@ -27,49 +27,54 @@ export interface AddonRequest {
   attachmentName?: string
 }
 
-export async function createAddon(heroku: Heroku, app: string, request: AddonRequest): Promise<Addon> {
-  const {body} = await heroku.post<Addon>(`/apps/${app}/addons`, {
+export function createAddon(api: Api, app: string, request: AddonRequest): Promise<Addon> {
+  return api.post<Addon>(path`/apps/${app}/addons`, {
     body: {attachment: {name: request.attachmentName}, config: request.config, plan: {name: request.plan}},
     headers: {'accept-expansion': 'plan', 'x-heroku-legacy-provider-messages': 'true'},
   })
-  return body
 }
 
-export async function getAddon(heroku: Heroku, app: string, name: string): Promise<Addon> {
-  const {body} = await heroku.get<Addon>(`/apps/${app}/addons/${name}`, {headers: {'Accept-Expansion': 'addon_service,plan'}})
-  return body
-}
+export const getAddon = (api: Api, app: string, name: string) =>
+  api.get<Addon>(path`/apps/${app}/addons/${name}`, {headers: {'Accept-Expansion': 'addon_service,plan'}})
+
+export const listAddons = (api: Api, app: string) => api.get<Addon[]>(path`/apps/${app}/addons`, {headers: {'Accept-Expansion': 'plan'}})
 
 // Polls the add-on until it is no longer `provisioning`, as `addons:create --wait` does.
-export async function waitForProvisioning(heroku: Heroku, addon: Addon, timeoutMs: number, onStatus?: (state: string) => void): Promise<Addon> {
+export async function waitForProvisioning(api: Api, addon: Addon, timeoutMs: number, onStatus?: (state: string) => void): Promise<Addon> {
   const ready = await poll(async () => {
-    const current = await getAddon(heroku, addon.app.name, addon.name)
+    const current = await getAddon(api, addon.app.name, addon.name)
     onStatus?.(current.state)
     return current.state === 'provisioning' ? undefined : current
-  }, {timeoutMs, description: `${addon.name} to be provisioned`})
+  }, {timeoutMs, description: `${addon.name} to be provisioned`, signal: api.settings.signal})
   if (ready.state !== 'provisioned') throw new Error(`The add-on ${addon.name} was unable to be created, with status ${ready.state}.`)
   return ready
 }
 
-// `heroku addons:destroy`: the add-on is addressed by the ids of its billing app and itself.
-export async function destroyAddon(heroku: Heroku, addon: Addon): Promise<void> {
+// `heroku addons:destroy`: the add-on is addressed by the ids of its billing app and itself; gone already is done.
+export async function destroyAddon(api: Api, addon: {app: {id: string}, id: string}): Promise<void> {
   try {
-    await heroku.delete(`/apps/${addon.app.id}/addons/${addon.id}`, {body: {force: false}, headers: {'Accept-Expansion': 'plan'}})
+    await api.delete(path`/apps/${addon.app.id}/addons/${addon.id}`, {body: {force: false}, headers: {'Accept-Expansion': 'plan'}})
   } catch (error) {
     if (statusOf(error) !== 404) throw error
   }
 }
 
-export async function listAttachments(heroku: Heroku, app: string): Promise<Attachment[]> {
-  const {body} = await heroku.get<Attachment[]>(`/apps/${app}/addon-attachments`, {headers: SDK_HEADERS})
-  return body
+// Whether an add-on is gone: deprovisioned, or unknown to the API.
+export async function isGone(api: Api, app: string, name: string): Promise<boolean> {
+  try {
+    return ['deprovisioned', 'deprovisioning'].includes((await getAddon(api, app, name)).state)
+  } catch (error) {
+    if (statusOf(error) === 404) return true
+    throw error
+  }
 }
+
+export const listAttachments = (api: Api, app: string) => api.get<Attachment[]>(path`/apps/${app}/addon-attachments`, {headers: SDK_HEADERS})
 
 // Attaches an add-on to an app; without a name Heroku picks a colour alias. `confirm` allows replacing
 // an attachment of the same name, which is how a promote moves DATABASE to another database.
-export async function attach(heroku: Heroku, app: string, addonName: string, options: {name?: string, namespace: string | null}): Promise<Attachment> {
-  const {body} = await heroku.post<Attachment>('/addon-attachments', {
+export function attach(api: Api, app: string, addonName: string, options: {name?: string, namespace: string | null}): Promise<Attachment> {
+  return api.post<Attachment>('/addon-attachments', {
     body: {addon: {name: addonName}, app: {name: app}, confirm: app, name: options.name, namespace: options.namespace},
   })
-  return body
 }

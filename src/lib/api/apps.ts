@@ -1,5 +1,5 @@
-import {Refused, statusOf} from '../errors.js'
-import {Heroku} from './heroku.js'
+import {Refused} from '../errors.js'
+import {Api, path, statusOf} from './client.js'
 
 export interface Dyno {
   name: string
@@ -15,35 +15,34 @@ export interface Process {
   command: string
 }
 
-export async function getApp(heroku: Heroku, app: string): Promise<{id: string, name: string, maintenance: boolean}> {
+export interface AppInfo {
+  id: string
+  name: string
+  maintenance: boolean
+}
+
+export const noSuchApp = (app: string) => new Refused(`App ${app} does not exist or you do not have access to it.`)
+
+// A 404 on an app's own path means the app is not there (or not yours): say so in one line.
+export async function orNoSuchApp<T>(app: string, read: Promise<T>): Promise<T> {
   try {
-    const {body} = await heroku.get<{id: string, name: string, maintenance: boolean}>(`/apps/${app}`)
-    return body
+    return await read
   } catch (error) {
-    if (statusOf(error) === 404) throw new Refused(`App ${app} does not exist or you do not have access to it.`)
+    if (statusOf(error) === 404) throw noSuchApp(app)
     throw error
   }
 }
 
-export async function setMaintenance(heroku: Heroku, app: string, on: boolean): Promise<void> {
-  await heroku.patch(`/apps/${app}`, {body: {maintenance: on}})
+export const getApp = (api: Api, app: string) => orNoSuchApp(app, api.get<AppInfo>(path`/apps/${app}`))
+
+export async function setMaintenance(api: Api, app: string, on: boolean): Promise<void> {
+  await api.patch(path`/apps/${app}`, {body: {maintenance: on}})
 }
 
-export async function listDynos(heroku: Heroku, app: string): Promise<Dyno[]> {
-  const {body} = await heroku.get<Dyno[]>(`/apps/${app}/dynos`)
-  return body
-}
+export const listDynos = (api: Api, app: string) => api.get<Dyno[]>(path`/apps/${app}/dynos`)
 
-export async function listFormation(heroku: Heroku, app: string): Promise<Process[]> {
-  const {body} = await heroku.get<Process[]>(`/apps/${app}/formation`)
-  return body
-}
+export const listFormation = (api: Api, app: string) => api.get<Process[]>(path`/apps/${app}/formation`)
 
-export async function scaleFormation(heroku: Heroku, app: string, updates: {type: string, quantity: number}[]): Promise<void> {
-  await heroku.patch(`/apps/${app}/formation`, {body: {updates}})
-}
-
-export async function configVars(heroku: Heroku, app: string): Promise<Record<string, string>> {
-  const {body} = await heroku.get<Record<string, string>>(`/apps/${app}/config-vars`)
-  return body
+export async function scaleFormation(api: Api, app: string, updates: {type: string, quantity: number}[]): Promise<void> {
+  await api.patch(path`/apps/${app}/formation`, {body: {updates}})
 }

@@ -1,5 +1,5 @@
 import {poll} from '../poll.js'
-import {Heroku, SDK_HEADERS, dataApi} from './heroku.js'
+import {Api, path, SDK_HEADERS} from './client.js'
 
 export interface PostgresAddon {
   id: string
@@ -38,10 +38,11 @@ export function transferName(transfer: Transfer): string {
 }
 
 export const isBackup = (t: Transfer) => t.from_type === 'pg_dump' && t.to_type === 'gof3r'
+export const isRestore = (t: Transfer) => t.to_type === 'pg_restore'
 
-export async function postgresDatabases(heroku: Heroku, app: string): Promise<Database[]> {
-  const [{body: attachments}, {utils}] = await Promise.all([
-    heroku.get<{name: string, addon: PostgresAddon}[]>(`/apps/${app}/addon-attachments`, {
+export async function postgresDatabases(api: Api, app: string): Promise<Database[]> {
+  const [attachments, {utils}] = await Promise.all([
+    api.get<{name: string, addon: PostgresAddon}[]>(path`/apps/${app}/addon-attachments`, {
       headers: {...SDK_HEADERS, 'Accept-Inclusion': 'addon:plan,config_vars'},
     }),
     import('@heroku/heroku-cli-util'),
@@ -56,33 +57,23 @@ export async function postgresDatabases(heroku: Heroku, app: string): Promise<Da
 }
 
 // Transfers are listed under the add-on's billing app, which is not always the app at hand.
-export async function listTransfers(heroku: Heroku, billingApp: string): Promise<Transfer[]> {
-  const {body} = await heroku.get<Transfer[]>(`/client/v11/apps/${billingApp}/transfers`, await dataApi())
-  return body
-}
+export const listTransfers = (api: Api, billingApp: string) => api.get<Transfer[]>(path`/client/v11/apps/${billingApp}/transfers`, {data: true})
 
-export async function getTransfer(heroku: Heroku, billingApp: string, id: string | number, verbose = false): Promise<Transfer> {
-  const {body} = await heroku.get<Transfer>(`/client/v11/apps/${billingApp}/transfers/${id}${verbose ? '?verbose=true' : ''}`, await dataApi())
-  return body
-}
+export const getTransfer = (api: Api, billingApp: string, id: string | number) =>
+  api.get<Transfer>(path`/client/v11/apps/${billingApp}/transfers/${id}`, {data: true})
 
-export async function startBackup(heroku: Heroku, addonId: string): Promise<Transfer> {
-  const {body} = await heroku.post<Transfer>(`/client/v11/databases/${addonId}/backups`, await dataApi())
-  return body
-}
+export const startBackup = (api: Api, addonId: string) => api.post<Transfer>(path`/client/v11/databases/${addonId}/backups`, {data: true})
 
-export async function startRestore(heroku: Heroku, addonId: string, backupUrl: string): Promise<Transfer> {
-  const {body} = await heroku.post<Transfer>(`/client/v11/databases/${addonId}/restores`, {...await dataApi(), body: {backup_url: backupUrl}})
-  return body
-}
+export const startRestore = (api: Api, addonId: string, backupUrl: string) =>
+  api.post<Transfer>(path`/client/v11/databases/${addonId}/restores`, {data: true, body: {backup_url: backupUrl}})
 
 // Waits for a backup or restore to finish, reporting bytes processed as it goes.
-export async function waitForTransfer(heroku: Heroku, billingApp: string, transfer: Transfer, onProgress?: (t: Transfer) => void, timeoutMs = 60 * 60_000): Promise<Transfer> {
+export function waitForTransfer(api: Api, billingApp: string, transfer: Transfer, onProgress?: (t: Transfer) => void, timeoutMs = 60 * 60_000): Promise<Transfer> {
   return poll(async () => {
-    const current = await getTransfer(heroku, billingApp, transfer.uuid)
+    const current = await getTransfer(api, billingApp, transfer.uuid)
     onProgress?.(current)
     return current.finished_at ? current : undefined
-  }, {timeoutMs, description: `transfer ${transferName(transfer)}`})
+  }, {timeoutMs, description: `transfer ${transferName(transfer)}`, signal: api.settings.signal})
 }
 
 export interface DatabaseInfo {
@@ -90,12 +81,7 @@ export interface DatabaseInfo {
   following?: string | null
 }
 
-export async function databaseInfo(heroku: Heroku, addonId: string): Promise<DatabaseInfo> {
-  const {body} = await heroku.get<DatabaseInfo>(`/client/v11/databases/${addonId}`, await dataApi())
-  return body
-}
+export const databaseInfo = (api: Api, addonId: string) => api.get<DatabaseInfo>(path`/client/v11/databases/${addonId}`, {data: true})
 
-export async function waitStatus(heroku: Heroku, addonId: string): Promise<{'waiting?': boolean, message: string}> {
-  const {body} = await heroku.get<{'waiting?': boolean, message: string}>(`/client/v11/databases/${addonId}/wait_status`, await dataApi())
-  return body
-}
+export const waitStatus = (api: Api, addonId: string) =>
+  api.get<{'waiting?': boolean, 'error?'?: boolean, message: string}>(path`/client/v11/databases/${addonId}/wait_status`, {data: true})

@@ -1,6 +1,7 @@
-import {Refused, statusOf} from '../errors.js'
+import {Refused} from '../errors.js'
 import {poll} from '../poll.js'
-import {Heroku, SDK_HEADERS} from './heroku.js'
+import {orNoSuchApp} from './apps.js'
+import {Api, path, SDK_HEADERS, statusOf} from './client.js'
 
 export interface Release {
   id: string
@@ -17,57 +18,47 @@ export interface Release {
   addon_plan_names?: string[]
 }
 
-// One page of the newest releases, newest first. `partial` stops the client from following
-// Next-Range and downloading the app's whole history.
-export async function recentReleases(heroku: Heroku, app: string, max = 25): Promise<Release[]> {
-  const {body} = await heroku.request<Release[]>(`/apps/${app}/releases`, {
-    headers: {...SDK_HEADERS, Range: `version ..; max=${max}, order=desc`},
-    partial: true,
-  })
+// One page of the newest releases, newest first (one page: the client does not follow Next-Range
+// through the app's whole history).
+export async function recentReleases(api: Api, app: string, max = 25): Promise<Release[]> {
+  const {body} = await orNoSuchApp(app, api.page<Release>(path`/apps/${app}/releases`, `version ..; max=${max}, order=desc`, {headers: SDK_HEADERS}))
   return body
 }
 
 // Releases newer than `version`, newest first, reading as many pages as that takes.
-export async function releasesAfter(heroku: Heroku, app: string, version: number): Promise<Release[]> {
+export async function releasesAfter(api: Api, app: string, version: number): Promise<Release[]> {
   const found: Release[] = []
   let range = 'version ..; max=100, order=desc'
   for (;;) {
-    const {body, headers} = await heroku.request<Release[]>(`/apps/${app}/releases`, {headers: {...SDK_HEADERS, Range: range}, partial: true})
+    const {body, nextRange} = await api.page<Release>(path`/apps/${app}/releases`, range, {headers: SDK_HEADERS})
     found.push(...body.filter(r => r.version > version))
-    const next = headers['next-range'] as string | undefined
-    if (!next || body.length === 0 || body.at(-1)!.version <= version) return found
-    range = next
+    if (!nextRange || body.length === 0 || body.at(-1)!.version <= version) return found
+    range = nextRange
   }
 }
 
 // A release by `v50`, `50` or its id; a clear refusal when there is no such release.
-export async function findRelease(heroku: Heroku, app: string, ref: string): Promise<Release> {
+export async function findRelease(api: Api, app: string, ref: string): Promise<Release> {
   const key = /^v?\d+$/i.test(ref) ? ref.replace(/^v/i, '') : ref
   try {
-    const {body} = await heroku.get<Release>(`/apps/${app}/releases/${key}`, {headers: SDK_HEADERS})
-    return body
+    return await getRelease(api, app, key)
   } catch (error) {
     if (statusOf(error) === 404) throw new Refused(`Release ${ref} does not exist on ${app}.`)
     throw error
   }
 }
 
-export async function releaseConfig(heroku: Heroku, app: string, version: number): Promise<Record<string, string>> {
-  const {body} = await heroku.get<Record<string, string>>(`/apps/${app}/releases/${version}/config-vars`)
-  return body
-}
+export const getRelease = (api: Api, app: string, idOrVersion: string | number) =>
+  api.get<Release>(path`/apps/${app}/releases/${idOrVersion}`, {headers: SDK_HEADERS})
+
+export const releaseConfig = (api: Api, app: string, version: number) =>
+  api.get<Record<string, string>>(path`/apps/${app}/releases/${version}/config-vars`)
 
 // The git commit a release runs, from its slug (Cedar) or its OCI image (Fir).
-export async function commitOf(heroku: Heroku, app: string, release: Release): Promise<string | null> {
+export async function commitOf(api: Api, app: string, release: Release): Promise<string | null> {
   try {
-    if (release.slug?.id) {
-      const {body} = await heroku.get<{commit: string | null}>(`/apps/${app}/slugs/${release.slug.id}`)
-      return body.commit
-    }
-    if (release.oci_image?.id) {
-      const {body} = await heroku.get<{commit: string | null}[]>(`/apps/${app}/oci-images/${release.oci_image.id}`)
-      return body[0]?.commit ?? null
-    }
+    if (release.slug?.id) return (await api.get<{commit: string | null}>(path`/apps/${app}/slugs/${release.slug.id}`)).commit
+    if (release.oci_image?.id) return (await api.get<{commit: string | null}[]>(path`/apps/${app}/oci-images/${release.oci_image.id}`))[0]?.commit ?? null
   } catch (error) {
     if (statusOf(error) !== 404) throw error
   }
@@ -75,21 +66,14 @@ export async function commitOf(heroku: Heroku, app: string, release: Release): P
 }
 
 // The rollback itself: the call `heroku releases:rollback` makes.
-export async function createRollback(heroku: Heroku, app: string, releaseId: string): Promise<Release> {
-  const {body} = await heroku.post<Release>(`/apps/${app}/releases`, {body: {release: releaseId}, headers: SDK_HEADERS})
-  return body
-}
-
-export async function getRelease(heroku: Heroku, app: string, id: string): Promise<Release> {
-  const {body} = await heroku.get<Release>(`/apps/${app}/releases/${id}`, {headers: SDK_HEADERS})
-  return body
-}
+export const createRollback = (api: Api, app: string, releaseId: string) =>
+  api.post<Release>(path`/apps/${app}/releases`, {body: {release: releaseId}, headers: SDK_HEADERS})
 
 // Waits until a release has left `pending`: its release phase succeeded or failed.
-export async function waitForRelease(heroku: Heroku, app: string, release: Release, timeoutMs: number): Promise<Release> {
+export async function waitForRelease(api: Api, app: string, release: Release, timeoutMs: number): Promise<Release> {
   if (release.status !== 'pending') return release
   return poll(async () => {
-    const latest = await getRelease(heroku, app, release.id)
+    const latest = await getRelease(api, app, release.id)
     return latest.status === 'pending' ? undefined : latest
-  }, {timeoutMs, description: `release v${release.version} to finish its release phase`})
+  }, {timeoutMs, description: `release v${release.version} to finish its release phase`, signal: api.settings.signal})
 }

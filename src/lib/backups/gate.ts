@@ -1,18 +1,21 @@
-import {Database, Transfer, isBackup, listTransfers, postgresDatabases, startBackup, transferName, waitForTransfer} from '../api/postgres.js'
-import type {Heroku} from '../api/heroku.js'
-import type {Check} from '../checks.js'
+import type {Api} from '../api/client.js'
+import {Database, isBackup, listTransfers, postgresDatabases, startBackup, Transfer, transferName, waitForTransfer} from '../api/postgres.js'
 import {formatBytes} from '../bytes.js'
+import type {Check} from '../checks.js'
 import {ageOf, formatDuration} from '../duration.js'
-import {Refused} from '../errors.js'
 import {isInteractive, yesNo} from '../prompts.js'
+import type {Step, StepContext} from '../runner/step.js'
 
-// The runbook's first rule: "before any rollback, make sure there are up-to-date backups".
+// The runbook's first rule: "before any rollback, make sure there are up-to-date backups". The gate
+// only reads; a backup it asks for is captured by a step of the plan, after the confirmation.
 
 export interface BackupState {
   database: Database
   label: string
   latest?: {name: string, finishedAt: string, ageMs: number}
   fresh: boolean
+  // The newest transfer number of the billing app: a capture after it is ours.
+  newestNum: number
 }
 
 export interface GateOptions {
@@ -20,32 +23,30 @@ export interface GateOptions {
   capture: boolean
   skip: boolean
   dryRun: boolean
-  onProgress?: (message: string) => void
-  // The backup states when already fetched (in parallel with other reads).
-  states?: Promise<BackupState[]>
 }
 
 export interface GateResult {
   check: Check
-  captured: {database: string, backup: string}[]
+  // Databases to capture a backup of, as steps after the confirmation.
+  capture: BackupState[]
 }
 
-const labelOf = (db: Database) => `${db.attachmentNames.join(', ')} (${db.addon.name})`
+export const labelOf = (db: Database) => `${db.attachmentNames.join(', ')} (${db.addon.name})`
 
 // A backup belongs to a database when it was taken from one of the names the database is attached under.
 const belongsTo = (db: Database, transfer: Transfer) =>
   db.attachmentNames.includes(transfer.from_name) || transfer.from_name === db.addon.name
 
-export async function backupStates(heroku: Heroku, app: string, maxAgeMs: number): Promise<BackupState[]> {
-  const databases = await postgresDatabases(heroku, app)
+export async function backupStates(api: Api, app: string, maxAgeMs: number): Promise<BackupState[]> {
+  const databases = await postgresDatabases(api, app)
   const billingApps = [...new Set(databases.map(db => db.addon.app.name))]
-  const transfers = new Map(await Promise.all(billingApps.map(async name => [name, await listTransfers(heroku, name)] as const)))
+  const transfers = new Map(await Promise.all(billingApps.map(async name => [name, await listTransfers(api, name)] as const)))
   return databases.map(database => {
-    const good = (transfers.get(database.addon.app.name) ?? [])
-      .filter(t => isBackup(t) && t.succeeded && t.finished_at && belongsTo(database, t))
+    const all = transfers.get(database.addon.app.name) ?? []
+    const good = all.filter(t => isBackup(t) && t.succeeded && t.finished_at && belongsTo(database, t))
       .sort((a, b) => Date.parse(b.finished_at!) - Date.parse(a.finished_at!))[0]
     const latest = good && {name: transferName(good), finishedAt: good.finished_at!, ageMs: ageOf(good.finished_at!)}
-    return {database, label: labelOf(database), latest, fresh: Boolean(latest && latest.ageMs <= maxAgeMs)}
+    return {database, label: labelOf(database), latest, fresh: Boolean(latest && latest.ageMs <= maxAgeMs), newestNum: Math.max(0, ...all.map(t => t.num))}
   })
 }
 
@@ -53,39 +54,53 @@ const describe = (state: BackupState) => state.latest
   ? `${state.label}: newest good backup ${state.latest.name} is ${formatDuration(state.latest.ageMs)} old`
   : `${state.label}: no successful backup`
 
-export async function captureBackup(heroku: Heroku, database: Database, onProgress?: (message: string) => void): Promise<Transfer> {
-  const started = await startBackup(heroku, database.addon.id)
-  const name = transferName(started)
-  const done = await waitForTransfer(heroku, database.addon.app.name, started, t => onProgress?.(`${name}: ${formatBytes(t.processed_bytes)} processed`))
-  if (!done.succeeded) {
-    throw new Refused(`Backup ${name} of ${labelOf(database)} failed.`, 'Nothing was rolled back; the app is as it was. Check `heroku pg:backups:info ' + name + '`.')
-  }
-  return done
-}
-
-
-export async function backupGate(heroku: Heroku, app: string, options: GateOptions): Promise<GateResult> {
+export async function backupGate(states: BackupState[], options: GateOptions): Promise<GateResult> {
   const limit = formatDuration(options.maxAgeMs)
   if (options.skip) {
-    return {check: {name: 'backups', outcome: 'warning', detail: 'Skipped with --skip-backup-check: nothing shows that a recent backup exists.'}, captured: []}
+    return {check: {name: 'backups', outcome: 'warning', detail: 'Skipped with --skip-backup-check: nothing shows that a recent backup exists.'}, capture: []}
   }
-  const states = await (options.states ?? backupStates(heroku, app, options.maxAgeMs))
   if (states.length === 0) {
-    return {check: {name: 'backups', outcome: 'passed', detail: 'No Heroku Postgres database is attached: no backup needed.'}, captured: []}
+    return {check: {name: 'backups', outcome: 'passed', detail: 'No Heroku Postgres database is attached: no backup needed.'}, capture: []}
   }
   const stale = states.filter(s => !s.fresh)
   if (stale.length === 0) {
-    return {check: {name: 'backups', outcome: 'passed', detail: `${states.map(describe).join('; ')} (limit ${limit}).`}, captured: []}
+    return {check: {name: 'backups', outcome: 'passed', detail: `${states.map(describe).join('; ')} (limit ${limit}).`}, capture: []}
   }
   const staleText = `${stale.map(describe).join('; ')} (limit ${limit})`
   let capture = options.capture
-  if (!capture && !options.dryRun && isInteractive()) capture = await yesNo(`${staleText}. Capture a fresh backup now?`, '--capture-backup', true)
+  if (!capture && !options.dryRun && isInteractive()) capture = await yesNo(`${staleText}. Capture a fresh backup after the confirmation?`, '--capture-backup', true)
   if (!capture) {
-    return {check: {name: 'backups', outcome: 'failed', detail: `${staleText}. Capture one with --capture-backup, raise --max-backup-age, or pass --skip-backup-check.`}, captured: []}
+    return {check: {name: 'backups', outcome: 'failed', detail: `${staleText}. Capture one with --capture-backup, raise --max-backup-age, or pass --skip-backup-check.`}, capture: []}
   }
-  if (options.dryRun) {
-    return {check: {name: 'backups', outcome: 'passed', detail: `${staleText}; --capture-backup would capture a fresh backup first.`}, captured: []}
-  }
-  const done = await Promise.all(stale.map(async state => ({database: state.label, backup: transferName(await captureBackup(heroku, state.database, options.onProgress))})))
-  return {check: {name: 'backups', outcome: 'passed', detail: `Captured ${done.map(d => `${d.backup} of ${d.database}`).join(', ')}.`}, captured: done}
+  return {check: {name: 'backups', outcome: 'passed', detail: `${staleText}; a fresh backup is captured first, after the confirmation.`}, capture: stale}
 }
+
+export type CaptureTarget = Pick<BackupState, 'database' | 'label' | 'newestNum'>
+
+// Captures a backup and waits for it to succeed. A lost answer is settled by reading the transfers:
+// a backup of this database numbered after the newest one known before is this one. The target may
+// be known only when the step runs (a database an earlier step created).
+export function captureStep(id: string, title: string, target: CaptureTarget | ((context: StepContext) => CaptureTarget)): Step<Transfer> {
+  const of = (context: StepContext) => typeof target === 'function' ? target(context) : target
+  return {
+    id,
+    title,
+    apply: context => startBackup(context.api, of(context).database.addon.id),
+    async observe(context) {
+      const {database, newestNum} = of(context)
+      const ours = (await listTransfers(context.api, database.addon.app.name)).find(t => isBackup(t) && t.num > newestNum && belongsTo(database, t))
+      return ours ? {applied: true, result: ours} : {applied: false}
+    },
+    async then(context, started) {
+      const {database, label} = of(context)
+      const name = transferName(started)
+      const billingApp = database.addon.app.name
+      const done = await waitForTransfer(context.api, billingApp, started, t => context.status(`${name}: ${formatBytes(t.processed_bytes ?? 0)} processed`), context.timeoutMs)
+      if (!done.succeeded) throw new Error(`Backup ${name} of ${label} failed: \`heroku pg:backups:info ${name} --app ${billingApp}\` shows why`)
+      return done
+    },
+    done: transfer => `${transferName(transfer)} succeeded`,
+  }
+}
+
+export const captureFreshBackup = (state: BackupState) => captureStep(`capture-${state.database.addon.name}`, `Capture a backup of ${state.label}`, state)

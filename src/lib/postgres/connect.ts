@@ -1,5 +1,5 @@
 import type {Client, ClientConfig} from 'pg'
-import type {Heroku} from '../api/heroku.js'
+import type {Api} from '../api/client.js'
 import {Refused} from '../errors.js'
 import {registerSecrets} from '../secrets.js'
 
@@ -61,19 +61,22 @@ export async function connectUrl(url: string, override?: {host: string, port: nu
 export interface AppDatabase {
   url: string
   label: string
+  // The config var that holds its URL on the app: DATABASE_URL.
+  configVar: string
   schema: string
   details: unknown
 }
 
 // The app's database, resolved through the API as `heroku pg:psql` does (attachments, config vars,
 // bastions of private databases). Every secret in it is registered for redaction at once.
-export async function resolveAppDatabase(heroku: Heroku, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
+export async function resolveAppDatabase(api: Api, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
   const {utils} = await import('@heroku/heroku-cli-util')
-  const details = await new utils.pg.DatabaseResolver(heroku).getDatabase(app, database)
+  const details = await new utils.pg.DatabaseResolver(api.resolverClient).getDatabase(app, database)
   registerSecrets([details.url, details.password, details.bastionKey])
   if (!details.url || !details.host) throw new Refused(`The config var of ${database} on ${app} holds no database URL.`)
   const label = details.attachment ? `${details.attachment.name} (${details.attachment.addon.name})` : database
-  return {url: details.url, label, schema: schemaOf(details.url), details}
+  const configVar = details.attachment ? `${details.attachment.name}_URL` : database
+  return {url: details.url, label, configVar, schema: schemaOf(details.url), details}
 }
 
 // A connection with Prisma's schema first on the search path, through the bastion when there is one.

@@ -1,10 +1,10 @@
-import type {Heroku} from '../api/heroku.js'
+import type {Api} from '../api/client.js'
 import {recentReleases} from '../api/releases.js'
 import {isBackup, transferName} from '../api/postgres.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {NeedsFlag} from '../errors.js'
 import {Choice, choose, isInteractive} from '../prompts.js'
-import type {RecoveryFacts} from './facts.js'
+import type {RecoveryFacts} from './gather.js'
 import type {TargetRequest} from './target.js'
 
 // Neither --backup nor a time: in a terminal, explain both ways back and let the user pick.
@@ -19,9 +19,9 @@ function backupChoices(facts: RecoveryFacts): Choice<TargetRequest>[] {
     }))
 }
 
-async function timeChoices(heroku: Heroku, facts: RecoveryFacts): Promise<Choice<TargetRequest>[]> {
+async function timeChoices(api: Api, facts: RecoveryFacts): Promise<Choice<TargetRequest>[]> {
   if (!facts.rollbackEarliest) return []
-  const releases = await recentReleases(heroku, facts.app, 3)
+  const releases = await recentReleases(api, facts.app, 3)
   return releases.map(r => ({
     name: `Roll back to one minute before v${r.version} (${r.description}, ${formatDuration(ageOf(r.created_at))} ago) into a new database: loses everything since then`,
     value: {kind: 'time', beforeRelease: `v${r.version}`},
@@ -29,12 +29,12 @@ async function timeChoices(heroku: Heroku, facts: RecoveryFacts): Promise<Choice
   }))
 }
 
-export async function chooseTarget(heroku: Heroku, facts: RecoveryFacts): Promise<TargetRequest> {
+export async function chooseTarget(api: Api, facts: RecoveryFacts): Promise<TargetRequest> {
   if (!isInteractive()) throw new NeedsFlag('Choosing how to recover', '--backup ID, --to TIME, --by DURATION or --before-release vN')
   const window = facts.rollbackEarliest
     ? `Point-in-time rollback reaches back to ${facts.rollbackEarliest.toISOString()} (or use --to TIME).`
     : `${facts.database.plan} has no point-in-time rollback: only backups.`
   process.stderr.write(`${window}\n`)
-  const choices = [...backupChoices(facts), ...await timeChoices(heroku, facts)]
+  const choices = [...backupChoices(facts), ...await timeChoices(api, facts)]
   return choose('How do you want to recover?', choices, '--backup ID or --to TIME')
 }

@@ -2,11 +2,11 @@ import {isBackup, Transfer, transferName} from '../api/postgres.js'
 import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
 import {formatDuration} from '../duration.js'
-import type {RecoveryFacts} from './facts.js'
+import type {RecoveryFacts} from './gather.js'
 import type {Target} from './target.js'
 
 // The pure planner: from the facts and the chosen target, what `db:recover` will do and why, and
-// which checks stop it. `--dry-run` and `--json` print this; the appliers follow it.
+// which checks stop it. `--dry-run` and `--json` print this; steps.ts turns it into the steps the runner runs.
 
 export interface RecoveryOptions {
   drill: boolean
@@ -42,7 +42,6 @@ export interface RecoveryPlan {
   verify?: string
   checks: Check[]
   warnings: string[]
-  steps: string[]
 }
 
 export const RUNBOOK_WARNING = 'Keep in mind that this recovery replaces the database in its entirety: everything written since the recovery point is lost.'
@@ -91,46 +90,6 @@ const quietable = (facts: RecoveryFacts) => facts.formation.filter(p => p.type !
 // Where the recovered database goes when promoted: DATABASE when the source holds it, else its own name.
 const promoteName = (facts: RecoveryFacts) => facts.database.attachmentNames.includes('DATABASE') ? 'DATABASE' : facts.database.attachment
 
-function guardSteps(plan: RecoveryPlan, facts: RecoveryFacts): {before: string[], after: string[]} {
-  const before: string[] = []
-  const after: string[] = []
-  if (plan.maintenance) {
-    before.push(`Turn maintenance mode on for ${facts.app}.`)
-    after.push('Turn maintenance mode off again (also if anything fails or on Ctrl-C).')
-  }
-  if (plan.workers.length > 0) {
-    const list = plan.workers.map(w => `${w.type}=${w.quantity}`).join(', ')
-    before.push(`Scale ${list} to 0, so that nothing writes to the old database during the switch.`)
-    after.unshift(`Scale back to ${list} (also if anything fails or on Ctrl-C).`)
-  }
-  return {before, after}
-}
-
-function stepsFor(plan: RecoveryPlan, facts: RecoveryFacts): string[] {
-  const db = `${facts.database.attachment} (${facts.database.name})`
-  const verify = plan.verify ? ['Run --verify on the recovered database; stop if it returns false, nothing, or fails.'] : []
-  if (plan.drill) {
-    const create = plan.way === 'backup'
-      ? [`Create a scratch ${facts.database.plan} database and restore ${plan.backup?.name} into it.`]
-      : [`Create a scratch ${facts.database.plan} database from ${db} as of ${plan.target?.at} (a point-in-time rollback).`, 'Wait until it is available.']
-    return [...create, ...verify, 'Report how long the recovery took.', plan.keep ? 'Keep the scratch database (--keep).' : 'Destroy the scratch database.']
-  }
-  const {before, after} = guardSteps(plan, facts)
-  if (plan.way === 'backup') {
-    const safety = plan.safetyBackup ? [`Capture a safety backup of ${db} as it is now.`] : []
-    return [...before, ...safety, `Restore ${plan.backup?.name} into ${db}, replacing all of its data.`, ...verify, ...after]
-  }
-  const safety = plan.safetyBackup ? ['Capture a backup of the new database right away: it has no rollback window of its own yet.'] : []
-  return [
-    `Create a new ${facts.database.plan} database from ${db} as of ${plan.target?.at} (a point-in-time rollback).`,
-    'Wait until it is available, as `heroku pg:wait` does.',
-    ...verify, ...before,
-    `Promote it to ${plan.promoteAs}_URL, as \`heroku pg:promote\` does; ${facts.database.name} stays attached under a colour name.`,
-    ...(facts.hasPooler ? ['Re-attach the connection pooler (DATABASE_CONNECTION_POOL) to the new database.'] : []),
-    ...after, ...safety,
-  ]
-}
-
 function warningsFor(plan: RecoveryPlan, facts: RecoveryFacts, options: RecoveryOptions): string[] {
   const warnings: string[] = []
   if (plan.drill) {
@@ -165,7 +124,6 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     verify: options.verify,
     checks,
     warnings: [],
-    steps: [],
   }
   if (target.kind === 'backup') {
     const {check, backup} = backupCheck(facts, target.ref)
@@ -177,6 +135,5 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     if (!options.drill) plan.promoteAs = promoteName(facts)
   }
   plan.warnings = warningsFor(plan, facts, options)
-  plan.steps = stepsFor(plan, facts)
   return plan
 }

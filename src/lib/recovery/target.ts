@@ -1,4 +1,4 @@
-import type {Heroku} from '../api/heroku.js'
+import type {Api} from '../api/client.js'
 import {findRelease} from '../api/releases.js'
 import {parseDuration} from '../duration.js'
 import {Refused} from '../errors.js'
@@ -45,7 +45,7 @@ export const BEFORE_RELEASE_MS = 60_000
 // Heroku takes the time to the second; the plan shows exactly what is sent.
 const toSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000)
 
-export async function resolveTarget(heroku: Heroku, app: string, request: TargetRequest, now = Date.now()): Promise<Target> {
+export async function resolveTarget(api: Api, app: string, request: TargetRequest, now = Date.now()): Promise<Target> {
   if (request.kind === 'backup') return request
   if (request.to) return {kind: 'time', at: toSecond(parseTime(request.to).getTime()), reason: `given with --to ${request.to}`}
   if (request.by) {
@@ -57,7 +57,7 @@ export async function resolveTarget(heroku: Heroku, app: string, request: Target
     }
     return {kind: 'time', at: toSecond(now - ms), reason: `${request.by} ago (--by)`}
   }
-  const release = await findRelease(heroku, app, request.beforeRelease!)
+  const release = await findRelease(api, app, request.beforeRelease!)
   const at = toSecond(Date.parse(release.created_at) - BEFORE_RELEASE_MS)
   return {kind: 'time', at, reason: `one minute before v${release.version} "${release.description}" was created at ${release.created_at}`}
 }

@@ -1,4 +1,4 @@
-import type {Heroku} from '../api/heroku.js'
+import type {Api} from '../api/client.js'
 import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
 
 // `--verify SQL`: one query on the recovered database. It passes when it returns a row whose first
@@ -11,9 +11,9 @@ export interface Verification {
 
 const falsy = (value: unknown) => value === null || value === undefined || value === false || value === 0 || value === '0' || value === '' || value === 'f' || value === 'false'
 
-export async function runVerification(heroku: Heroku, app: string, database: string, sql: string): Promise<Verification> {
+export async function runVerification(api: Api, app: string, database: string, sql: string): Promise<Verification> {
   try {
-    const target = await resolveAppDatabase(heroku, app, database)
+    const target = await resolveAppDatabase(api, app, database)
     const rows = await withConnection(target, async ({client}) => {
       await client.query('SET statement_timeout = 120000')
       return (await client.query(sql)).rows

@@ -1,26 +1,31 @@
-import {listFormation} from '../api/apps.js'
-import type {Heroku} from '../api/heroku.js'
-import {Release, commitOf, findRelease, recentReleases, releaseConfig, releasesAfter} from '../api/releases.js'
-import {Refused, statusOf} from '../errors.js'
+import {getApp, listFormation} from '../api/apps.js'
+import type {Api} from '../api/client.js'
+import {commitOf, findRelease, recentReleases, Release, releaseConfig, releasesAfter, waitForRelease} from '../api/releases.js'
+import {BackupState, backupStates} from '../backups/gate.js'
+import {ageOf, formatDuration} from '../duration.js'
+import {Refused} from '../errors.js'
 import {choose, isInteractive} from '../prompts.js'
-import {formatDuration, ageOf} from '../duration.js'
 import {migrationsAddedBetween} from './migrations.js'
-import {RollbackPlan, planRollback} from './plan.js'
+import {planRollback, RollbackPlan} from './plan.js'
 import {assertEligible, currentOf, ineligibility, previousEligible} from './target.js'
+
+export interface GatherOptions {
+  releaseRef?: string
+  cwd: string
+  // Read the backup states (the gate) and the maintenance state, in the first round.
+  maxBackupAgeMs?: number
+  maintenance: boolean
+  // Wait for a newer release still in its release phase, instead of refusing.
+  waitForPending: boolean
+  waitTimeoutMs: number
+}
 
 export interface Gathered {
   plan: RollbackPlan
   target: Release
   current: Release
-}
-
-async function newestReleases(heroku: Heroku, app: string): Promise<Release[]> {
-  try {
-    return await recentReleases(heroku, app, 25)
-  } catch (error) {
-    if (statusOf(error) === 404) throw new Refused(`App ${app} does not exist or you do not have access to it.`)
-    throw error
-  }
+  backups?: BackupState[]
+  inMaintenance: boolean
 }
 
 // In a terminal with no release named: a picker of recent releases, showing which can be chosen.
@@ -34,26 +39,47 @@ async function pickRelease(newestFirst: Release[], current: Release | undefined)
   return choose('Roll back to which release?', choices, 'a RELEASE argument', suggested)
 }
 
-// Everything the preview needs, fetched with independent requests in parallel.
-export async function gatherRollback(heroku: Heroku, app: string, releaseRef: string | undefined, cwd: string): Promise<Gathered> {
-  const [newest, formation] = await Promise.all([newestReleases(heroku, app), listFormation(heroku, app)])
+const versionOf = (ref: string) => /^v?\d+$/i.test(ref) ? Number(ref.replace(/^v/i, '')) : undefined
+
+// A newer release still in its release phase would become current when it finishes, over the rollback.
+async function settlePending(api: Api, app: string, newest: Release[], current: Release, options: GatherOptions): Promise<boolean> {
+  const pending = newest.filter(r => r.status === 'pending' && r.version > current.version)
+  if (pending.length === 0) return false
+  const names = pending.map(r => `v${r.version} (${r.description})`).join(', ')
+  if (!options.waitForPending) {
+    throw new Refused(`${names} ${pending.length === 1 ? 'is' : 'are'} still in the release phase: when it finishes it becomes current, over a rollback made now. Wait for it (\`heroku releases:info v${pending[0].version} --app ${app}\`), or pass --wait-for-pending.`)
+  }
+  for (const release of pending) await waitForRelease(api, app, release, options.waitTimeoutMs)
+  return true
+}
+
+// Everything the preview needs, in as few rounds of parallel reads as the data allows.
+export async function gatherRollback(api: Api, app: string, options: GatherOptions): Promise<Gathered> {
+  const [newest, formation, backups, appInfo] = await Promise.all([
+    recentReleases(api, app, 25),
+    listFormation(api, app),
+    options.maxBackupAgeMs === undefined ? undefined : backupStates(api, app, options.maxBackupAgeMs),
+    options.maintenance ? getApp(api, app) : undefined,
+  ])
   const current = currentOf(newest)
   if (!current) throw new Refused(`${app} has no current release to roll back from.`)
-  const target = releaseRef ? await findRelease(heroku, app, releaseRef)
-    : isInteractive() ? await pickRelease(newest, current) : previousEligible(newest, app)
+  if (await settlePending(api, app, newest, current, options)) return gatherRollback(api, app, {...options, waitForPending: false})
+  const ref = options.releaseRef
+  const listed = ref ? newest.find(r => r.id === ref || r.version === versionOf(ref)) : undefined
+  const target = listed ?? (ref ? await findRelease(api, app, ref) : isInteractive() ? await pickRelease(newest, current) : previousEligible(newest, app))
   assertEligible(target, current, app)
 
   const oldestListed = newest.at(-1)?.version ?? 0
   const [undone, currentConfig, targetConfig, currentCommit, targetCommit] = await Promise.all([
-    (target.version >= oldestListed ? Promise.resolve(newest) : releasesAfter(heroku, app, target.version))
+    (target.version >= oldestListed ? Promise.resolve(newest) : releasesAfter(api, app, target.version))
       .then(list => list.filter(r => r.version > target.version && r.version <= current.version)),
-    releaseConfig(heroku, app, current.version),
-    releaseConfig(heroku, app, target.version),
-    commitOf(heroku, app, current),
-    commitOf(heroku, app, target),
+    releaseConfig(api, app, current.version),
+    releaseConfig(api, app, target.version),
+    commitOf(api, app, current),
+    commitOf(api, app, target),
   ])
-  const migrations = await migrationsAddedBetween(cwd, targetCommit, currentCommit)
+  const migrations = await migrationsAddedBetween(options.cwd, targetCommit, currentCommit)
   const releaseCommand = formation.find(p => p.type === 'release')?.command
   const plan = planRollback({app, current, target, undone, currentConfig, targetConfig, currentCommit, targetCommit, releaseCommand, migrations})
-  return {plan, target, current}
+  return {plan, target, current, backups, inMaintenance: appInfo?.maintenance ?? false}
 }

@@ -1,6 +1,10 @@
 import type {ClientBase} from 'pg'
-import {Refused, SafeRollbackError} from '../errors.js'
-import {fingerprintOf, HistoryRow, migrationsTable, readHistory} from './history.js'
+import {Aborted} from '../abort.js'
+import {BackupState, captureFreshBackup} from '../backups/gate.js'
+import {SafeRollbackError} from '../errors.js'
+import {AppDatabase, withConnection} from '../postgres/connect.js'
+import type {Step} from '../runner/step.js'
+import {fingerprintOf, HistoryRow, isApplied, migrationsTable, readHistory} from './history.js'
 import {DownPlan, firstLine} from './plan.js'
 
 // Prisma's own migration lock (`pg_advisory_lock(72707369)` in prisma-engines): holding it keeps a
@@ -47,7 +51,7 @@ async function takeLocks(client: ClientBase, plan: DownPlan) {
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [PRISMA_LOCK_KEY])
   } catch (error) {
-    if ((error as {code?: string}).code === '55P03') throw new Refused(`Another Prisma migration (say, a release phase running \`prisma migrate deploy\`) holds Prisma's migration lock; waited ${plan.settings.lockTimeout}. Try again when it is done.`, ROLLED_BACK)
+    if ((error as {code?: string}).code === '55P03') throw new SafeRollbackError(`Another Prisma migration (say, a release phase running \`prisma migrate deploy\`) holds Prisma's migration lock; waited ${plan.settings.lockTimeout}. Try again when it is done.`, ROLLED_BACK)
     throw error
   }
 }
@@ -78,7 +82,7 @@ export async function applyDown(client: ClientBase, plan: DownPlan, schema: stri
     await takeLocks(client, plan)
     const now = await readHistory(client, schema) ?? []
     if (fingerprintOf(now) !== fingerprintOf(plannedHistory)) {
-      throw new Refused('_prisma_migrations changed while the plan was being made (a deploy ran?): run the command again to see a fresh plan.', ROLLED_BACK)
+      throw new SafeRollbackError('_prisma_migrations changed while the plan was being made (a deploy ran?): run the command again to see a fresh plan.', ROLLED_BACK)
     }
     for (const step of plan.steps) {
       for (const [index, statement] of step.statements.entries()) {
@@ -100,3 +104,40 @@ export async function applyDown(client: ClientBase, plan: DownPlan, schema: stri
     throw new SafeRollbackError(`The revert failed: ${describeDbError(error, plan.settings.lockTimeout)}`, ROLLED_BACK)
   }
 }
+
+// The revert as a step of the runner. Ctrl-C closes the connection, which rolls the transaction back,
+// unless its COMMIT is already on its way (it gets the runner's moment of grace); a connection lost
+// around the COMMIT is settled by reading _prisma_migrations again.
+export function revertStep(plan: DownPlan, database: AppDatabase, history: HistoryRow[]): Step<ApplyResult> {
+  const names = plan.steps.map(s => s.migration)
+  return {
+    id: 'revert',
+    title: `Revert ${names.join(', ')} in one transaction holding Prisma's migration lock`,
+    apply: ({writeSignal}) => withConnection(database, async ({client, close}) => {
+      const cut = () => void close()
+      writeSignal.addEventListener('abort', cut, {once: true})
+      try {
+        return await applyDown(client, plan, database.schema, history)
+      } catch (error) {
+        if (writeSignal.aborted) throw new Aborted()
+        throw error
+      } finally {
+        writeSignal.removeEventListener('abort', cut)
+      }
+    }),
+    observe: () => withConnection(database, async ({client}) => {
+      const rows = await readHistory(client, database.schema) ?? []
+      const stillApplied = rows.some(r => names.includes(r.migration_name) && isApplied(r))
+      return stillApplied ? {applied: false} : {applied: true, result: {reverted: names, deletedRows: [], history: {kept: true, where: HISTORY_SCHEMA}, durationMs: 0}}
+    }),
+    undo: () => ({
+      title: 'Apply the reverted migrations again',
+      command: `DATABASE_URL="$(heroku config:get ${database.configVar} --app ${plan.app})" npx prisma migrate deploy`,
+      automatic: false,
+    }),
+    done: result => `reverted in ${result.durationMs} ms`,
+  }
+}
+
+export const downSteps = (plan: DownPlan, database: AppDatabase, history: HistoryRow[], capture: BackupState[]): Step<any>[] =>
+  [...capture.map(captureFreshBackup), revertStep(plan, database, history)]

@@ -1,13 +1,15 @@
 import type {Check} from '../checks.js'
-import type {ApplyResult} from './apply.js'
+import {describeSteps} from '../runner/report.js'
+import type {Step} from '../runner/step.js'
 import type {DownPlan} from './plan.js'
+import type {ApplyResult} from './steps.js'
 
 const MARK: Record<Check['outcome'], string> = {passed: 'ok  ', failed: 'FAIL', warning: 'warn', skipped: 'skip'}
 
 const indent = (text: string, spaces: number) => text.split('\n').map(line => `${' '.repeat(spaces)}${line}`).join('\n')
 
 // The plan as a person reads it: each migration with its SQL, then each check with its result.
-export function describePlan(plan: DownPlan): string {
+export function describePlan(plan: DownPlan, steps: Step<any>[]): string {
   const lines = [
     `Revert ${plan.steps.length} migration(s) on ${plan.database} of ${plan.app}`,
     `Migrations folder: ${plan.migrationsDir}`,
@@ -23,6 +25,7 @@ export function describePlan(plan: DownPlan): string {
   for (const check of plan.checks) lines.push(`  ${MARK[check.outcome]}  ${check.name}: ${check.detail}`)
   const statementTimeout = plan.settings.statementTimeout ?? 'the database\'s default'
   lines.push('', `All in one transaction holding Prisma's migration lock; lock_timeout ${plan.settings.lockTimeout}, statement_timeout ${statementTimeout}.`, `Bookkeeping: ${plan.bookkeeping}`)
+  lines.push('', 'Steps:', ...describeSteps(steps))
   return lines.join('\n')
 }
 

@@ -1,8 +1,8 @@
 import {listAttachments} from '../api/addons.js'
-import {getApp, listFormation, Process} from '../api/apps.js'
-import type {Heroku} from '../api/heroku.js'
+import {getApp, listFormation, noSuchApp, Process} from '../api/apps.js'
+import type {Api} from '../api/client.js'
 import {databaseInfo, listTransfers, Transfer} from '../api/postgres.js'
-import {Refused, statusOf} from '../errors.js'
+import {Refused} from '../errors.js'
 
 // Everything the planner looks at, read before anything is written.
 
@@ -20,6 +20,7 @@ export interface RecoveryDatabase {
 
 export interface RecoveryFacts {
   app: string
+  appId: string
   database: RecoveryDatabase
   transfers: Transfer[]
   // The earliest point in time the database can roll back to; null when the plan has no rollback.
@@ -27,16 +28,19 @@ export interface RecoveryFacts {
   formation: Process[]
   maintenance: boolean
   hasPooler: boolean
+  // Add-ons attached to the app before anything ran: one that appears later was created by this run.
+  knownAddons: string[]
   now: number
 }
 
-async function resolveDatabase(heroku: Heroku, app: string, database: string) {
+async function resolveDatabase(api: Api, app: string, database: string) {
   const {utils} = await import('@heroku/heroku-cli-util')
   try {
-    return await new utils.pg.DatabaseResolver(heroku).getAttachment(app, database)
+    return await new utils.pg.DatabaseResolver(api.resolverClient).getAttachment(app, database)
   } catch (error) {
-    if (statusOf(error) === 404 && /app/i.test(String((error as Error).message))) throw new Refused(`App ${app} does not exist or you do not have access to it.`)
-    throw new Refused(String((error as Error).message).split('\n')[0])
+    const message = String((error as Error).message)
+    if (/couldn't find that app|app.*not found/i.test(message)) throw noSuchApp(app)
+    throw new Refused(message.split('\n')[0])
   }
 }
 
@@ -49,20 +53,17 @@ export function parseRollbackRow(info: {name: string, values: string[]}[]): Date
   return new Date(`${found[1]}T${found[2]}${offset}`)
 }
 
-export async function gatherFacts(heroku: Heroku, app: string, databaseArg: string): Promise<RecoveryFacts> {
-  const [appInfo, attachment] = await Promise.all([getApp(heroku, app), resolveDatabase(heroku, app, databaseArg)])
-  const {utils} = await import('@heroku/heroku-cli-util')
+export async function gatherFacts(api: Api, app: string, databaseArg: string): Promise<RecoveryFacts> {
+  const [appInfo, attachment, attachments, formation, {utils}] = await Promise.all([
+    getApp(api, app), resolveDatabase(api, app, databaseArg), listAttachments(api, app), listFormation(api, app), import('@heroku/heroku-cli-util'),
+  ])
   const addon = attachment.addon as {id: string, name: string, plan: {name: string}, app: {name: string}}
   const advanced = utils.pg.isAdvancedDatabase(addon as any)
-  const [attachments, transfers, info, formation] = await Promise.all([
-    listAttachments(heroku, app),
-    listTransfers(heroku, addon.app.name),
-    advanced ? undefined : databaseInfo(heroku, addon.id),
-    listFormation(heroku, app),
-  ])
+  const [transfers, info] = await Promise.all([listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id)])
   const mine = attachments.filter(a => a.addon.id === addon.id)
   return {
     app,
+    appId: appInfo.id,
     database: {
       id: addon.id, name: addon.name, plan: addon.plan.name, billingApp: addon.app.name,
       attachment: attachment.name, attachmentNames: mine.map(a => a.name), advanced,
@@ -73,6 +74,7 @@ export async function gatherFacts(heroku: Heroku, app: string, databaseArg: stri
     formation,
     maintenance: appInfo.maintenance,
     hasPooler: mine.some(a => a.namespace === 'connection-pooling:default'),
+    knownAddons: [...new Set(attachments.map(a => a.addon.id))],
     now: Date.now(),
   }
 }

@@ -1,6 +1,6 @@
 import type {ClientBase} from 'pg'
-import type {Heroku} from '../api/heroku.js'
-import {backupGate} from '../backups/gate.js'
+import type {Api} from '../api/client.js'
+import {backupGate, backupStates, GateResult} from '../backups/gate.js'
 import {Refused} from '../errors.js'
 import {LossFinding, lossyOperations, measureLoss} from './data-loss.js'
 import {DownSql, downSqlFor, findPrismaCli} from './down-sql.js'
@@ -9,10 +9,10 @@ import {DownPlan, planDown, selectReverts, Target} from './plan.js'
 import {findMigrationsDir, readLocalMigrations} from './project.js'
 import {parseStatements, Statement} from './statements.js'
 
-// The reading half of migrate:down: everything the pure planner needs, gathered from the project folder,
+// The reading phase of migrate:down: everything the pure planner needs, gathered from the project folder,
 // the database and the API. Nothing here writes.
 
-export interface PrepareOptions {
+export interface GatherOptions {
   app: string
   database: string
   schema: string
@@ -25,14 +25,16 @@ export interface PrepareOptions {
   lockTimeout: string
   statementTimeout: string | null
   backup: {maxAgeMs: number, capture: boolean, skip: boolean}
+  dryRun: boolean
 }
 
-export interface Prepared {
+export interface Gathered {
   plan: DownPlan
   history: HistoryRow[]
+  gate: GateResult
 }
 
-export async function prepareDown(heroku: Heroku, client: ClientBase, options: PrepareOptions): Promise<Prepared> {
+export async function gatherDown(api: Api, client: ClientBase, options: GatherOptions): Promise<Gathered> {
   const migrationsDir = findMigrationsDir(options.projectDir, options.dir)
   const local = readLocalMigrations(migrationsDir.path)
   const history = await readHistory(client, options.schema)
@@ -50,13 +52,13 @@ export async function prepareDown(heroku: Heroku, client: ClientBase, options: P
 
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
-  const {check: backups} = await backupGate(heroku, options.app, {...options.backup, dryRun: true})
+  const gate = await backupGate(options.backup.skip ? [] : await backupStates(api, options.app, options.backup.maxAgeMs), {...options.backup, dryRun: options.dryRun})
 
   const plan = planDown({
     app: options.app, database: options.database, migrationsDir: `${migrationsDir.path} (${migrationsDir.source})`,
-    selection, rows: history, downs, statements, dataLoss, backups,
+    selection, rows: history, downs, statements, dataLoss, backups: gate.check,
     allowDataLoss: options.allowDataLoss, ignoreChecksum: options.ignoreChecksum,
     lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout,
   })
-  return {plan, history}
+  return {plan, history, gate}
 }

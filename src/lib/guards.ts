@@ -1,0 +1,42 @@
+import {scaleFormation, setMaintenance} from './api/apps.js'
+import {commandFor} from './runner/actions.js'
+import type {Step, Undo} from './runner/step.js'
+
+// Quieting an app for a switch: maintenance mode on, workers at 0, and the steps that put them back.
+// Each undo is automatic: if anything after it fails or is interrupted, the runner puts it back.
+
+const maintenanceUndo = (app: string): Undo => {
+  const action = {kind: 'maintenance', app, on: false} as const
+  return {title: 'Turn maintenance mode off', command: commandFor(action), action, automatic: true}
+}
+
+export function maintenanceOn(app: string): Step<void> {
+  return {
+    id: 'maintenance-on',
+    title: 'Turn maintenance mode on',
+    apply: ({api}) => setMaintenance(api, app, true),
+    undo: () => maintenanceUndo(app),
+  }
+}
+
+export function maintenanceOff(app: string): Step<void> {
+  return {id: 'maintenance-off', title: 'Turn maintenance mode off', apply: ({api}) => setMaintenance(api, app, false), putsBack: 'maintenance-on'}
+}
+
+export type Formation = {type: string, quantity: number}[]
+
+const list = (formation: Formation) => formation.map(p => `${p.type}=${p.quantity}`).join(', ')
+
+export function scaleDown(app: string, formation: Formation): Step<void> {
+  const action = {kind: 'scale', app, formation} as const
+  return {
+    id: 'scale-down',
+    title: `Scale ${list(formation)} to 0, so that nothing writes during the switch`,
+    apply: ({api}) => scaleFormation(api, app, formation.map(p => ({type: p.type, quantity: 0}))),
+    undo: () => ({title: `Scale back to ${list(formation)}`, command: commandFor(action), action, automatic: true}),
+  }
+}
+
+export function scaleBack(app: string, formation: Formation): Step<void> {
+  return {id: 'scale-back', title: `Scale back to ${list(formation)}`, apply: ({api}) => scaleFormation(api, app, formation), putsBack: 'scale-down'}
+}

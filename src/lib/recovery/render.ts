@@ -1,0 +1,85 @@
+import type {Addon} from '../api/addons.js'
+import {Transfer, transferName} from '../api/postgres.js'
+import {formatDuration} from '../duration.js'
+import {describeSteps} from '../runner/report.js'
+import type {RunOutcome} from '../runner/runner.js'
+import type {Step} from '../runner/step.js'
+import type {RecoveryFacts} from './gather.js'
+import type {RecoveryPlan} from './plan.js'
+import {restoreCommand} from './steps.js'
+
+// The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
+// hold names, times and commands, never URLs or credentials.
+
+const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
+
+function headline(plan: RecoveryPlan): string {
+  const db = `${plan.database.attachment} (${plan.database.addon}, ${plan.database.plan}) on ${plan.app}`
+  const what = plan.drill ? 'Drill: recovering a copy of' : 'Recovering'
+  if (plan.way === 'backup') {
+    const backup = plan.backup ? `${plan.backup.name}, finished ${plan.backup.finishedAt} (${plan.backup.age} ago), ${plan.backup.size}` : 'a backup'
+    return `${what} ${db} from backup ${backup}.`
+  }
+  return `${what} ${db} as of ${plan.target?.at}: ${plan.target?.reason}.`
+}
+
+export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
+  return [
+    headline(plan),
+    '',
+    'Checks:',
+    ...plan.checks.map(c => `  ${MARKS[c.outcome]} ${c.name}: ${c.detail}`),
+    '',
+    'Steps:',
+    ...describeSteps(steps),
+    ...(plan.warnings.length > 0 ? ['', ...plan.warnings.map(w => `Warning: ${w}`)] : []),
+  ].join('\n')
+}
+
+function promoted(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome): string[] {
+  const created = outcome.result<Addon>('create-database')!
+  const alias = outcome.result<string>('keep-alias')
+  const follower = outcome.result<boolean>('follower-check')
+  const phase = outcome.result<string>('release-phase')
+  return [
+    `${plan.promoteAs}_URL now points to ${created.name}, the database as of ${plan.target?.at}; it has new credentials, and the app restarted with them.`,
+    `${facts.database.name} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${facts.database.name} --app ${facts.app}\` once you no longer need it.`,
+    facts.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : 'There was no connection-pooling attachment to move.',
+    `Followers of ${facts.database.name} were not carried over: create new ones from ${created.name} if you need them.`,
+    ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${facts.app}\` makes it writable.`] : []),
+    ...(phase ? [`Release phase: ${phase}.`] : []),
+  ]
+}
+
+// What a successful recovery did, and the way back.
+export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome, durationMs: number): string {
+  const backupName = (id: string) => {
+    const transfer = outcome.result<Transfer>(id)
+    return transfer && transferName(transfer)
+  }
+  const lines: string[] = []
+  if (plan.drill) {
+    const scratch = outcome.result<Addon>('create-scratch')!
+    lines.push(`Drill done in ${formatDuration(durationMs)}.`, `  - Recovered into scratch database ${scratch.name}. ${plan.database.attachment} (${plan.database.addon}) was not touched.`,
+      `  - ${plan.keep ? `Scratch database ${scratch.name} is kept (--keep): \`heroku addons:destroy ${scratch.name} --app ${facts.app} --confirm ${facts.app}\` removes it.` : `Scratch database ${scratch.name} was destroyed.`}`)
+  } else if (plan.way === 'backup') {
+    lines.push(`Recovered in ${formatDuration(durationMs)}.`, `  - ${plan.database.attachment} (${plan.database.addon}) now holds the data of ${plan.backup?.name} (${plan.backup?.finishedAt}).`)
+    const safety = backupName('safety-backup')
+    if (safety) lines.push(`  - Safety backup ${safety} holds the data from before the restore.`)
+  } else {
+    lines.push(`Recovered in ${formatDuration(durationMs)}.`, ...promoted(facts, plan, outcome).map(line => `  - ${line}`))
+    const backup = backupName('backup-new')
+    if (backup) lines.push(`  - Backup ${backup} of the new database was captured.`)
+  }
+  const verified = outcome.result<string>('verify')
+  if (verified) lines.push(`  - --verify passed: ${verified}.`)
+  const touched = [
+    ...(plan.maintenance ? ['maintenance mode (on, then off)'] : []),
+    ...plan.workers.map(w => `${w.type} (scaled 0, then back to ${w.quantity})`),
+  ]
+  if (touched.length > 0) lines.push(`  - Touched during the switch: ${touched.join(', ')}.`)
+  const safety = backupName('safety-backup')
+  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(facts, safety)] : []) : [`heroku pg:promote ${facts.database.name} --app ${facts.app}`]
+  if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
+  return lines.join('\n')
+}

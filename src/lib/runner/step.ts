@@ -1,0 +1,69 @@
+import type {Api} from '../api/client.js'
+import type {Action} from './actions.js'
+
+// Every change a command makes is a step: what it does, how to learn afterwards whether it happened,
+// and how to take it back. One runner executes the steps of every command (see runner.ts).
+
+export interface StepContext {
+  // Requests made through it stop when the engineer presses Ctrl-C.
+  api: Api
+  signal: AbortSignal
+  // Fires a moment after `signal`: a write already on its way (a COMMIT) may still finish.
+  writeSignal: AbortSignal
+  // The longest a wait of this step may take (--wait-timeout).
+  timeoutMs: number
+  // A progress line (a spinner status in a terminal).
+  status(text: string): void
+  // Text to pass through as it comes (a release phase log).
+  output(text: string): void
+  // The result of an earlier step of this run.
+  result<T>(stepId: string): T
+}
+
+export type Observed<R> = {applied: true, result: R} | {applied: false}
+
+export interface Undo {
+  // 'Turn maintenance mode off'.
+  title: string
+  // The command a person runs to do the same by hand.
+  command: string
+  // What it does, as data: the runner (and recovery:resume, from the run log) performs and checks it.
+  action?: Action
+  // Run by the runner when a later step fails or the run is interrupted; otherwise only suggested.
+  automatic: boolean
+}
+
+export interface Step<R = unknown> {
+  // A stable name for the run log and --json: 'maintenance-on'.
+  id: string
+  // What the step does, as the plan shows it: 'Turn maintenance mode on'.
+  title: string
+  // The change itself (usually one write).
+  apply(context: StepContext): Promise<R>
+  // After a lost answer or an interrupt: read the state to learn whether `apply` took effect.
+  observe?(context: StepContext): Promise<Observed<R>>
+  // What follows the change and can be interrupted: waiting for a release phase, dynos, a backup.
+  then?(context: StepContext, result: R): Promise<R>
+  // How to take the step back, once its result is known (it may name what the step created).
+  undo?(result: R | undefined): Undo | undefined
+  // What the step started and that goes on at Heroku whatever this process does (a restore into the
+  // app's database): the runner waits for it before anything is put back, and Ctrl-C cannot stop it.
+  keepsRunning?(result: R): KeepsRunning | undefined
+  // This step puts back an earlier one (maintenance off after maintenance on): that one's undo is then done.
+  putsBack?: string
+  // One line for the report once the step is done.
+  done?(result: R): string
+}
+
+export interface KeepsRunning {
+  // 'Restore r005 of b002 into DATABASE'.
+  running: string
+  // Waiting for it, as data for the run log.
+  settle: Action
+  // What the app's data is while it runs and after, for the engineer deciding whether to leave.
+  meanwhile: string
+}
+
+// Thrown by `then` when the change turned out to have no effect after all (a rollback release whose
+// release phase failed leaves the app on the release it ran before): nothing to undo.
+export class NoEffect extends Error {}
