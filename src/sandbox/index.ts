@@ -1,7 +1,9 @@
-import {createServer, Server} from 'node:http'
+import {createServer, IncomingMessage, Server, ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {randomBytes} from 'node:crypto'
+import {setTimeout as sleepUnless} from 'node:timers/promises'
 import {dataRoutes} from './data.js'
+import {appliesBeforeFault, Fault, faultLabel, faultReply, Faults, Injected} from './faults.js'
 import {ApiError, readBody, Reply, Router, send} from './http.js'
 import {platformRoutes} from './platform.js'
 import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './point-in-time.js'
@@ -14,6 +16,9 @@ export interface RecordedRequest {
   query: string
   body: any
   headers: Record<string, string | string[] | undefined>
+  // The injected fault it hit ('status-503', 'reset-after'...), and whether its handler ran.
+  fault?: string
+  applied: boolean
 }
 
 export interface SandboxOptions {
@@ -22,11 +27,13 @@ export interface SandboxOptions {
   apiKey?: string
   // How long simulated work takes, in milliseconds.
   delays?: Partial<Delays>
+  latencyMs?: number
 }
 
 export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number}
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+const internalError = () => new Reply({status: 500, body: {id: 'internal_server_error', message: 'Internal server error.'}})
 const COLORS = ['AMBER', 'BLUE', 'BRONZE', 'CHARCOAL', 'COBALT', 'CRIMSON', 'GOLD', 'GRAY', 'GREEN', 'IVORY', 'MAUVE', 'NAVY', 'OLIVE', 'ONYX', 'ORANGE', 'PINK', 'PURPLE', 'RED', 'SILVER', 'TEAL', 'WHITE', 'YELLOW']
 
 // A local stand-in for Heroku: the Platform API and the Postgres Data API on one port, backed by a real
@@ -36,13 +43,18 @@ export class Sandbox {
   readonly requests: RecordedRequest[] = []
   readonly apiKey: string
   delays: Delays
+  // A simulated network round trip for every API request: half before it is handled, half after.
+  latencyMs: number
   url = ''
   private server?: Server
   private pending = new Set<Promise<unknown>>()
+  private faults = new Faults()
+  private stopping = new AbortController()
 
   private constructor(readonly pg: PostgresServer, options: SandboxOptions) {
     this.apiKey = options.apiKey ?? `sandbox-${randomBytes(16).toString('hex')}`
     this.delays = {transfer: 300, releasePhase: 600, dynoBoot: 400, provision: 800, ...options.delays}
+    this.latencyMs = options.latencyMs ?? 0
   }
 
   static async start(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -71,30 +83,69 @@ export class Sandbox {
       return new Reply({text: found._output.join('\n') + '\n'})
     })
 
-    this.server = createServer(async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://sandbox')
-      try {
-        const body = await readBody(req)
-        this.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search, body, headers: req.headers})
-        if (!url.pathname.startsWith('/streams/') && req.headers.authorization !== `Bearer ${this.apiKey}`) {
-          throw new ApiError(401, 'unauthorized', 'Invalid credentials provided.')
-        }
-        const route = router.match(req.method ?? 'GET', url.pathname)
-        if (!route) throw new ApiError(404, 'not_found', 'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?')
-        const result = await route.handler({method: req.method!, path: url.pathname, params: route.params, query: url.searchParams, headers: req.headers, body})
-        send(res, result instanceof Reply ? result : new Reply({body: result}))
-      } catch (error) {
-        if (error instanceof ApiError) send(res, new Reply({status: error.status, body: {id: error.id, message: error.message}}))
-        else send(res, new Reply({status: 500, body: {id: 'internal_server_error', message: 'Internal server error.'}}))
-      }
-    })
+    this.server = createServer((req, res) => void this.serve(router, req, res))
     await new Promise<void>(resolve => this.server!.listen(port, '127.0.0.1', resolve))
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`
   }
 
+  private async serve(router: Router, req: IncomingMessage, res: ServerResponse) {
+    try {
+      const url = new URL(req.url ?? '/', 'http://sandbox')
+      const request: RecordedRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.search, body: await readBody(req), headers: req.headers, applied: false}
+      this.requests.push(request)
+      const fault = this.faults.hit(request.method, request.path)
+      if (fault) request.fault = faultLabel(fault)
+      const halfTrip = url.pathname.startsWith('/streams/') ? 0 : this.latencyMs / 2
+      await this.wait(halfTrip)
+      const reply = appliesBeforeFault(fault) ? await this.apply(router, request, req, url) : undefined
+      if (fault?.kind === 'hang') return
+      if (fault?.kind === 'delay') await this.wait(fault.ms)
+      await this.wait(halfTrip)
+      if (fault?.kind === 'reset') return req.socket.resetAndDestroy()
+      send(res, fault?.kind === 'status' ? faultReply(fault) : reply!)
+    } catch {
+      // Only a stopped sandbox (its waits aborted) or a body that never arrived gets here.
+      if (!req.socket.destroyed) send(res, internalError())
+    }
+  }
+
+  private async apply(router: Router, request: RecordedRequest, req: IncomingMessage, url: URL): Promise<Reply> {
+    try {
+      if (!url.pathname.startsWith('/streams/') && req.headers.authorization !== `Bearer ${this.apiKey}`) {
+        throw new ApiError(401, 'unauthorized', 'Invalid credentials provided.')
+      }
+      const route = router.match(request.method, url.pathname)
+      if (!route) throw new ApiError(404, 'not_found', 'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?')
+      request.applied = true
+      const result = await route.handler({method: request.method, path: url.pathname, params: route.params, query: url.searchParams, headers: req.headers, body: request.body})
+      return result instanceof Reply ? result : new Reply({body: result})
+    } catch (error) {
+      if (error instanceof ApiError) return new Reply({status: error.status, body: {id: error.id, message: error.message}})
+      return internalError()
+    }
+  }
+
+  private wait(ms: number): Promise<void> {
+    return ms > 0 ? sleepUnless(ms, undefined, {signal: this.stopping.signal}) : Promise.resolve()
+  }
+
+  // Makes matching requests misbehave (see faults.ts) until removed; `clearFaults` in an afterEach
+  // keeps one test's faults from reaching the next.
+  inject(fault: Fault): Injected {
+    return this.faults.inject(fault)
+  }
+
+  clearFaults() {
+    this.faults.clear()
+  }
+
+  // Hanging and delayed requests are cut off rather than waited for.
   async stop() {
     await this.settle()
-    await new Promise(resolve => this.server?.close(resolve))
+    const closed = new Promise(resolve => this.server?.close(resolve))
+    this.server?.closeAllConnections()
+    this.stopping.abort()
+    await closed
     await this.pg.stop()
   }
 
@@ -104,7 +155,8 @@ export class Sandbox {
   }
 
   // Requests that change something (anything but GET and the read-only resolve actions), for one app:
-  // its own paths, its add-ons' Data API paths, and bodies that name it.
+  // its own paths, its add-ons' Data API paths, and bodies that name it. Only applied requests count:
+  // a write a fault answered before its handler ran (a 503, a reset or hang 'before') changed nothing.
   writes(app?: string): RecordedRequest[] {
     const readOnly = /\/actions\/(addons|addon-attachments)\/resolve$/
     const target = app ? this.state.app(app) : undefined
@@ -113,7 +165,7 @@ export class Sandbox {
       const segments = r.path.split('/')
       return segments.includes(app!) || segments.some(s => addonIds.has(s)) || JSON.stringify(r.body ?? '').includes(`"${app}"`)
     }
-    return this.requests.filter(r => r.method !== 'GET' && !readOnly.test(r.path) && (!app || concerns(r)))
+    return this.requests.filter(r => r.applied && r.method !== 'GET' && !readOnly.test(r.path) && (!app || concerns(r)))
   }
 
   clearRequests() {
