@@ -3,6 +3,7 @@ import {Args, ux} from '@oclif/core'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
+import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {applyRecovery} from '../../lib/recovery/apply.js'
 import {gatherFacts} from '../../lib/recovery/facts.js'
@@ -10,7 +11,8 @@ import {chooseTarget} from '../../lib/recovery/guide.js'
 import {planRecovery, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
 import type {Progress} from '../../lib/recovery/point-in-time.js'
 import {describeOutcome, describePlan} from '../../lib/recovery/report.js'
-import {resolveTarget, targetRequest} from '../../lib/recovery/target.js'
+import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
+import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
 import {blocking} from '../../lib/checks.js'
 
 const TIME_FLAGS = ['backup', 'to', 'by', 'before-release']
@@ -39,7 +41,7 @@ export default class DbRecover extends GuardedCommand {
     'safety-backup': flags.boolean({description: 'capture a backup of the current state first (--no-safety-backup skips it)', default: true, allowNo: true}),
     maintenance: flags.boolean({description: 'turn maintenance mode on during the switch (--no-maintenance skips it)', default: true, allowNo: true}),
     'scale-down-workers': flags.boolean({description: 'scale every non-web process to 0 during the switch, then back'}),
-    verify: flags.string({description: 'SQL run on the recovered database; false, no rows or an error stops before promotion'}),
+    verify: flags.string({description: 'one read-only query (SELECT) run on the recovered database; false, no rows or an error stops before promotion'}),
     drill: flags.boolean({description: 'rehearse: recover into a scratch database, verify, time it, destroy it'}),
     keep: flags.boolean({description: 'with --drill, keep the scratch database', dependsOn: ['drill']}),
     'dry-run': flags.boolean({description: 'run every check and show the plan, without changing anything'}),
@@ -48,6 +50,9 @@ export default class DbRecover extends GuardedCommand {
 
   async run() {
     const {args, flags} = await this.parse(DbRecover)
+    assertAppName(flags.app)
+    assertTargetFlags(flags)
+    if (flags.verify) await assertReadOnlyQuery(flags.verify)
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const facts = await gatherFacts(this.heroku, flags.app, args.database)
     const request = targetRequest(flags) ?? await chooseTarget(this.heroku, facts)

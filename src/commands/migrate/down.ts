@@ -9,7 +9,9 @@ import {resolveAppDatabase, withConnection} from '../../lib/postgres/connect.js'
 import type {DownPlan} from '../../lib/migrations/plan.js'
 import {prepareDown} from '../../lib/migrations/prepare.js'
 import {describePlan, describeResult} from '../../lib/migrations/present.js'
+import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
+import {assertNoPasswordInArgv} from '../../lib/secrets.js'
 
 export interface MigrateDownResult {
   plan: DownPlan
@@ -39,7 +41,7 @@ export default class MigrateDown extends GuardedCommand {
     steps: flags.integer({description: 'how many of the newest applied migrations to revert', min: 1, exclusive: ['to']}),
     to: flags.string({description: 'the newest migration to keep: revert every applied one after it', exclusive: ['steps']}),
     dir: flags.string({description: 'the Prisma migrations folder (default: from prisma.config.ts or package.json, else prisma/migrations)'}),
-    'shadow-database-url': flags.string({description: 'an empty scratch database for Prisma 6 to generate a missing down.sql'}),
+    'shadow-database-url': flags.string({description: 'an empty scratch database for Prisma 6 to generate a missing down.sql (with a password: set SHADOW_DATABASE_URL)', env: 'SHADOW_DATABASE_URL'}),
     confirm: flags.string({description: 'the app name, to run without a prompt'}),
     'dry-run': flags.boolean({description: 'print the plan and every check, change nothing'}),
     'allow-data-loss': flags.boolean({description: 'go ahead even though the down SQL drops data that exists'}),
@@ -53,6 +55,8 @@ export default class MigrateDown extends GuardedCommand {
 
   override async run(): Promise<MigrateDownResult> {
     const {args, flags} = await this.parse(MigrateDown)
+    assertAppName(flags.app)
+    assertNoPasswordInArgv(this.argv, '--shadow-database-url', 'SHADOW_DATABASE_URL')
     const lockTimeout = `${durationFlag(flags['lock-timeout'], '--lock-timeout')}ms`
     const statementTimeout = flags['statement-timeout'] ? `${durationFlag(flags['statement-timeout'], '--statement-timeout')}ms` : null
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')

@@ -1,6 +1,6 @@
 import type {Client, ClientConfig} from 'pg'
 import type {Heroku} from '../api/heroku.js'
-import {Refused} from '../errors.js'
+import {messageOf, Refused, statusOf} from '../errors.js'
 import {registerSecrets} from '../secrets.js'
 
 export interface Connection {
@@ -69,7 +69,10 @@ export interface AppDatabase {
 // bastions of private databases). Every secret in it is registered for redaction at once.
 export async function resolveAppDatabase(heroku: Heroku, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
   const {utils} = await import('@heroku/heroku-cli-util')
-  const details = await new utils.pg.DatabaseResolver(heroku).getDatabase(app, database)
+  const details = await new utils.pg.DatabaseResolver(heroku).getDatabase(app, database).catch(error => {
+    if (statusOf(error) === 404 && /\bapp\b/i.test(messageOf(error))) throw new Refused(`App ${app} does not exist or you do not have access to it.`)
+    throw error
+  })
   registerSecrets([details.url, details.password, details.bastionKey])
   if (!details.url || !details.host) throw new Refused(`The config var of ${database} on ${app} holds no database URL.`)
   const label = details.attachment ? `${details.attachment.name} (${details.attachment.addon.name})` : database
