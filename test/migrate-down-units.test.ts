@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import pg from 'pg'
@@ -239,8 +239,8 @@ describe('migrate:down, module by module', () => {
     })
 
     it('refuses a migration missing from the folder, and warns about an unapplied one below the newest', () => {
-      const missing = selectReverts(locals.slice(0, 3), rows, {})
-      assert.equal(missing.checks.find(c => c.name === 'order')?.outcome, 'failed')
+      assert.throws(() => selectReverts(locals.slice(0, 3), rows, {}), /m4 is applied in the database but not in the local migrations folder: run this from a checkout that has it\./)
+      assert.throws(() => selectReverts([locals[0], locals[3]], rows, {steps: 3}), /m2, m3 are applied in the database but not in the local migrations folder/)
       const gap = selectReverts(locals, [row('m1'), row('m3'), row('m4')], {})
       const order = gap.checks.find(c => c.name === 'order')!
       assert.equal(order.outcome, 'warning')
@@ -278,9 +278,18 @@ describe('migrate:down, module by module', () => {
       const all = [local('m1'), m]
       const opts = {projectDir: '/p', migrationsDir: '/p/prisma/migrations'}
       assert.match((await downSqlFor(m, all, opts) as {reason: string}).reason, /no Prisma CLI is installed/)
-      assert.match((await downSqlFor(m, all, {...opts, prisma: {bin: 'x', version: '6.19.0', major: 6}}) as {reason: string}).reason, /pass --shadow-database-url/)
-      assert.match((await downSqlFor(m, all, {...opts, prisma: {bin: 'x', version: '7.1.0', major: 7}, shadowDatabaseUrl: 'postgres://s'}) as {reason: string}).reason, /set datasource\.shadowDatabaseUrl in prisma\.config\.ts/)
+      assert.match((await downSqlFor(m, all, {...opts, prisma: {bin: 'x', version: '6.19.0', major: 6}}) as {reason: string}).reason, /needs an empty scratch database: set SHADOW_DATABASE_URL to one/)
       assert.deepEqual(await downSqlFor(all[0], all, opts), {kind: 'file', path: '/m/m1/down.sql', sql: 'SELECT 1;'})
+    })
+
+    it('runs Prisma 7 with SHADOW_DATABASE_URL set, leaving the shadow database to prisma.config.ts', async () => {
+      const project = write(temp(), {'m1/migration.sql': '-- m1\n', 'm2/migration.sql': '-- m2\n', 'prisma': '#!/bin/sh\necho "DROP TABLE t;"\n'})
+      chmodSync(join(project, 'prisma'), 0o755)
+      const all = ['m1', 'm2'].map(name => ({name, dir: join(project, name), sql: `-- ${name}\n`, downSql: undefined}))
+      const down = await downSqlFor(all[1], all, {projectDir: project, migrationsDir: project, prisma: {bin: join(project, 'prisma'), version: '7.1.0', major: 7}, shadowDatabaseUrl: 'postgres://s'})
+      assert.equal(down.kind, 'generated', JSON.stringify(down))
+      assert.equal((down as {sql: string}).sql.trim(), 'DROP TABLE t;')
+      assert.doesNotMatch((down as {command: string}).command, /shadow/)
     })
 
     it('finds the project\'s own Prisma CLI in node_modules, looking upwards', () => {

@@ -5,6 +5,7 @@ import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
 import {Refused} from '../lib/errors.js'
+import {assertAppName, assertReleaseRef} from '../lib/names.js'
 import {confirmApp} from '../lib/prompts.js'
 import {gatherRollback} from '../lib/rollback/gather.js'
 import {renderPreview} from '../lib/rollback/render.js'
@@ -44,6 +45,8 @@ rolls back with the Platform API, and waits until the new release and its dynos 
   override async run() {
     const {args, flags} = await this.parse(SafeRollback)
     const {app} = flags
+    assertAppName(app)
+    assertReleaseRef(args.release)
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
     const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const skip = flags['skip-backup-check']

@@ -26,11 +26,33 @@ export function formatDuration(ms: number): string {
 
 export const ageOf = (isoTime: string, now = Date.now()) => now - new Date(isoTime).getTime()
 
-// A duration given in a flag; a malformed one is refused in one line, before anything is sent.
-export function durationFlag(value: string, flag: string): number {
+// What each duration flag accepts, in one place. Zero is never meant: PostgreSQL reads a timeout of 0 as
+// "no timeout", and a wait of 0 gives up after the change was already requested. The upper bounds are
+// well past any real use and catch typos and values that break date arithmetic.
+export const DURATION_BOUNDS = {
+  // While DDL waits for its lock, every later query on the table queues behind it: past minutes, that is an outage.
+  '--lock-timeout': {min: '1s', max: '5m'},
+  // A down migration that rewrites a large table may take hours; a day is past any maintenance window.
+  '--statement-timeout': {min: '1s', max: '24h'},
+  // Restores and provisioning of large databases take hours; two days covers the largest.
+  '--wait-timeout': {min: '1s', max: '48h'},
+  // A backup older than three months is no protection in an incident.
+  '--max-backup-age': {min: '1m', max: '90d'},
+  // Heroku's rollback windows are a week at most; the window check refuses precisely what the database cannot reach.
+  '--by': {min: '1s', max: '30d'},
+} as const
+
+export type DurationFlag = keyof typeof DURATION_BOUNDS
+
+// A duration given in a flag; a malformed or out-of-range one is refused in one line, before anything is sent.
+export function durationFlag(value: string, flag: DurationFlag): number {
+  let ms: number
   try {
-    return parseDuration(value)
+    ms = parseDuration(value)
   } catch (error) {
     throw new Refused(`${flag}: ${(error as Error).message}`)
   }
+  const {min, max} = DURATION_BOUNDS[flag]
+  if (!(ms >= parseDuration(min) && ms <= parseDuration(max))) throw new Refused(`${flag} ${value.trim()} is out of range: use between ${min} and ${max}.`)
+  return ms
 }

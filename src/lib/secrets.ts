@@ -1,3 +1,5 @@
+import {Refused} from './errors.js'
+
 // Secrets must never reach output: config var values, database credentials, the API key.
 // Everything the plugin prints about failures goes through `redact`.
 
@@ -34,4 +36,21 @@ export async function guardDebugOutput() {
     }
     process.stderr.write(redact(text) + '\n')
   }
+}
+
+// A URL with a password, in its user info (`postgres://u:PASSWORD@host`) or as libpq's `?password=`.
+export function hasPassword(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.password !== '' || url.searchParams.has('password')
+  } catch {
+    return /:\/\/[^@\s]*:[^@\s]+@/.test(value)
+  }
+}
+
+// A password on the command line shows in `ps`, and with DEBUG set oclif logs the argv before any of
+// this plugin's code runs, so nothing can redact it: such a flag takes its secret from the environment.
+export function assertNoPasswordInArgv(argv: string[], flag: string, variable: string): void {
+  const values = argv.flatMap((arg, i) => arg === flag ? [argv[i + 1] ?? ''] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : [])
+  if (values.some(hasPassword)) throw new Refused(`${flag} has a password: it would show in \`ps\` and in DEBUG output; set ${variable} instead.`)
 }

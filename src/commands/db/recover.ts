@@ -4,13 +4,15 @@ import {blocking} from '../../lib/checks.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
+import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {gatherFacts} from '../../lib/recovery/gather.js'
 import {chooseTarget} from '../../lib/recovery/guide.js'
 import {planRecovery, RecoveryPlan, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
 import {describeOutcome, describePlan} from '../../lib/recovery/render.js'
 import {recoverySteps} from '../../lib/recovery/steps.js'
-import {resolveTarget, targetRequest} from '../../lib/recovery/target.js'
+import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
+import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
 import {shellQuote} from '../../lib/shell.js'
@@ -41,7 +43,7 @@ export default class DbRecover extends GuardedCommand {
     'safety-backup': flags.boolean({description: 'capture a backup of the current state first (--no-safety-backup skips it)', default: true, allowNo: true}),
     maintenance: flags.boolean({description: 'turn maintenance mode on during the switch (--no-maintenance skips it)', default: true, allowNo: true}),
     'scale-down-workers': flags.boolean({description: 'scale every non-web process to 0 during the switch, then back'}),
-    verify: flags.string({description: 'one read-only SQL query run on the recovered database; false, no rows or an error stops before promotion'}),
+    verify: flags.string({description: 'one read-only query (SELECT) run on the recovered database; false, no rows or an error stops before promotion'}),
     drill: flags.boolean({description: 'rehearse: recover into a scratch database, verify, time it, destroy it'}),
     keep: flags.boolean({description: 'with --drill, keep the scratch database', dependsOn: ['drill']}),
     'dry-run': flags.boolean({description: 'run every check and show the plan, without changing anything'}),
@@ -50,6 +52,9 @@ export default class DbRecover extends GuardedCommand {
 
   async run() {
     const {args, flags} = await this.parse(DbRecover)
+    assertAppName(flags.app)
+    assertTargetFlags(flags)
+    if (flags.verify) await assertReadOnlyQuery(flags.verify)
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     this.noticeUnfinished(flags.app)
     const facts = await gatherFacts(this.api, flags.app, args.database)

@@ -7,9 +7,11 @@ import {gatherDown} from '../../lib/migrations/gather.js'
 import {describePlan, describeResult} from '../../lib/migrations/render.js'
 import {ApplyResult, downSteps} from '../../lib/migrations/steps.js'
 import {resolveAppDatabase, withConnection} from '../../lib/postgres/connect.js'
+import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
+import {assertNoPasswordInArgv} from '../../lib/secrets.js'
 
 export default class MigrateDown extends GuardedCommand {
   static override description = 'revert applied Prisma migrations on an app\'s database, in one transaction, with data-loss checks'
@@ -31,7 +33,7 @@ export default class MigrateDown extends GuardedCommand {
     steps: flags.integer({description: 'how many of the newest applied migrations to revert', min: 1, exclusive: ['to']}),
     to: flags.string({description: 'the newest migration to keep: revert every applied one after it', exclusive: ['steps']}),
     dir: flags.string({description: 'the Prisma migrations folder (default: from prisma.config.ts or package.json, else prisma/migrations)'}),
-    'shadow-database-url': flags.string({description: 'an empty scratch database for Prisma 6 to generate a missing down.sql'}),
+    'shadow-database-url': flags.string({description: 'an empty scratch database for Prisma 6 to generate a missing down.sql (with a password: set SHADOW_DATABASE_URL)', env: 'SHADOW_DATABASE_URL'}),
     confirm: flags.string({description: 'the app name, to run without a prompt'}),
     'dry-run': flags.boolean({description: 'print the plan and every check, change nothing'}),
     'allow-data-loss': flags.boolean({description: 'go ahead even though the down SQL drops data that exists'}),
@@ -45,6 +47,8 @@ export default class MigrateDown extends GuardedCommand {
 
   override async run() {
     const {args, flags} = await this.parse(MigrateDown)
+    assertAppName(flags.app)
+    assertNoPasswordInArgv(this.argv, '--shadow-database-url', 'SHADOW_DATABASE_URL')
     const lockTimeout = `${durationFlag(flags['lock-timeout'], '--lock-timeout')}ms`
     const statementTimeout = flags['statement-timeout'] ? `${durationFlag(flags['statement-timeout'], '--statement-timeout')}ms` : null
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')

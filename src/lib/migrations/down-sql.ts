@@ -43,7 +43,8 @@ export function findPrismaCli(projectDir: string): PrismaCli | undefined {
 }
 
 // The command that asks Prisma for the SQL going from the state with `migration` to the state without it.
-// Prisma 6 takes the shadow database as a flag; Prisma 7 only reads it from prisma.config.ts.
+// Prisma 6 takes the shadow database as a flag; Prisma 7 only reads it from prisma.config.ts (often from
+// SHADOW_DATABASE_URL, which it inherits).
 export function diffCommand(prisma: PrismaCli, withDir: string, withoutDir: string, shadowDatabaseUrl?: string): string[] {
   const args = ['migrate', 'diff', '--from-migrations', withDir, '--to-migrations', withoutDir, '--script']
   if (prisma.major < 7 && shadowDatabaseUrl) args.push('--shadow-database-url', shadowDatabaseUrl)
@@ -54,10 +55,7 @@ function missingReason(migration: LocalMigration, options: GenerateOptions): str
   const noFile = `${migration.name} has no down.sql`
   if (!options.prisma) return `${noFile}, and no Prisma CLI is installed in the project to generate one. ${HOW_TO_WRITE_DOWN_SQL}`
   if (options.prisma.major < 7 && !options.shadowDatabaseUrl) {
-    return `${noFile}; generating one with Prisma ${options.prisma.version} needs an empty scratch database: pass --shadow-database-url. Or: ${HOW_TO_WRITE_DOWN_SQL}`
-  }
-  if (options.prisma.major >= 7 && options.shadowDatabaseUrl) {
-    return `${noFile}; Prisma ${options.prisma.version} has no --shadow-database-url: set datasource.shadowDatabaseUrl in prisma.config.ts instead. Or: ${HOW_TO_WRITE_DOWN_SQL}`
+    return `${noFile}; generating one with Prisma ${options.prisma.version} needs an empty scratch database: set SHADOW_DATABASE_URL to one. Or: ${HOW_TO_WRITE_DOWN_SQL}`
   }
   return undefined
 }

@@ -49,13 +49,16 @@ export function selectReverts(local: LocalMigration[], rows: HistoryRow[], targe
   const missing = names.filter(name => !byName.has(name))
   const keep = applied[applied.length - names.length - 1] ?? null
   const pendingBelow = local.filter(m => !applied.includes(m.name) && applied.length > 0 && m.name < applied.at(-1)!).map(m => m.name)
+  // Refused outright rather than as a failed check: when every migration to revert is missing, there
+  // would be no step left to show the check beside.
   if (missing.length > 0) {
-    checks.push({name: 'order', outcome: 'failed', detail: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} applied in the database but not in the local migrations folder: run this from a checkout that has ${missing.length === 1 ? 'it' : 'them'}.`})
-  } else if (names.length > 0) {
+    throw new Refused(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} applied in the database but not in the local migrations folder: run this from a checkout that has ${missing.length === 1 ? 'it' : 'them'}.`)
+  }
+  if (names.length > 0) {
     const gaps = pendingBelow.length > 0 ? ` Note: ${pendingBelow.join(', ')} ${pendingBelow.length === 1 ? 'is' : 'are'} in the folder but not applied, older than the newest applied one.` : ''
     checks.push({name: 'order', outcome: pendingBelow.length > 0 ? 'warning' : 'passed', detail: `Reverting the newest ${names.length} applied, newest first: ${[...names].reverse().join(', ')}; ${keep ? `${keep} stays the newest applied.` : 'no migration stays applied.'}${gaps}`})
   }
-  return {applied, revert: [...names].reverse().map(name => byName.get(name)).filter((m): m is LocalMigration => Boolean(m)), keep, checks}
+  return {applied, revert: [...names].reverse().map(name => byName.get(name)!), keep, checks}
 }
 
 function namesToRevert(applied: string[], target: Target): string[] {

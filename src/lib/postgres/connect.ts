@@ -1,6 +1,8 @@
 import type {Client, ClientConfig} from 'pg'
 import type {Api} from '../api/client.js'
-import {Refused} from '../errors.js'
+import {statusOf} from '../api/client.js'
+import {noSuchApp} from '../api/apps.js'
+import {messageOf, Refused} from '../errors.js'
 import {registerSecrets} from '../secrets.js'
 
 export interface Connection {
@@ -71,7 +73,10 @@ export interface AppDatabase {
 // bastions of private databases). Every secret in it is registered for redaction at once.
 export async function resolveAppDatabase(api: Api, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
   const {utils} = await import('@heroku/heroku-cli-util')
-  const details = await new utils.pg.DatabaseResolver(api.resolverClient).getDatabase(app, database)
+  const details = await new utils.pg.DatabaseResolver(api.resolverClient).getDatabase(app, database).catch(error => {
+    if (statusOf(error) === 404 && /\bapp\b/i.test(messageOf(error))) throw noSuchApp(app)
+    throw error
+  })
   registerSecrets([details.url, details.password, details.bastionKey])
   if (!details.url || !details.host) throw new Refused(`The config var of ${database} on ${app} holds no database URL.`)
   const label = details.attachment ? `${details.attachment.name} (${details.attachment.addon.name})` : database

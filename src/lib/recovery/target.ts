@@ -1,7 +1,8 @@
 import type {Api} from '../api/client.js'
 import {findRelease} from '../api/releases.js'
-import {parseDuration} from '../duration.js'
+import {durationFlag} from '../duration.js'
 import {Refused} from '../errors.js'
+import {assertReleaseRef} from '../names.js'
 
 // Where to go back to: a backup, or a moment in time given one of three ways.
 
@@ -26,18 +27,45 @@ export function targetRequest(flags: TargetFlags): TargetRequest | undefined {
 }
 
 const OFFSET = /(Z|UTC|[+-]\d\d(:?\d\d)?)$/i
+const TIME = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?\s*(Z|UTC|[+-]\d\d(?::?\d\d)?)$/i
+
+const notATime = (text: string) => new Refused(`--to "${text}" is not a time: use ISO 8601 or "YYYY-MM-DD HH:MM" with an offset.`)
+
+// The offset in minutes east of UTC: `Z`, `UTC`, `+01`, `-05:30`, `+0000`.
+function offsetMinutes(offset: string, text: string): number {
+  if (/^(Z|UTC)$/i.test(offset)) return 0
+  const [, sign, hours, minutes = '00'] = /^([+-])(\d\d):?(\d\d)?$/.exec(offset)!
+  if (Number(hours) > 23 || Number(minutes) > 59) throw new Refused(`--to "${text}": ${offset} is not a time zone offset.`)
+  return (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes))
+}
 
 // ISO 8601 or `YYYY-MM-DD HH:MM[:SS]` followed by an offset. A time without an offset is refused:
-// in an incident, guessing the time zone is how a rollback lands an hour off.
+// in an incident, guessing the time zone is how a rollback lands an hour off. So is a day or a time
+// that does not exist, which Date would silently roll over (February 30th becomes March 2nd).
 export function parseTime(text: string): Date {
   const trimmed = text.trim()
   if (!OFFSET.test(trimmed)) throw new Refused(`--to "${text}" has no time zone: add one, such as "2026-11-24 02:47+00" or "2026-11-24T02:47:00Z".`)
-  const normalized = trimmed.replace(/^(\d{4}-\d\d-\d\d) /, '$1T').replace(/\s*UTC$/i, 'Z').replace(/([+-]\d\d)$/, '$1:00')
-  const ms = Date.parse(normalized)
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(normalized) || Number.isNaN(ms)) {
-    throw new Refused(`--to "${text}" is not a time: use ISO 8601 or "YYYY-MM-DD HH:MM" with an offset.`)
+  const found = TIME.exec(trimmed)
+  if (!found) throw notATime(text)
+  const [, year, month, day, hour, minute, second, fraction = '', offset] = found
+  const date = new Date(0)
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day))
+  if (date.getUTCFullYear() !== Number(year) || date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day)) {
+    throw new Refused(`--to "${text}": ${year}-${month}-${day} does not exist.`)
   }
-  return new Date(ms)
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
+    throw new Refused(`--to "${text}": ${hour}:${minute}${second ? `:${second}` : ''} is not a time of day.`)
+  }
+  date.setUTCHours(Number(hour), Number(minute), Number(second ?? 0), Math.floor(Number(`0${fraction}`) * 1000))
+  return new Date(date.getTime() - offsetMinutes(offset, text) * 60_000)
+}
+
+// Every way back given in flags, checked before anything is read: a time that does not exist, a
+// duration out of range, a release that is not one.
+export function assertTargetFlags(flags: TargetFlags): void {
+  if (flags.to) parseTime(flags.to)
+  if (flags.by) durationFlag(flags.by, '--by')
+  assertReleaseRef(flags['before-release'], '--before-release')
 }
 
 export const BEFORE_RELEASE_MS = 60_000
@@ -49,12 +77,7 @@ export async function resolveTarget(api: Api, app: string, request: TargetReques
   if (request.kind === 'backup') return request
   if (request.to) return {kind: 'time', at: toSecond(parseTime(request.to).getTime()), reason: `given with --to ${request.to}`}
   if (request.by) {
-    let ms: number
-    try {
-      ms = parseDuration(request.by)
-    } catch (error) {
-      throw new Refused(`--by: ${(error as Error).message}`)
-    }
+    const ms = durationFlag(request.by, '--by')
     return {kind: 'time', at: toSecond(now - ms), reason: `${request.by} ago (--by)`}
   }
   const release = await findRelease(api, app, request.beforeRelease!)

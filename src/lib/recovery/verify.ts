@@ -1,4 +1,7 @@
+import type {ClientBase, QueryConfig} from 'pg'
 import type {Api} from '../api/client.js'
+import {Refused} from '../errors.js'
+import {parseStatements} from '../migrations/statements.js'
 import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
 
 // `--verify SQL`: one query on the recovered database. It passes when it returns a row whose first
@@ -9,15 +12,64 @@ export interface Verification {
   detail: string
 }
 
+export const VERIFY_TIMEOUT_MS = 120_000
+
+const WRITES = new Map([['InsertStmt', 'INSERT'], ['UpdateStmt', 'UPDATE'], ['DeleteStmt', 'DELETE'], ['MergeStmt', 'MERGE']])
+
+// What in a parse tree makes a SELECT more than a read, wherever it is nested (CTEs, subqueries).
+function writingPart(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = writingPart(item)
+      if (found) return found
+    }
+    return undefined
+  }
+  if (!value || typeof value !== 'object') return undefined
+  for (const [key, child] of Object.entries(value)) {
+    if (WRITES.has(key)) return `${WRITES.get(key)} inside the query changes data`
+    if (key === 'intoClause' && child) return 'SELECT INTO creates a table'
+    if (key === 'lockingClause' && Array.isArray(child) && child.length > 0) return 'FOR UPDATE/SHARE locks rows'
+    const found = writingPart(child)
+    if (found) return found
+  }
+  return undefined
+}
+
+// Refuses, before anything runs, whatever is not exactly one plain read: a single SELECT, VALUES or
+// TABLE, without data-modifying CTEs, SELECT INTO or row locks. A function the query calls may still
+// try to write: the READ ONLY transaction of `readOnlyRows` stops that.
+export async function assertReadOnlyQuery(sql: string): Promise<void> {
+  const statements = await parseStatements(sql, '--verify')
+  if (statements.length !== 1) throw new Refused(`--verify must be exactly one query; it has ${statements.length} statements.`)
+  const [{kind, node, text}] = statements
+  if (kind !== 'SelectStmt') {
+    const what = WRITES.get(kind) ?? text.split(/\s+/)[0].toUpperCase()
+    throw new Refused(`--verify must be a query that only reads (SELECT, VALUES or TABLE), not ${what}.`)
+  }
+  const writing = writingPart(node)
+  if (writing) throw new Refused(`--verify must only read: ${writing}.`)
+}
+
+// The rows of a read-only query, in a READ ONLY transaction with a statement timeout, always rolled
+// back. The extended protocol runs one statement at most, whatever the text holds.
+export async function readOnlyRows(client: ClientBase, sql: string, timeoutMs = VERIFY_TIMEOUT_MS): Promise<Record<string, unknown>[]> {
+  await assertReadOnlyQuery(sql)
+  await client.query('BEGIN READ ONLY')
+  try {
+    await client.query(`SET LOCAL statement_timeout = ${Math.round(timeoutMs)}`)
+    return (await client.query({text: sql, queryMode: 'extended'} as QueryConfig)).rows
+  } finally {
+    await client.query('ROLLBACK').catch(() => {})
+  }
+}
+
 const falsy = (value: unknown) => value === null || value === undefined || value === false || value === 0 || value === '0' || value === '' || value === 'f' || value === 'false'
 
 export async function runVerification(api: Api, app: string, database: string, sql: string): Promise<Verification> {
   try {
     const target = await resolveAppDatabase(api, app, database)
-    const rows = await withConnection(target, async ({client}) => {
-      await client.query('SET statement_timeout = 120000')
-      return (await client.query(sql)).rows
-    })
+    const rows = await withConnection(target, ({client}) => readOnlyRows(client, sql))
     if (rows.length === 0) return {passed: false, detail: 'the query returned no rows'}
     const first = Object.values(rows[0])[0]
     return {passed: !falsy(first), detail: `the query returned ${JSON.stringify(first)}`}

@@ -1,0 +1,24 @@
+import {Refused} from './errors.js'
+
+// Names that end up in API paths, checked before any request: a `?`, `/` or `..` in them would
+// silently address another resource (`v50/../51` is release 51).
+
+const APP_NAME = /^[a-z][a-z0-9-]{0,29}$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const RELEASE_VERSION = /^v?\d{1,10}$/i
+
+export const isAppName = (app: string) => APP_NAME.test(app) || UUID.test(app)
+
+export const isReleaseRef = (ref: string) => RELEASE_VERSION.test(ref) || UUID.test(ref)
+
+// Heroku app names, or an app's id, which the API takes in the same place.
+export function assertAppName(app: string): void {
+  if (!isAppName(app)) {
+    throw new Refused(`${JSON.stringify(app)} is not a Heroku app name: use lowercase letters, digits and dashes, starting with a letter (at most 30), or the app's id.`)
+  }
+}
+
+// `v50`, `50` or a release id; nothing to check when no release was given.
+export function assertReleaseRef(ref: string | undefined, label = 'Release'): void {
+  if (ref !== undefined && !isReleaseRef(ref)) throw new Refused(`${label} ${JSON.stringify(ref)} is not a release: use v50, 50 or a release id.`)
+}

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict'
+import {DURATION_BOUNDS, durationFlag, parseDuration} from '../../src/lib/duration.js'
+import {Refused} from '../../src/lib/errors.js'
+import {assertAppName, assertReleaseRef} from '../../src/lib/names.js'
+import {assertTargetFlags, parseTime} from '../../src/lib/recovery/target.js'
+import {assertReadOnlyQuery} from '../../src/lib/recovery/verify.js'
+import {assertNoPasswordInArgv, hasPassword} from '../../src/lib/secrets.js'
+
+// Every refusal is a Refused with a message of one line.
+function assertRefusal(work: () => unknown, message: RegExp) {
+  assert.throws(work, (error: unknown) => {
+    assert.ok(error instanceof Refused, `not a Refused: ${String(error)}`)
+    assert.match(error.message, message)
+    assert.ok(!error.message.includes('\n'), 'one line')
+    return true
+  })
+}
+
+async function assertRefusalAsync(work: () => Promise<unknown>, message: RegExp) {
+  await assert.rejects(work, (error: unknown) => {
+    assert.ok(error instanceof Refused, `not a Refused: ${String(error)}`)
+    assert.match(error.message, message)
+    assert.ok(!error.message.includes('\n'), 'one line')
+    return true
+  })
+}
+
+describe('input: duration flags', () => {
+  it('accept the defaults every command ships with, and the edges of each range', () => {
+    assert.equal(durationFlag('5s', '--lock-timeout'), 5_000)
+    assert.equal(durationFlag('24h', '--max-backup-age'), 86_400_000)
+    assert.equal(durationFlag('5m', '--wait-timeout'), 300_000)
+    assert.equal(durationFlag('2h', '--wait-timeout'), 7_200_000)
+    for (const [flag, {min, max}] of Object.entries(DURATION_BOUNDS)) {
+      assert.equal(durationFlag(min, flag as keyof typeof DURATION_BOUNDS), parseDuration(min))
+      assert.equal(durationFlag(max, flag as keyof typeof DURATION_BOUNDS), parseDuration(max))
+    }
+  })
+
+  it('refuse zero, just outside the range, and absurd values, saying the range', () => {
+    assertRefusal(() => durationFlag('0s', '--lock-timeout'), /^--lock-timeout 0s is out of range: use between 1s and 5m\.$/)
+    assertRefusal(() => durationFlag('0.5s', '--lock-timeout'), /--lock-timeout 0\.5s is out of range/)
+    assertRefusal(() => durationFlag('5m1s', '--lock-timeout'), /--lock-timeout 5m1s is out of range/)
+    assertRefusal(() => durationFlag('99999999d', '--lock-timeout'), /--lock-timeout 99999999d is out of range: use between 1s and 5m/)
+    assertRefusal(() => durationFlag('0s', '--statement-timeout'), /use between 1s and 24h/)
+    assertRefusal(() => durationFlag('49h', '--wait-timeout'), /use between 1s and 48h/)
+    assertRefusal(() => durationFlag('59s', '--max-backup-age'), /use between 1m and 90d/)
+    assertRefusal(() => durationFlag('300000000d', '--by'), /^--by 300000000d is out of range: use between 1s and 30d\.$/)
+    assertRefusal(() => durationFlag(`${'9'.repeat(400)}d`, '--by'), /is out of range/)
+  })
+
+  it('still refuse what is not a duration, naming the flag', () => {
+    assertRefusal(() => durationFlag('soon', '--wait-timeout'), /^--wait-timeout: Invalid duration "soon"/)
+  })
+})
+
+describe('input: --to times', () => {
+  it('accept what was accepted before: ISO 8601 and "YYYY-MM-DD HH:MM[:SS]" with an offset', () => {
+    const at = Date.parse('2026-11-24T02:47:00Z')
+    for (const text of ['2026-11-24T02:47:00Z', '2026-11-24T02:47Z', '2026-11-24 02:47+00', '2026-11-24 02:47:00+00:00', '2026-11-24 02:47+0000',
+      '2026-11-24 02:47 UTC', '2026-11-24T02:47:00.000Z', '2026-11-24t02:47z', ' 2026-11-24 02:47+00 ']) {
+      assert.equal(parseTime(text).getTime(), at, text)
+    }
+    assert.equal(parseTime('2026-11-24T03:47+01').getTime(), at)
+    assert.equal(parseTime('2026-11-23T21:17-05:30').getTime(), at)
+    assert.equal(parseTime('2026-11-24T02:47:13.250Z').getTime(), at + 13_250)
+    assert.equal(parseTime('2028-02-29T00:00Z').toISOString(), '2028-02-29T00:00:00.000Z')
+  })
+
+  it('refuse days and times that do not exist instead of rolling them over', () => {
+    assertRefusal(() => parseTime('2026-02-30T00:00Z'), /^--to "2026-02-30T00:00Z": 2026-02-30 does not exist\.$/)
+    assertRefusal(() => parseTime('2026-02-29 12:00+00'), /2026-02-29 does not exist/)
+    assertRefusal(() => parseTime('2026-13-01T00:00Z'), /2026-13-01 does not exist/)
+    assertRefusal(() => parseTime('2026-04-31T00:00Z'), /2026-04-31 does not exist/)
+    assertRefusal(() => parseTime('2026-11-24T24:00Z'), /24:00 is not a time of day/)
+    assertRefusal(() => parseTime('2026-11-24T02:60Z'), /02:60 is not a time of day/)
+    assertRefusal(() => parseTime('2026-11-24T02:47:60Z'), /02:47:60 is not a time of day/)
+    assertRefusal(() => parseTime('2026-11-24T02:47+24:00'), /\+24:00 is not a time zone offset/)
+  })
+
+  it('refuse a time without a zone, and what is not a time', () => {
+    assertRefusal(() => parseTime('2026-11-24 02:47'), /has no time zone/)
+    assertRefusal(() => parseTime('yesterday UTC'), /is not a time/)
+    assertRefusal(() => parseTime('2026-11-24Z'), /is not a time/)
+  })
+
+  it('check every way back before anything is read', () => {
+    assertTargetFlags({to: '2026-11-24T02:47Z', by: undefined, 'before-release': undefined})
+    assertTargetFlags({by: '3h'})
+    assertTargetFlags({'before-release': 'v51'})
+    assertRefusal(() => assertTargetFlags({to: '2026-02-30T00:00Z'}), /does not exist/)
+    assertRefusal(() => assertTargetFlags({by: '0s'}), /--by 0s is out of range/)
+    assertRefusal(() => assertTargetFlags({'before-release': 'v50/../51'}), /^--before-release "v50\/\.\.\/51" is not a release: use v50, 50 or a release id\.$/)
+  })
+})
+
+describe('input: names', () => {
+  it('accept Heroku app names and app ids', () => {
+    for (const app of ['acme-shop', 'a', 'my-app-2', 'a'.repeat(30), '01234567-89ab-cdef-0123-456789ABCDEF']) assertAppName(app)
+  })
+
+  it('refuse anything else, which would address another path', () => {
+    for (const app of ['acme-shop?x=1', 'acme/shop', '../apps', 'Acme-Shop', '2shop', '-shop', 'a'.repeat(31), '', 'acme shop', 'acme_shop', 'acme\nshop']) {
+      assertRefusal(() => assertAppName(app), /is not a Heroku app name: use lowercase letters, digits and dashes, starting with a letter \(at most 30\), or the app's id\.$/)
+    }
+    assertRefusal(() => assertAppName('acme-shop?x=1'), /^"acme-shop\?x=1" is not a Heroku app name/)
+  })
+
+  it('accept v50, 50 and release ids; nothing given is nothing to check', () => {
+    for (const ref of ['v50', 'V50', '50', '1', '01234567-89ab-cdef-0123-456789abcdef', undefined]) assertReleaseRef(ref)
+  })
+
+  it('refuse other release references', () => {
+    for (const ref of ['v50/../51', 'v', 'v50a', '50?x', 'latest', '', ' 50', '-1', '1'.repeat(11), '01234567-89ab-cdef-0123-456789abcdef/x']) {
+      assertRefusal(() => assertReleaseRef(ref), /^Release ".*" is not a release: use v50, 50 or a release id\.$/)
+    }
+    assertRefusal(() => assertReleaseRef('v5 0', '--before-release'), /^--before-release "v5 0" is not a release/)
+  })
+})
+
+describe('input: --verify', () => {
+  it('accepts one plain read: SELECT, VALUES, TABLE, read-only CTEs and subqueries', async () => {
+    for (const sql of ['SELECT count(*) > 0 FROM customers', 'select 1;', 'VALUES (true)', 'TABLE customers',
+      'WITH recent AS (SELECT * FROM customers WHERE id > 10) SELECT count(*) FROM recent',
+      'SELECT (SELECT count(*) FROM customers) = 60', '-- a comment\nSELECT 1 /* and another */',
+      "SELECT 'DELETE FROM customers; DROP TABLE x' <> ''", 'SELECT $$; DROP TABLE customers$$ IS NOT NULL']) {
+      await assertReadOnlyQuery(sql)
+    }
+  })
+
+  it('refuses anything but exactly one statement', async () => {
+    await assertRefusalAsync(() => assertReadOnlyQuery('SELECT 1; DROP TABLE customers'), /^--verify must be exactly one query; it has 2 statements\.$/)
+    await assertRefusalAsync(() => assertReadOnlyQuery('SELECT 1; SELECT 2'), /it has 2 statements/)
+    await assertRefusalAsync(() => assertReadOnlyQuery(''), /^--verify is not valid PostgreSQL: Query cannot be empty/)
+    await assertRefusalAsync(() => assertReadOnlyQuery('-- nothing'), /it has 0 statements/)
+  })
+
+  it('refuses statements that are not a read', async () => {
+    const refused = {
+      'DELETE FROM customers RETURNING true': 'DELETE',
+      'UPDATE customers SET email = email RETURNING true': 'UPDATE',
+      'INSERT INTO customers (email) VALUES (\'x\') RETURNING true': 'INSERT',
+      'MERGE INTO customers c USING customers d ON c.id = d.id WHEN MATCHED THEN DELETE': 'MERGE',
+      'WITH x AS (SELECT 1) DELETE FROM customers': 'DELETE',
+      'DROP TABLE customers': 'DROP',
+      'CREATE TABLE copy AS SELECT * FROM customers': 'CREATE',
+      'EXPLAIN ANALYZE DELETE FROM customers': 'EXPLAIN',
+      'SET transaction_read_only = off': 'SET',
+      'COMMIT': 'COMMIT',
+    }
+    for (const [sql, what] of Object.entries(refused)) {
+      await assertRefusalAsync(() => assertReadOnlyQuery(sql), new RegExp(`^--verify must be a query that only reads \\(SELECT, VALUES or TABLE\\), not ${what}\\.$`))
+    }
+  })
+
+  it('refuses a SELECT that writes or locks: data-modifying CTEs, SELECT INTO, FOR UPDATE/SHARE', async () => {
+    await assertRefusalAsync(() => assertReadOnlyQuery('WITH gone AS (DELETE FROM customers RETURNING id) SELECT count(*) FROM gone'), /^--verify must only read: DELETE inside the query changes data\.$/)
+    await assertRefusalAsync(() => assertReadOnlyQuery('WITH a AS (SELECT 1), b AS (UPDATE customers SET email = email RETURNING 1) SELECT * FROM b'), /UPDATE inside the query changes data/)
+    await assertRefusalAsync(() => assertReadOnlyQuery('SELECT * FROM (WITH i AS (INSERT INTO t VALUES (1) RETURNING 1) SELECT * FROM i) s'), /INSERT inside the query changes data/)
+    await assertRefusalAsync(() => assertReadOnlyQuery('SELECT * INTO copy FROM customers'), /^--verify must only read: SELECT INTO creates a table\.$/)
+    for (const lock of ['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE']) {
+      await assertRefusalAsync(() => assertReadOnlyQuery(`SELECT true FROM customers ${lock}`), /^--verify must only read: FOR UPDATE\/SHARE locks rows\.$/)
+    }
+    await assertRefusalAsync(() => assertReadOnlyQuery('SELECT EXISTS (SELECT 1 FROM customers FOR UPDATE)'), /FOR UPDATE\/SHARE locks rows/)
+  })
+
+  it('refuses what PostgreSQL cannot parse, in one line', async () => {
+    await assertRefusalAsync(() => assertReadOnlyQuery('SELEC 1'), /^--verify is not valid PostgreSQL: syntax error at or near "SELEC"/)
+  })
+})
+
+describe('input: passwords on the command line', () => {
+  it('finds a password in a URL, also as ?password=', () => {
+    assert.ok(hasPassword('postgres://u:secret@host:5432/db'))
+    assert.ok(hasPassword('postgresql://u@host/db?sslmode=disable&password=secret'))
+    assert.ok(!hasPassword('postgres://u@host:5432/db'))
+    assert.ok(!hasPassword('postgres://host/db'))
+    assert.ok(hasPassword('not a url ://u:secret@host'))
+  })
+
+  it('refuses a flag whose value on the command line has a password, in either form', () => {
+    const message = /^--shadow-database-url has a password: it would show in `ps` and in DEBUG output; set SHADOW_DATABASE_URL instead\.$/
+    assertRefusal(() => assertNoPasswordInArgv(['--app', 'x', '--shadow-database-url', 'postgres://u:p@h/d'], '--shadow-database-url', 'SHADOW_DATABASE_URL'), message)
+    assertRefusal(() => assertNoPasswordInArgv(['--shadow-database-url=postgres://u:p@h/d'], '--shadow-database-url', 'SHADOW_DATABASE_URL'), message)
+    assertNoPasswordInArgv(['--shadow-database-url', 'postgres://u@localhost/shadow'], '--shadow-database-url', 'SHADOW_DATABASE_URL')
+    assertNoPasswordInArgv(['--app', 'postgres://u:p@h/d'], '--shadow-database-url', 'SHADOW_DATABASE_URL')
+    assertNoPasswordInArgv([], '--shadow-database-url', 'SHADOW_DATABASE_URL')
+  })
+})
