@@ -80,7 +80,8 @@ describe('heroku db:recover refuses and recovers safely', function () {
     assert.match(human.stdout, /Dry run: nothing was changed/)
     const pitr = await heroku(['db:recover', '-a', name, '--by', '2h', '--dry-run'])
     assert.equal(pitr.code, 0, pitr.stderr)
-    assert.match(pitr.stdout, /Promote it to DATABASE_URL/)
+    assert.match(pitr.stdout, /\d\. Promote the new database to DATABASE_URL, as `heroku pg:promote` does/)
+    assert.match(pitr.stdout, /To recover exactly this: heroku db:recover DATABASE_URL --app \S+ --to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z --confirm/)
     assert.deepEqual(sandbox().writes(name), [])
     assert.equal(await count(loss.app), loss.rowsAfter)
   })
@@ -92,8 +93,9 @@ describe('heroku db:recover refuses and recovers safely', function () {
     sandbox().clearRequests()
     const result = await heroku(['db:recover', '-a', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', 'SELECT count(*) = 999 FROM customers'])
     assert.equal(result.code, 1)
-    assert.match(result.stderr, /--verify failed on postgresql-[a-z]+-\d+: the query returned false/)
-    assert.match(result.stderr, /DATABASE still points to .*nothing was promoted/)
+    assert.match(result.stderr, /^Error: --verify failed on postgresql-[a-z]+-\d+: the query returned false\.$/m)
+    assert.match(result.stderr, /- Promote the new database to DATABASE_URL.*: not run/)
+    assert.match(result.stderr, /To undo what was done: `heroku addons:destroy postgresql-[a-z]+-\d+ --app recover-verify-\S+ --confirm/)
     assert.equal(loss.app.config.DATABASE_URL, url)
     assert.deepEqual(sandbox().requests.filter(r => r.path === '/addon-attachments' || r.method === 'PATCH'), [])
   })
@@ -107,8 +109,10 @@ describe('heroku db:recover refuses and recovers safely', function () {
     try {
       const result = await heroku(['db:recover', '-a', name, '--by', '1m', '--confirm', name, '--wait-timeout', '1s'])
       assert.equal(result.code, 1)
-      assert.match(result.stderr, /Timed out after 1s waiting for postgresql-[a-z]+-\d+ to be provisioned/)
-      assert.match(result.stderr, /DATABASE still points to .*nothing was promoted\. The rollback database postgresql-[a-z]+-\d+ is attached/)
+      assert.match(result.stderr, /^Error: Timed out after 1s waiting for postgresql-[a-z]+-\d+ to be provisioned\.$/m)
+      assert.match(result.stderr, /✗ Create a new .*: failed after its change was made/)
+      assert.match(result.stderr, /- Promote the new database to DATABASE_URL.*: not run/)
+      assert.match(result.stderr, /To undo what was done: `heroku addons:destroy postgresql-[a-z]+-\d+ --app recover-timeout-/)
     } finally {
       sandbox().delays = delays
     }
@@ -124,9 +128,10 @@ describe('heroku db:recover refuses and recovers safely', function () {
     sandbox().clearRequests()
     const result = await heroku(['db:recover', '-a', name, '--backup', loss.backup, '--confirm', name, '--scale-down-workers'])
     assert.equal(result.code, 1)
-    assert.match(result.stderr, /Error: Restore r\d+ failed/)
-    assert.match(result.stderr, /Safety backup b\d+ holds the data from before: `heroku pg:backups:restore b\d+ DATABASE_URL/)
-    assert.match(result.stderr, /Scaled worker=1 back\. Maintenance mode is off again\./)
+    assert.match(result.stderr, /^Error: Restore r\d+ failed: `heroku pg:backups:info r\d+ --app recover-fail-\S+` shows its log\.$/m)
+    assert.match(result.stderr, /To undo what was done: `heroku pg:backups:restore b\d+ DATABASE_URL --app recover-fail-/)
+    assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
+    assert.match(result.stderr, /↺ Scale worker=1 to 0, .*: undone \(scale back to worker=1; read back\)/)
     assert.equal(loss.app.maintenance, false)
     assert.equal(workers(loss.app), 1)
   })
@@ -141,8 +146,10 @@ describe('heroku db:recover refuses and recovers safely', function () {
         signalAfter: {when: () => loss.app.maintenance && workers(loss.app) === 0, signal: 'SIGINT'},
       })
       assert.equal(result.code, 130, result.stderr)
-      assert.match(result.stderr, /Interrupted/)
-      assert.match(result.stderr, /Scaled worker=1 back\. Maintenance mode is off again\./)
+      assert.match(result.stderr, /Stopping at the next step; what was done will be put back\./)
+      assert.match(result.stderr, /- Restore b\d+ into DATABASE .*: not run/)
+      assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
+      assert.match(result.stderr, /↺ Scale worker=1 to 0, .*: undone/)
     } finally {
       sandbox().delays = delays
     }

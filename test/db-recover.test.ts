@@ -106,6 +106,7 @@ describe('heroku db:recover', function () {
     const document = JSON.parse(result.stdout)
     assert.equal(document.outcome.recovered, true)
     assert.equal(document.outcome.scratch.destroyed, true)
+    assert.equal(document.run.status, 'succeeded')
 
     const v51 = loss.app.releases.find(r => r.version === 51)!
     const expected = new Date(Date.parse(v51.created_at) - 60_000)

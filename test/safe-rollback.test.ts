@@ -211,7 +211,7 @@ describe('heroku safe-rollback', () => {
       assert.equal(captures.length, 1)
       const captured = sandbox().state.transfers.filter(t => t._addonId === database!.id && t.succeeded)
       assert.equal(captured.length, 1)
-      assert.match(result.stdout, /Captured b\d{3} of DATABASE/)
+      assert.match(result.stdout, /Steps:\n  1\. Capture a backup of DATABASE/)
       const captureAt = sandbox().requests.indexOf(captures[0])
       assert.ok(captureAt < sandbox().requests.indexOf(rollbackRequests(name)[0]), 'the backup comes before the rollback')
     })
@@ -272,8 +272,9 @@ describe('heroku safe-rollback', () => {
       app.faults.releasePhaseFails = true
       const result = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name])
       assert.equal(result.code, 1)
-      assert.match(result.stderr, /^Error: Release v53 \(rollback to v50\) failed: its release command did not succeed\.$/m)
-      assert.match(result.stderr, /still runs v52; the dynos were not switched/)
+      assert.match(result.stderr, /^Error: Release v53 \(rollback to v50\) failed: its release command did not succeed; sr-\S+ still runs v52, the dynos were not switched\./m)
+      assert.match(result.stderr, /✗ Roll back to v50 and wait for the release phase and the dynos: failed; nothing was changed/)
+      assert.doesNotMatch(result.stderr, /To undo what was done/, 'a failed release phase leaves nothing to undo')
       assert.equal(sandbox().state.currentRelease(app)!.version, 52)
     })
 
@@ -283,7 +284,8 @@ describe('heroku safe-rollback', () => {
       const result = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name])
       assert.equal(result.code, 1)
       assert.match(result.stderr, /^Error: Rolled back to v50 as v53, but dynos crashed on v53: web\.1, web\.2, worker\.1\.$/m)
-      assert.match(result.stderr, new RegExp(`To undo: heroku safe-rollback v52 --app ${name}`))
+      assert.match(result.stderr, /✗ Roll back to v50 and wait for the release phase and the dynos: failed after its change was made/)
+      assert.match(result.stderr, new RegExp(`To undo what was done: \`heroku safe-rollback v52 --app ${name}\``))
     })
 
     it('gives up after --wait-timeout when the dynos do not come up, and says what state the app is in', async () => {
@@ -292,7 +294,7 @@ describe('heroku safe-rollback', () => {
       const result = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--wait-timeout', '2s'])
       assert.equal(result.code, 1)
       assert.match(result.stderr, /^Error: Rolled back to v50 as v53, but its dynos were not all up within 2s\.$/m)
-      assert.match(result.stderr, new RegExp(`runs v53 \\(the rollback\\)\\. To undo: heroku safe-rollback v52 --app ${name}`))
+      assert.match(result.stderr, new RegExp(`To undo what was done: \`heroku safe-rollback v52 --app ${name}\``))
     })
 
     it('--maintenance turns maintenance mode on for the rollback and off afterwards', async () => {
@@ -310,8 +312,10 @@ describe('heroku safe-rollback', () => {
       app.faults.rollback = {status: 503, id: 'unavailable', message: 'The API is unavailable.'}
       const result = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'])
       assert.equal(result.code, 1)
-      assert.match(result.stderr, /^Error: The rollback request failed: The API is unavailable\.$/m)
-      assert.match(result.stderr, /still runs v52; nothing was rolled back\. Maintenance mode is off again\./)
+      assert.match(result.stderr, /^Error: Roll back to v50 and wait for the release phase and the dynos failed: The API is unavailable\.$/m)
+      assert.match(result.stderr, /↺ Turn maintenance mode on: undone \(turn maintenance mode off; read back\)/)
+      assert.match(result.stderr, /✗ Roll back to v50 .*: failed; nothing was changed/)
+      assert.equal(app.releases.length, 52)
       assert.deepEqual(maintenanceRequests(name), [true, false])
       assert.equal(app.maintenance, false)
     })
@@ -325,9 +329,9 @@ describe('heroku safe-rollback', () => {
         const pending = heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {signalAfter: {when: () => rollbackRequests(name).length > 0, signal: 'SIGINT'}})
         const result = await pending
         assert.equal(result.code, 130)
-        assert.match(result.stderr, /Interrupted: putting things back/)
-        assert.match(result.stderr, /The rollback was already requested as v53 and may still finish: check `heroku releases --app sr-/)
-        assert.match(result.stderr, /Maintenance mode is off again\./)
+        assert.match(result.stderr, /Stopping at the next step; what was done will be put back\./)
+        assert.match(result.stderr, /^Error: stopped waiting; v53 \(the rollback\) was requested and may still finish: check `heroku releases --app sr-/m)
+        assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
         assert.deepEqual(maintenanceRequests(name), [true, false])
         assert.equal(app.maintenance, false)
       } finally {
@@ -357,7 +361,7 @@ describe('heroku safe-rollback', () => {
     it('offers to capture a backup when the gate fails, and captures it when told yes', async () => {
       const {name, database} = await brokenApp({backupAgeMs: null})
       const result = await interactive(['safe-rollback', 'v50', '--app', name], [
-        {waitFor: /Capture a fresh backup now\?/, send: 'y\r'},
+        {waitFor: /Capture a fresh backup after the confirmation\?/, send: 'y\r'},
         {waitFor: /To proceed, type/, send: `${name}\r`},
       ])
       assert.equal(result.code, 0, result.stdout.slice(-1500))

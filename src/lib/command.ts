@@ -62,10 +62,14 @@ export abstract class GuardedCommand extends Command {
     const quiet = this.jsonEnabled()
     const tty = Boolean(process.stderr.isTTY)
     const write = (text: string) => process.stderr.write(text)
+    let last = ''
     return {
       start: title => quiet || (tty ? ux.action.start(title) : write(`${title}...\n`)),
       status: text => {
-        if (!quiet && tty) ux.action.status = text
+        if (quiet || text === last) return
+        last = text
+        if (tty) ux.action.status = text
+        else write(`  ${text}\n`)
       },
       stop: result => quiet || (tty ? ux.action.stop(result) : write(`  ${result}\n`)),
       say: text => {

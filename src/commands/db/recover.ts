@@ -9,7 +9,7 @@ import {confirmApp} from '../../lib/prompts.js'
 import {gatherFacts} from '../../lib/recovery/gather.js'
 import {chooseTarget} from '../../lib/recovery/guide.js'
 import {planRecovery, RecoveryPlan, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
-import {describeOutcome, describePlan} from '../../lib/recovery/render.js'
+import {describeOutcome, describePlan, recovered} from '../../lib/recovery/render.js'
 import {recoverySteps} from '../../lib/recovery/steps.js'
 import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
 import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
@@ -64,10 +64,12 @@ export default class DbRecover extends GuardedCommand {
       drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
       scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify,
     })
-    const steps = recoverySteps(facts, plan)
-    const report = (outcome?: RunOutcome) => ({dryRun: !outcome, plan: {...plan, steps: steps.map(s => s.title)}, run: outcome ? runJson(outcome) : undefined})
-    this.log(describePlan(plan, steps))
     const failed = blocking(plan.checks)
+    const steps = failed.length > 0 ? [] : recoverySteps(facts, plan)
+    const report = (outcome?: RunOutcome) => ({
+      dryRun: !outcome, plan: {...plan, steps: steps.map(s => s.title)}, outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
+    })
+    this.log(describePlan(plan, steps))
     if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '), report())
     if (flags['dry-run']) {
       this.log(`\nDry run: nothing was changed. To recover exactly this: ${this.commandFor(args.database, plan, flags)}`)

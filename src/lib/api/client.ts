@@ -154,7 +154,7 @@ function retryAfterMs(value: unknown): number | undefined {
 
 export function classify(error: unknown, method: string): ApiFailure {
   if (error instanceof ApiFailure) return error
-  const e = error as {http?: {statusCode?: number, headers?: Record<string, unknown>, body?: {id?: string, message?: string}}, statusCode?: number, body?: {id?: string, message?: string}, code?: string, message?: string}
+  const e = error as {http?: {statusCode?: number, headers?: Record<string, unknown>, http?: {headers?: Record<string, unknown>}, body?: {id?: string, message?: string}}, statusCode?: number, body?: {id?: string, message?: string}, code?: string, message?: string}
   const status = e?.http?.statusCode ?? e?.statusCode
   const write = method !== 'GET'
   if (status !== undefined) {
@@ -162,7 +162,7 @@ export function classify(error: unknown, method: string): ApiFailure {
     const message = body?.message ?? `HTTP ${status}`
     // A 4xx is the API refusing the request; a 5xx may come after the work was done.
     const applied = write && (status >= 500 || status === 408) ? 'unknown' : false
-    return new ApiFailure(message, status, body?.id, applied, status === 429 || status === 503 ? retryAfterMs(e.http?.headers?.['retry-after']) : undefined)
+    return new ApiFailure(message, status, body?.id, applied, status === 429 || status === 503 ? retryAfterMs((e.http?.headers ?? e.http?.http?.headers)?.['retry-after']) : undefined)
   }
   if (isAbort(error)) return new ApiFailure('the request was cancelled', undefined, 'aborted', write ? 'unknown' : false)
   const code = e?.code ?? (/timed out/i.test(e?.message ?? '') ? 'ETIMEDOUT' : undefined)

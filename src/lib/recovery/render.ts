@@ -83,3 +83,22 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
 }
+
+// What --json says the recovery made: names only (never a URL).
+export function recovered(outcome: RunOutcome) {
+  const name = (id: string): string | undefined => {
+    const made = outcome.result<Transfer | Addon | {transfer: Transfer}>(id)
+    if (!made) return undefined
+    return 'transfer' in made ? transferName(made.transfer) : 'num' in made ? transferName(made) : made.name
+  }
+  const scratch = name('create-scratch')
+  return {
+    recovered: outcome.status === 'succeeded',
+    database: name('create-database') ?? null,
+    safetyBackup: name('safety-backup') ?? null,
+    restore: name('restore') ?? null,
+    backupOfNewDatabase: name('backup-new') ?? null,
+    scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === 'create-scratch')?.state === 'undone'} : null,
+    verification: outcome.result<string>('verify') ?? null,
+  }
+}

@@ -43,7 +43,7 @@ const KINDS: {[K in Action['kind']]: Kind<Extract<Action, {kind: K}>>} = {
     async perform(api, {billingApp, uuid, name}, {timeoutMs, status}) {
       const started = await getTransfer(api, billingApp, uuid)
       const done = await waitForTransfer(api, billingApp, started, t => status?.(`${name}: ${formatBytes(t.processed_bytes ?? 0)} processed`), timeoutMs)
-      if (!done.succeeded) throw new Error(`${name} failed (\`heroku pg:backups:info ${name} --app ${billingApp}\` shows its log)`)
+      if (!done.succeeded) throw new Error(`${name.startsWith('r') ? 'Restore' : 'Backup'} ${name} failed: \`heroku pg:backups:info ${name} --app ${billingApp}\` shows its log`)
     },
     isDone: async (api, {billingApp, uuid}) => Boolean((await getTransfer(api, billingApp, uuid)).finished_at),
   },

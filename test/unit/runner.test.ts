@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import nock from 'nock'
+import {sleep} from '../../src/lib/abort.js'
+import {ApiFailure} from '../../src/lib/api/client.js'
+import {maintenanceOff, maintenanceOn, scaleBack, scaleDown} from '../../src/lib/guards.js'
+import {Interrupts} from '../../src/lib/interrupts.js'
+import {finishingSteps} from '../../src/lib/runner/history.js'
+import {listRuns, openItems, readRun} from '../../src/lib/runner/log.js'
+import {Progress, Runner} from '../../src/lib/runner/runner.js'
+import {NoEffect, Step} from '../../src/lib/runner/step.js'
+import {API, apiClient, useNock} from './client.js'
+
+// The runner with steps of its own, and the API answered by nock: what runs, what is put back (and
+// checked by reading), what the run log keeps, and what a signal does at each moment.
+
+const workers = [{type: 'worker', quantity: 2}]
+
+function progress() {
+  const said: string[] = []
+  const shown: Progress = {start() {}, status() {}, stop() {}, say: text => said.push(text), output() {}}
+  return {said, shown}
+}
+
+async function runner(options: {onStart?: (interrupts: Interrupts) => void} = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'runner-'))
+  const interrupts = new Interrupts(() => assert.fail('no signal may reach the default handler during a run'))
+  const {said, shown} = progress()
+  const run = new Runner({api: await apiClient(), interrupts, progress: shown, dataDir, command: 'test', app: 'shop', what: 'a test run', timeoutMs: 5000})
+  options.onStart?.(interrupts)
+  return {run, said, dataDir, interrupts}
+}
+
+// A step that only records that it ran.
+const mark = (id: string, ran: string[], fields: Partial<Step<string>> = {}): Step<string> => ({id, title: `Step ${id}`, apply: async () => {
+  ran.push(id)
+  return id
+}, ...fields})
+
+const fails = (id: string, message = 'it broke'): Step<void> => ({id, title: `Step ${id}`, apply: async () => {
+  throw new Error(message)
+}})
+
+// Maintenance off and a read that shows it off: a put-back checked by reading the state back.
+const puttingBackMaintenance = () => nock(API).patch('/apps/shop', {maintenance: false}).reply(200, {}).get('/apps/shop').reply(200, {maintenance: false})
+
+describe('the runner', () => {
+  useNock()
+
+  it('runs the steps in order and records each in a run log that the process can die after', async () => {
+    const {run, dataDir} = await runner()
+    const ran: string[] = []
+    const outcome = await run.run([mark('a', ran), mark('b', ran, {done: result => `made ${result}`})])
+    assert.equal(outcome.status, 'succeeded')
+    assert.deepEqual(ran, ['a', 'b'])
+    assert.deepEqual(outcome.steps.map(s => [s.id, s.state, s.note]), [['a', 'done', undefined], ['b', 'done', 'made b']])
+    assert.equal(outcome.result('b'), 'b')
+    const events = readFileSync(outcome.log, 'utf8').trim().split('\n').map(line => JSON.parse(line).event)
+    assert.deepEqual(events, ['begin', 'started', 'applied', 'done', 'started', 'applied', 'done', 'end'])
+    const [record] = listRuns(dataDir, 'shop')
+    assert.equal(record.status, 'succeeded')
+    assert.deepEqual(openItems(record), {settle: [], undo: []})
+  })
+
+  it('on a failure, undoes the steps that ran, newest first, each checked by reading it back', async () => {
+    const {run} = await runner()
+    const scope = nock(API)
+      .patch('/apps/shop', {maintenance: true}).reply(200, {})
+      .patch('/apps/shop/formation', {updates: [{type: 'worker', quantity: 0}]}).reply(200, [])
+      .patch('/apps/shop/formation', {updates: workers}).reply(200, [])
+      .get('/apps/shop/formation').reply(200, [{type: 'worker', quantity: 2}])
+      .patch('/apps/shop', {maintenance: false}).reply(200, {})
+      .get('/apps/shop').reply(200, {maintenance: false})
+    const outcome = await run.run([maintenanceOn('shop'), scaleDown('shop', workers), fails('switch'), scaleBack('shop', workers), maintenanceOff('shop')])
+    scope.done()
+    assert.equal(outcome.status, 'failed')
+    assert.equal(outcome.error, 'it broke.')
+    assert.deepEqual(outcome.steps.map(s => s.state), ['undone', 'undone', 'failed', 'not run', 'not run'])
+    assert.deepEqual(outcome.steps.slice(3).map(s => s.note), ['not needed: put back above', 'not needed: put back above'])
+    assert.deepEqual(outcome.finish, [])
+  })
+
+  it('does not undo what a later step already put back', async () => {
+    const {run} = await runner()
+    const scope = nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {}).patch('/apps/shop', {maintenance: false}).reply(200, {})
+    const outcome = await run.run([maintenanceOn('shop'), maintenanceOff('shop'), fails('after')])
+    scope.done()
+    assert.deepEqual(outcome.steps.map(s => s.state), ['done', 'done', 'failed'])
+  })
+
+  it('after a lost answer, reads the state: a write that happened is not sent again, and the run goes on', async () => {
+    const {run} = await runner()
+    let sent = 0
+    const ran: string[] = []
+    const lost: Step<string> = {
+      id: 'lost', title: 'A write whose answer is lost',
+      apply: async () => {
+        sent++
+        throw new ApiFailure('the connection was lost before an answer', undefined, 'ECONNRESET', 'unknown')
+      },
+      observe: async () => ({applied: true, result: 'v53'}),
+    }
+    const outcome = await run.run([lost, mark('next', ran)])
+    assert.equal(outcome.status, 'succeeded')
+    assert.equal(sent, 1)
+    assert.equal(outcome.result('lost'), 'v53')
+    assert.match(outcome.steps[0].note!, /answer was lost; read back: it happened/)
+    assert.deepEqual(ran, ['next'])
+  })
+
+  it('after a lost answer that did not happen, stops, says nothing was changed, and puts back what ran', async () => {
+    const {run} = await runner()
+    const scope = nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+    puttingBackMaintenance()
+    const lost: Step<void> = {
+      id: 'lost', title: 'Roll back',
+      apply: async () => {
+        throw new ApiFailure('The API is unavailable.', 503, 'unavailable', 'unknown')
+      },
+      observe: async () => ({applied: false}),
+    }
+    const outcome = await run.run([maintenanceOn('shop'), lost, maintenanceOff('shop')])
+    scope.done()
+    assert.equal(outcome.error, 'Roll back failed: The API is unavailable.')
+    assert.deepEqual(outcome.steps.map(s => [s.state, s.change]), [['undone', undefined], ['failed', 'not made'], ['not run', undefined]])
+  })
+
+  it('says "unknown" when reading the state back cannot tell', async () => {
+    const {run} = await runner()
+    const outcome = await run.run([{
+      id: 'blind', title: 'A write', apply: async () => {
+        throw new ApiFailure('no answer in time', undefined, 'ETIMEDOUT', 'unknown')
+      },
+      observe: async () => {
+        throw new Error('the API is down')
+      },
+    }])
+    assert.equal(outcome.steps[0].state, 'unknown')
+  })
+
+  it('reports a put-back that does not hold, with the exact command and recovery:resume, and keeps it due in the log', async () => {
+    const {run, dataDir} = await runner()
+    nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+    nock(API).patch('/apps/shop', {maintenance: false}).times(8).reply(503, {id: 'unavailable', message: 'The API is unavailable.'})
+    nock(API).get('/apps/shop').times(2).reply(200, {maintenance: true})
+    const outcome = await run.run([maintenanceOn('shop'), fails('switch')])
+    assert.equal(outcome.steps[0].state, 'undo failed')
+    assert.deepEqual(outcome.finish, [`heroku recovery:resume ${outcome.run}`, 'heroku maintenance:off --app shop'])
+    const record = listRuns(dataDir, 'shop')[0]
+    assert.deepEqual(openItems(record).undo.map(s => s.id), ['maintenance-on'])
+  })
+
+  it('keeps no undo for a change that turned out to have no effect', async () => {
+    const {run} = await runner()
+    const outcome = await run.run([{
+      id: 'rollback', title: 'Roll back', apply: async () => 'v53',
+      then: async () => {
+        throw new NoEffect('the release phase failed; the app still runs v52')
+      },
+      undo: () => ({title: 'Roll back again', command: 'heroku safe-rollback v52 --app shop', automatic: false}),
+    }])
+    assert.equal(outcome.steps[0].state, 'failed')
+    assert.deepEqual(outcome.undo, [])
+  })
+
+  it('Ctrl-C stops the wait in flight, runs no further step, and puts back what ran', async () => {
+    const {run, interrupts} = await runner()
+    interrupts.install()
+    try {
+      nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+      puttingBackMaintenance()
+      const ran: string[] = []
+      const waiting: Step<void> = {id: 'wait', title: 'Wait for the dynos', apply: ({signal}) => sleep(10_000, signal)}
+      setTimeout(() => process.emit('SIGINT', 'SIGINT'), 100)
+      const started = Date.now()
+      const outcome = await run.run([maintenanceOn('shop'), waiting, mark('later', ran), maintenanceOff('shop')])
+      assert.ok(Date.now() - started < 5000)
+      assert.equal(outcome.status, 'interrupted')
+      assert.equal(outcome.signal, 'SIGINT')
+      assert.deepEqual(outcome.steps.map(s => s.state), ['undone', 'interrupted', 'not run', 'not run'])
+      assert.deepEqual(ran, [])
+    } finally {
+      interrupts.uninstall()
+    }
+  })
+
+  it('Ctrl-C during work that Heroku carries on explains and waits; a second Ctrl-C leaves it all for recovery:resume', async () => {
+    const {run, interrupts, said, dataDir} = await runner()
+    interrupts.install()
+    try {
+      nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+      nock('https://api.data.heroku.com').get('/client/v11/apps/shop/transfers/t1').times(100).reply(200, {uuid: 't1', num: 5, finished_at: null, from_type: 'gof3r', to_type: 'pg_restore'})
+      const restore: Step<string> = {
+        id: 'restore', title: 'Restore b002 into DATABASE', apply: async () => 't1',
+        keepsRunning: () => ({running: 'Restore r005', settle: {kind: 'await-transfer', billingApp: 'shop', uuid: 't1', name: 'r005'}, meanwhile: 'DATABASE is being replaced.'}),
+      }
+      setTimeout(() => process.emit('SIGINT', 'SIGINT'), 150)
+      setTimeout(() => process.emit('SIGINT', 'SIGINT'), 600)
+      const outcome = await run.run([maintenanceOn('shop'), restore, maintenanceOff('shop')])
+      assert.equal(outcome.status, 'left')
+      assert.match(said.join('\n'), /Restore r005 is running at Heroku and cannot be stopped: DATABASE is being replaced\. Waiting for it to finish, then: turn maintenance mode off\. Press Ctrl-C again to leave now/)
+      assert.deepEqual(outcome.steps.map(s => s.state), ['done', 'left running', 'not run'])
+      assert.equal(outcome.finish[0], `heroku recovery:resume ${outcome.run}`)
+      const record = readRun(listRuns(dataDir, 'shop')[0].file)!
+      const open = openItems(record)
+      assert.deepEqual([open.settle.map(s => s.id), open.undo.map(s => s.id)], [['restore'], ['maintenance-on']])
+      assert.deepEqual(finishingSteps(record).map(s => s.id), ['settle-restore', 'undo-maintenance-on'])
+    } finally {
+      interrupts.uninstall()
+    }
+  })
+})
