@@ -1,9 +1,12 @@
 import {scaleFormation, setMaintenance} from './api/apps.js'
-import {commandFor} from './runner/actions.js'
-import type {Step, Undo} from './runner/step.js'
+import {Action, commandFor, isDone} from './runner/actions.js'
+import type {Observed, Step, StepContext, Undo} from './runner/step.js'
 
 // Quieting an app for a switch: maintenance mode on, workers at 0, and the steps that put them back.
 // Each undo is automatic: if anything after it fails or is interrupted, the runner puts it back.
+
+// A lost answer to one of these writes: reading the app tells whether it holds.
+const holds = (action: Action) => async ({api}: StepContext): Promise<Observed<void>> => await isDone(api, action) ? {applied: true, result: undefined} : {applied: false}
 
 const maintenanceUndo = (app: string): Undo => {
   const action = {kind: 'maintenance', app, on: false} as const
@@ -15,12 +18,16 @@ export function maintenanceOn(app: string): Step<void> {
     id: 'maintenance-on',
     title: 'Turn maintenance mode on',
     apply: ({api}) => setMaintenance(api, app, true),
+    observe: holds({kind: 'maintenance', app, on: true}),
     undo: () => maintenanceUndo(app),
   }
 }
 
 export function maintenanceOff(app: string): Step<void> {
-  return {id: 'maintenance-off', title: 'Turn maintenance mode off', apply: ({api}) => setMaintenance(api, app, false), putsBack: 'maintenance-on'}
+  return {
+    id: 'maintenance-off', title: 'Turn maintenance mode off', putsBack: 'maintenance-on',
+    apply: ({api}) => setMaintenance(api, app, false), observe: holds({kind: 'maintenance', app, on: false}),
+  }
 }
 
 export type Formation = {type: string, quantity: number}[]
@@ -33,10 +40,14 @@ export function scaleDown(app: string, formation: Formation): Step<void> {
     id: 'scale-down',
     title: `Scale ${list(formation)} to 0, so that nothing writes during the switch`,
     apply: ({api}) => scaleFormation(api, app, formation.map(p => ({type: p.type, quantity: 0}))),
+    observe: holds({kind: 'scale', app, formation: formation.map(p => ({type: p.type, quantity: 0}))}),
     undo: () => ({title: `Scale back to ${list(formation)}`, command: commandFor(action), action, automatic: true}),
   }
 }
 
 export function scaleBack(app: string, formation: Formation): Step<void> {
-  return {id: 'scale-back', title: `Scale back to ${list(formation)}`, apply: ({api}) => scaleFormation(api, app, formation), putsBack: 'scale-down'}
+  return {
+    id: 'scale-back', title: `Scale back to ${list(formation)}`, putsBack: 'scale-down',
+    apply: ({api}) => scaleFormation(api, app, formation), observe: holds({kind: 'scale', app, formation}),
+  }
 }

@@ -28,7 +28,14 @@ export interface RunOptions {
   // Print what the CLI prints, as it prints it (the demo); otherwise only collect it (the tests).
   echo?: boolean
   // Send a signal (Ctrl-C is SIGINT) once the condition holds, as a user would mid-flow.
-  signalAfter?: {when: () => boolean, signal: NodeJS.Signals}
+  signalAfter?: Signal
+  // Several, in order: each is sent once its condition holds after the one before was sent.
+  signals?: Signal[]
+}
+
+export interface Signal {
+  when: () => boolean
+  signal: NodeJS.Signals
 }
 
 export class HerokuCli {
@@ -69,16 +76,16 @@ export class HerokuCli {
         stderr += chunk
         if (options.echo) process.stderr.write(chunk)
       })
-      const watch = options.signalAfter && setInterval(() => {
-        if (options.signalAfter!.when()) {
-          clearInterval(watch)
-          child.kill(options.signalAfter!.signal)
-        }
+      const pending = [...(options.signalAfter ? [options.signalAfter] : []), ...(options.signals ?? [])]
+      const watch = pending.length === 0 ? undefined : setInterval(() => {
+        if (!pending[0].when()) return
+        child.kill(pending.shift()!.signal)
+        if (pending.length === 0) clearInterval(watch)
       }, 25)
       child.on('error', reject)
       child.on('close', (code, signal) => {
         if (watch) clearInterval(watch)
-        resolve({code: code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1), stdout, stderr})
+        resolve({code: code ?? (signal ? 128 + ({SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15}[signal as string] ?? 15) : 1), stdout, stderr})
       })
       if (options.input !== undefined) child.stdin.write(options.input)
       child.stdin.end()

@@ -4,6 +4,9 @@ import {Reply} from './http.js'
 // network fails, the API errs or a request hangs.
 
 export interface FaultTarget {
+  // Only requests about this app (its paths, its add-ons' Data API paths, bodies naming it), so that
+  // tests running side by side do not meet each other's faults.
+  app?: string
   method?: string
   // An exact path, or a pattern; any path when left out.
   path?: string | RegExp
@@ -67,9 +70,10 @@ class Armed implements Injected {
     if (this.armed.includes(this)) this.armed.splice(this.armed.indexOf(this), 1)
   }
 
-  targets(method: string, path: string): boolean {
-    const {method: wanted, path: where} = this.fault
+  targets(method: string, path: string, concerns: (app: string) => boolean): boolean {
+    const {method: wanted, path: where, app} = this.fault
     if (wanted && wanted.toUpperCase() !== method.toUpperCase()) return false
+    if (app && !concerns(app)) return false
     return where === undefined || (typeof where === 'string' ? where === path : where.test(path))
   }
 
@@ -96,8 +100,8 @@ export class Faults {
 
   // Every fault counts every request it targets, so `nth` means the nth such request the server saw;
   // when several are due, the first registered answers.
-  hit(method: string, path: string): Fault | undefined {
-    const due = this.armed.filter(armed => armed.targets(method, path)).filter(armed => armed.count())
+  hit(method: string, path: string, concerns: (app: string) => boolean): Fault | undefined {
+    const due = this.armed.filter(armed => armed.targets(method, path, concerns)).filter(armed => armed.count())
     if (due[0]) due[0].hits++
     return due[0]?.fault
   }

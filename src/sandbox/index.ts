@@ -93,7 +93,7 @@ export class Sandbox {
       const url = new URL(req.url ?? '/', 'http://sandbox')
       const request: RecordedRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.search, body: await readBody(req), headers: req.headers, applied: false}
       this.requests.push(request)
-      const fault = this.faults.hit(request.method, request.path)
+      const fault = this.faults.hit(request.method, request.path, app => this.concerns(app, request))
       if (fault) request.fault = faultLabel(fault)
       const halfTrip = url.pathname.startsWith('/streams/') ? 0 : this.latencyMs / 2
       await this.wait(halfTrip)
@@ -159,13 +159,14 @@ export class Sandbox {
   // a write a fault answered before its handler ran (a 503, a reset or hang 'before') changed nothing.
   writes(app?: string): RecordedRequest[] {
     const readOnly = /\/actions\/(addons|addon-attachments)\/resolve$/
-    const target = app ? this.state.app(app) : undefined
-    const addonIds = new Set(target ? [...this.state.addons.values()].filter(a => a.app.id === target.id).map(a => a.id) : [])
-    const concerns = (r: RecordedRequest) => {
-      const segments = r.path.split('/')
-      return segments.includes(app!) || segments.some(s => addonIds.has(s)) || JSON.stringify(r.body ?? '').includes(`"${app}"`)
-    }
-    return this.requests.filter(r => r.applied && r.method !== 'GET' && !readOnly.test(r.path) && (!app || concerns(r)))
+    return this.requests.filter(r => r.applied && r.method !== 'GET' && !readOnly.test(r.path) && (!app || this.concerns(app, r)))
+  }
+
+  // Whether a request is about an app: its own paths (by name or id), its add-ons' paths, a body naming it.
+  concerns(app: string, request: Pick<RecordedRequest, 'path' | 'body'>): boolean {
+    const target = this.state.app(app)
+    const ids = new Set([app, ...(target ? [target.id, ...[...this.state.addons.values()].filter(a => a.app.id === target.id).map(a => a.id)] : [])])
+    return request.path.split('/').some(segment => ids.has(segment)) || JSON.stringify(request.body ?? '').includes(`"${app}"`)
   }
 
   clearRequests() {

@@ -127,6 +127,29 @@ describe('the runner', () => {
     assert.deepEqual(outcome.steps.map(s => [s.state, s.change]), [['undone', undefined], ['failed', 'not made'], ['not run', undefined]])
   })
 
+  it('sends a write once more only after reading back that a passing failure (503) left nothing done', async () => {
+    const {run} = await runner()
+    let sent = 0
+    const flaky: Step<string> = {
+      id: 'flaky', title: 'Roll back',
+      apply: async () => {
+        if (++sent === 1) throw new ApiFailure('The API is unavailable.', 503, 'unavailable', 'unknown', 10)
+        return 'v53'
+      },
+      observe: async () => ({applied: false}),
+    }
+    const outcome = await run.run([flaky])
+    assert.equal(outcome.status, 'succeeded')
+    assert.equal(sent, 2)
+    const refused: Step<string> = {...flaky, id: 'refused', apply: async () => {
+      sent++
+      throw new ApiFailure('Release cannot be rolled back to.', 422, 'invalid_params', false)
+    }}
+    sent = 0
+    assert.equal((await (await runner()).run.run([refused])).status, 'failed')
+    assert.equal(sent, 1, 'a refusal is not sent again')
+  })
+
   it('says "unknown" when reading the state back cannot tell', async () => {
     const {run} = await runner()
     const outcome = await run.run([{

@@ -142,8 +142,8 @@ export class Api {
 
 const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])
 
-const isTransient = (failure: ApiFailure) =>
-  failure.status === undefined ? TRANSIENT_NETWORK.has(failure.id ?? '') : RETRYABLE_STATUS.has(failure.status)
+// A failure that the same request may not meet again: a lost connection, a 5xx, a rate limit.
+export const isTransient = (failure: unknown): boolean => failure instanceof ApiFailure && (failure.status === undefined ? TRANSIENT_NETWORK.has(failure.id ?? '') : RETRYABLE_STATUS.has(failure.status))
 
 // Retry-After in seconds or as an HTTP date; capped so that a misbehaving header cannot stall an incident.
 function retryAfterMs(value: unknown): number | undefined {

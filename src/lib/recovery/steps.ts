@@ -34,10 +34,13 @@ function backupUrl(facts: RecoveryFacts, plan: RecoveryPlan): string {
   return backup.to_url
 }
 
-// A restore into `addon` started by this run: numbered after every transfer known before it.
-async function findRestore(api: Api, facts: RecoveryFacts, addonId: string, addonName: string): Promise<Transfer | undefined> {
-  return (await listTransfers(api, facts.database.billingApp)).find(t => isRestore(t) && t.num > newestNum(facts) && [addonId, addonName].some(key => t.to_name === key || t.to_url?.includes(key)))
+// A restore into a database started by this run: numbered after every transfer known before it, and
+// named, as Heroku names a restore's target, by the database or one of its attachments.
+async function findRestore(api: Api, facts: RecoveryFacts, names: string[]): Promise<Transfer | undefined> {
+  return (await listTransfers(api, facts.database.billingApp)).find(t => isRestore(t) && t.num > newestNum(facts) && names.includes(t.to_name))
 }
+
+const namesOf = (addon: Addon) => [addon.name, ...(addon.config_vars ?? []).map(v => v.replace(/_URL$/, ''))]
 
 interface Restored {
   transfer: Transfer
@@ -54,7 +57,7 @@ function restoreInPlace(facts: RecoveryFacts, plan: RecoveryPlan): Step<Restored
     title: `Restore ${backup} into ${where(facts)}, replacing all of its data`,
     apply: async context => ({transfer: await startRestore(context.api, facts.database.id, backupUrl(facts, plan)), safetyBackup: safety(context)}),
     async observe(context) {
-      const transfer = await findRestore(context.api, facts, facts.database.id, facts.database.name)
+      const transfer = await findRestore(context.api, facts, [facts.database.name, ...facts.database.attachmentNames])
       return transfer ? {applied: true, result: {transfer, safetyBackup: safety(context)}} : {applied: false}
     },
     keepsRunning: ({transfer, safetyBackup}) => ({
@@ -114,7 +117,7 @@ function restoreIntoScratch(facts: RecoveryFacts, plan: RecoveryPlan): Step<Tran
     title: `Restore ${plan.backup?.name} into the scratch database`,
     apply: context => startRestore(context.api, scratch(context).id, backupUrl(facts, plan)),
     async observe(context) {
-      const transfer = await findRestore(context.api, facts, scratch(context).id, scratch(context).name)
+      const transfer = await findRestore(context.api, facts, namesOf(scratch(context)))
       return transfer ? {applied: true, result: transfer} : {applied: false}
     },
     async then({api, status, timeoutMs}, started) {

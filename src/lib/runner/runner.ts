@@ -1,5 +1,5 @@
-import {isAbort} from '../abort.js'
-import {Api, ApiFailure} from '../api/client.js'
+import {isAbort, sleep} from '../abort.js'
+import {Api, ApiFailure, isTransient} from '../api/client.js'
 import {messageOf, SafeRollbackError} from '../errors.js'
 import type {Interrupts} from '../interrupts.js'
 import {PollTimeout} from '../poll.js'
@@ -130,13 +130,24 @@ export class Runner {
     this.log.append({event: 'started', step: step.id})
     progress.start(step.title)
     let result: unknown
-    try {
-      result = await step.apply(context)
-    } catch (error) {
-      const observed = await this.observe(step, error)
-      if (!observed.applied) return this.failed(step, report, error, observed.unknown ? 'unknown' : false)
-      result = observed.result
-      report.note = 'its answer was lost; read back: it happened'
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await step.apply(context)
+        break
+      } catch (error) {
+        const observed = await this.observe(step, error)
+        if (observed.applied) {
+          result = observed.result
+          report.note = 'its answer was lost; read back: it happened'
+          break
+        }
+        // Read back, it did not happen: a passing failure may be tried once more, never blindly.
+        if (attempt === 1 && observed.readBack && isTransient(error) && !this.signal) {
+          await sleep((error as ApiFailure).retryAfterMs ?? 1000, this.stepControl.signal).catch(() => {})
+          continue
+        }
+        return this.failed(step, report, error, observed.unknown ? 'unknown' : false)
+      }
     }
     // From here on the change exists: its undo is due if the run does not succeed.
     this.applied.add(step.id)
@@ -183,13 +194,13 @@ export class Runner {
 
   // After a failure with the outcome in doubt (a lost answer, a timeout, an interrupt mid-write):
   // read the state. Never send the write again without knowing.
-  private async observe(step: Step, error: unknown): Promise<{applied: true, result: unknown} | {applied: false, unknown: boolean}> {
+  private async observe(step: Step, error: unknown): Promise<{applied: true, result: unknown} | {applied: false, unknown: boolean, readBack?: boolean}> {
     const inDoubt = isAbort(error) || (error instanceof ApiFailure && error.applied === 'unknown')
-    if (!inDoubt) return {applied: false, unknown: false}
+    if (!inDoubt) return {applied: false, unknown: false, readBack: error instanceof ApiFailure}
     if (!step.observe) return {applied: false, unknown: !isAbort(error)}
     try {
       const seen = await step.observe(this.context(this.putBackApi, this.putBackControl.signal))
-      return seen.applied ? seen : {applied: false, unknown: false}
+      return seen.applied ? seen : {applied: false, unknown: false, readBack: true}
     } catch {
       return {applied: false, unknown: true}
     }
