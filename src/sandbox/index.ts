@@ -19,6 +19,8 @@ export interface RecordedRequest {
   // The injected fault it hit ('status-503', 'reset-after'...), and whether its handler ran.
   fault?: string
   applied: boolean
+  // When it arrived (ms since the epoch).
+  at: number
 }
 
 export interface SandboxOptions {
@@ -91,7 +93,7 @@ export class Sandbox {
   private async serve(router: Router, req: IncomingMessage, res: ServerResponse) {
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox')
-      const request: RecordedRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.search, body: await readBody(req), headers: req.headers, applied: false}
+      const request: RecordedRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.search, body: await readBody(req), headers: req.headers, applied: false, at: Date.now()}
       this.requests.push(request)
       const fault = this.faults.hit(request.method, request.path, app => this.concerns(app, request))
       if (fault) request.fault = faultLabel(fault)

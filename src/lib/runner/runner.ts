@@ -130,6 +130,7 @@ export class Runner {
     this.log.append({event: 'started', step: step.id})
     progress.start(step.title)
     let result: unknown
+    let lost = false
     for (let attempt = 1; ; attempt++) {
       try {
         result = await step.apply(context)
@@ -138,7 +139,7 @@ export class Runner {
         const observed = await this.observe(step, error)
         if (observed.applied) {
           result = observed.result
-          report.note = 'its answer was lost; read back: it happened'
+          lost = true
           break
         }
         // Read back, it did not happen: a passing failure may be tried once more, never blindly.
@@ -173,7 +174,8 @@ export class Runner {
         return this.failed(step, report, error, !(error instanceof NoEffect))
       }
     }
-    Object.assign(report, {state: 'done', note: step.done?.(result as never) ?? report.note})
+    const note = [step.done?.(result as never), lost ? 'its answer was lost; read back: it happened' : undefined].filter(Boolean).join('; ')
+    Object.assign(report, {state: 'done', note: note || undefined})
     this.log.append({event: 'done', step: step.id, note: report.note})
     progress.stop(report.note ?? 'done')
     return undefined
@@ -305,7 +307,10 @@ export class Runner {
   }
 
   private finish(error?: string): RunOutcome {
-    const status = this.leaving ? 'left' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
+    // A signal that came while the last step was finishing stopped nothing: the run is complete.
+    const complete = !error && this.reports.every(r => r.state === 'done')
+    if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
+    const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
     const open = [...(this.leaving ? this.dueUndos() : []), ...this.reports.filter(r => r.state === 'undo failed')]
     const finish = open.length > 0 || this.leaving ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
     // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
@@ -313,7 +318,7 @@ export class Runner {
       .reverse().map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
-    const outcome = {run: this.log.id, status, signal: this.signal, error: message, steps: this.reports, finish, undo, log: this.log.file}
+    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps: this.reports, finish, undo, log: this.log.file}
     return Object.defineProperty(outcome, 'result', {value: <T>(id: string) => this.results.get(id) as T | undefined, enumerable: false}) as RunOutcome
   }
 }

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict'
+import type {RecordedRequest} from '../src/sandbox/index.js'
+import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
+import {seedBrokenApp} from '../src/sandbox/scenario.js'
+import {heroku} from './support/heroku.js'
+import {appName, sandbox} from './support/sandbox.js'
+
+// Ctrl-C, a second Ctrl-C, SIGHUP and SIGTERM at each moment of each flow, with a simulated round trip
+// so that requests are in flight when the signal comes. Each test reads the state back from the sandbox.
+
+const seen = (test: (r: RecordedRequest) => boolean) => () => sandbox().requests.some(test)
+const is = (method: string, path: string | RegExp) => (r: RecordedRequest) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path))
+const count = (method: string, path: string | RegExp) => sandbox().requests.filter(is(method, path)).length
+const workers = (app: {formation: {type: string, quantity: number}[]}) => app.formation.find(p => p.type === 'worker')!.quantity
+const rows = async (addon: Parameters<ReturnType<typeof sandbox>['sql']>[0]) => Number((await sandbox().sql(addon, 'SELECT count(*) AS n FROM customers'))[0].n)
+
+function withDelays(fields: Partial<ReturnType<typeof sandbox>['delays']> & {latencyMs?: number}) {
+  let saved: {delays: ReturnType<typeof sandbox>['delays'], latencyMs: number}
+  beforeEach(() => {
+    saved = {delays: {...sandbox().delays}, latencyMs: sandbox().latencyMs}
+    const {latencyMs, ...delays} = fields
+    Object.assign(sandbox().delays, delays)
+    if (latencyMs !== undefined) sandbox().latencyMs = latencyMs
+  })
+  afterEach(async () => {
+    sandbox().delays = saved.delays
+    sandbox().latencyMs = saved.latencyMs
+    await sandbox().settle()
+  })
+}
+
+describe('interrupts: safe-rollback', function () {
+  this.timeout(90_000)
+
+  async function broken() {
+    const name = appName('int-sr')
+    const {app} = await seedBrokenApp(sandbox(), name, {releaseCommand: 'npx prisma migrate deploy'})
+    return {name, app, args: ['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance']}
+  }
+
+  describe('with a 700 ms round trip', () => {
+    withDelays({latencyMs: 700, releasePhase: 1500})
+
+    it('Ctrl-C 0.3 s after maintenance on was sent: the answer is awaited, nothing more is sent, maintenance goes off again', async () => {
+      const {name, app, args} = await broken()
+      let at = 0
+      const result = await heroku(args, {signalAfter: {when: () => {
+        at ||= sandbox().requests.find(is('PATCH', `/apps/${name}`)) ? Date.now() : 0
+        return at > 0 && Date.now() - at >= 300
+      }, signal: 'SIGINT'}})
+      assert.equal(result.code, 130, result.stderr)
+      assert.equal(count('POST', `/apps/${name}/releases`), 0, 'no rollback after Ctrl-C')
+      assert.deepEqual(sandbox().requests.filter(is('PATCH', `/apps/${name}`)).map(r => r.body.maintenance), [true, false])
+      assert.equal(app.maintenance, false)
+      assert.equal(app.releases.length, 52)
+      assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
+      assert.match(result.stderr, /- Roll back to v50 .*: not run/)
+    })
+
+    it('Ctrl-C before anything is changed ends at once, saying nothing was changed; with --json that is one document', async () => {
+      const {name, args} = await broken()
+      const result = await heroku([...args, '--json'], {signalAfter: {when: seen(is('GET', `/apps/${name}/formation`)), signal: 'SIGINT'}})
+      assert.equal(result.code, 130)
+      const document = JSON.parse(result.stdout)
+      assert.deepEqual(document.error, {message: 'Cancelled.', state: 'Nothing was changed.', cancelled: true})
+      assert.deepEqual(sandbox().writes(name), [])
+    })
+
+    it('a second Ctrl-C while maintenance is being turned off again does not stop the put-back', async () => {
+      const {name, app, args} = await broken()
+      const result = await heroku(args, {signals: [
+        {when: seen(is('POST', `/apps/${name}/releases`)), signal: 'SIGINT'},
+        {when: () => sandbox().requests.filter(is('PATCH', `/apps/${name}`)).length === 2, signal: 'SIGINT'},
+      ]})
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(result.stderr, /Putting things back first\. Press Ctrl-C again to leave now/)
+      assert.equal(app.maintenance, false)
+      assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
+    })
+
+    it('SIGHUP (the SSH session dropped) during the release phase: maintenance is put back, exit 129', async () => {
+      const {name, app, args} = await broken()
+      const result = await heroku(args, {signalAfter: {when: seen(is('GET', new RegExp(`^/apps/${name}/releases/[0-9a-f-]{36}$`))), signal: 'SIGHUP'}})
+      assert.equal(result.code, 129, result.stderr)
+      assert.equal(app.maintenance, false)
+      assert.equal(count('PATCH', `/apps/${name}`), 2)
+    })
+
+    it('SIGTERM during the rollback request: its answer decides, the rollback is reported as requested, maintenance goes off', async () => {
+      const {name, app, args} = await broken()
+      const result = await heroku([...args, '--json'], {signalAfter: {when: seen(is('POST', `/apps/${name}/releases`)), signal: 'SIGTERM'}})
+      assert.equal(result.code, 143, result.stderr)
+      const document = JSON.parse(result.stdout)
+      assert.equal(document.run.status, 'interrupted')
+      const rollback = document.run.steps.find((s: {id: string}) => s.id === 'rollback')
+      assert.equal(rollback.change, 'made')
+      assert.match(rollback.error, /v53 \(the rollback\) was requested and may still finish/)
+      assert.equal(app.releases.filter(r => r.description === 'Rollback to v50').length, 1)
+      assert.equal(app.maintenance, false)
+      assert.equal(document.maintenance, 'turned off again')
+    })
+  })
+})
+
+describe('interrupts: db:recover', function () {
+  this.timeout(90_000)
+
+  describe('during a restore, which Heroku carries on whatever the CLI does', () => {
+    withDelays({transfer: 2500})
+
+    it('Ctrl-C explains what is running and waits for it, then puts back maintenance and workers', async () => {
+      const name = appName('int-restore')
+      const loss = await seedDataLoss(sandbox(), name)
+      const args = ['db:recover', '--app', name, '--backup', loss.backup, '--confirm', name, '--scale-down-workers', '--verify', 'SELECT count(*) = 60 FROM customers']
+      const result = await heroku(args, {signalAfter: {when: seen(is('POST', `/client/v11/databases/${loss.database.id}/restores`)), signal: 'SIGINT'}})
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(result.stderr, /Restore r\d+ of b\d+ into DATABASE is running at Heroku and cannot be stopped: when it ends, DATABASE holds b\d+'s data; .*Safety backup b\d+ holds the data from before\. Waiting for it to finish, then: scale back to worker=1; turn maintenance mode off\. Press Ctrl-C again to leave now/)
+      assert.equal(await rows(loss.database), 60, 'the restore finished')
+      assert.equal(loss.app.maintenance, false)
+      assert.equal(workers(loss.app), 1)
+      assert.match(result.stderr, /- Run --verify .*: not run/)
+      // Put back only once the restore was done.
+      const restore = sandbox().state.transfers.find(t => t._addonId === loss.database.id && t.to_type === 'pg_restore')!
+      const back = sandbox().requests.find(r => r.method === 'PATCH' && r.path === `/apps/${name}/formation` && r.body.updates[0].quantity === 1)!
+      assert.ok(Date.parse(restore.finished_at!) <= back.at, 'workers came back after the restore had finished')
+    })
+
+    it('a second Ctrl-C leaves at once with maintenance and quiet workers kept, and recovery:resume finishes after the restore', async () => {
+      const name = appName('int-leave')
+      const loss = await seedDataLoss(sandbox(), name)
+      const args = ['db:recover', '--app', name, '--backup', loss.backup, '--confirm', name, '--scale-down-workers']
+      const restoring = seen(is('POST', `/client/v11/databases/${loss.database.id}/restores`))
+      const result = await heroku(args, {signals: [{when: restoring, signal: 'SIGINT'}, {when: restoring, signal: 'SIGINT'}]})
+      assert.equal(result.code, 130, result.stderr)
+      assert.equal(loss.app.maintenance, true, 'nothing is put back while the restore runs')
+      assert.equal(workers(loss.app), 0)
+      const resume = /heroku recovery:resume ([\w-]+)/.exec(result.stderr)?.[1]
+      assert.ok(resume, result.stderr)
+      assert.match(result.stderr, /… Restore b\d+ into DATABASE .*: Restore r\d+ .* was still running when the command was left/)
+      const finished = await heroku(['recovery:resume', resume!, '--confirm', name])
+      assert.equal(finished.code, 0, finished.stderr)
+      assert.equal(await rows(loss.database), 60)
+      assert.equal(loss.app.maintenance, false)
+      assert.equal(workers(loss.app), 1)
+      const again = await heroku(['recovery:resume', resume!, '--confirm', name])
+      assert.equal(again.code, 0)
+      assert.match(again.stdout, /Nothing to finish: run \S+ was finished already/)
+    })
+  })
+
+  describe('while a database is provisioned', () => {
+    withDelays({provision: 3000})
+
+    it('Ctrl-C on a point-in-time recovery says the new database exists, unpromoted, with the command that removes it', async () => {
+      const name = appName('int-pitr')
+      const loss = await seedDataLoss(sandbox(), name)
+      const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--json'],
+        {signalAfter: {when: seen(is('GET', new RegExp(`^/apps/${name}/addons/`))), signal: 'SIGINT'}})
+      assert.equal(result.code, 130, result.stderr)
+      const created = sandbox().state.addonsOf(loss.app).find(a => a.id !== loss.database.id)!
+      assert.ok(created, 'the rollback database was created')
+      const document = JSON.parse(result.stdout)
+      assert.deepEqual(document.run.undo, [`heroku addons:destroy ${created.name} --app ${name} --confirm ${name}`])
+      assert.equal(sandbox().state.attachmentsOf(loss.app).find(a => a.name === 'DATABASE')!.addon.id, loss.database.id, 'not promoted')
+      assert.equal(loss.app.maintenance, false)
+    })
+
+    it('Ctrl-C during a drill destroys the scratch database', async () => {
+      const name = appName('int-drill')
+      const loss = await seedDataLoss(sandbox(), name)
+      const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--drill', '--confirm', name],
+        {signalAfter: {when: seen(is('GET', new RegExp(`^/apps/${name}/addons/`))), signal: 'SIGINT'}})
+      assert.equal(result.code, 130, result.stderr)
+      const scratch = [...sandbox().state.addons.values()].find(a => a.app.id === loss.app.id && a.id !== loss.database.id)!
+      assert.equal(scratch.state, 'deprovisioned')
+      assert.match(result.stderr, /↺ Create a scratch .*: undone \(destroy postgresql-/)
+    })
+  })
+})
