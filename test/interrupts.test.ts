@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
+import {PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import {heroku} from './support/heroku.js'
@@ -175,5 +179,34 @@ describe('interrupts: db:recover', function () {
       assert.equal(scratch.state, 'deprovisioned')
       assert.match(result.stderr, /↺ Create a scratch .*: undone \(destroy postgresql-/)
     })
+  })
+})
+
+describe('interrupts: migrate:down', function () {
+  this.timeout(90_000)
+
+  it('Ctrl-C while the down SQL runs closes the connection: the transaction rolls back, nothing changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prisma-app-'))
+    cpSync(PRISMA_FIXTURE, dir, {recursive: true})
+    const down = join(dir, 'prisma', 'migrations', '20260501000000_widen_user_name', 'down.sql')
+    // A down that takes long enough for the signal and the runner's moment of grace to pass.
+    writeFileSync(down, `SELECT pg_sleep(15);\n${readFileSync(down, 'utf8')}`)
+    const name = appName('int-down')
+    const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
+    const history = async () => (await sandbox().sql(database, 'SELECT migration_name FROM "_prisma_migrations" ORDER BY 1')).map(r => r.migration_name)
+    const before = await history()
+    const running = async () => (await sandbox().sql(database, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(15)%'")).length > 0
+    let sleeping = false
+    const watch = setInterval(async () => {
+      sleeping ||= await running()
+    }, 100)
+    const result = await heroku(['migrate:down', '--app', name, '--confirm', name], {cwd: dir, signalAfter: {when: () => sleeping, signal: 'SIGINT'}})
+    clearInterval(watch)
+    assert.equal(result.code, 130, result.stderr)
+    // Had the statement been waited for, the revert would have committed: history and type would differ.
+    assert.deepEqual(await history(), before)
+    const [{type}] = await sandbox().sql(database, 'SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = \'"User"\'::regclass AND attname = \'name\'')
+    assert.equal(type, 'text', 'the column keeps the type the down SQL would have changed')
+    assert.match(result.stderr, /✗ Revert 20260501000000_widen_user_name .*: interrupted; nothing was changed/)
   })
 })
