@@ -34,6 +34,16 @@ export interface SandboxOptions {
 
 export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number}
 
+// A port nothing listens on now, as the kernel picks it: sandboxes started side by side never collide.
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    }).on('error', reject)
+  })
+}
+
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 const internalError = () => new Reply({status: 500, body: {id: 'internal_server_error', message: 'Internal server error.'}})
 const COLORS = ['AMBER', 'BLUE', 'BRONZE', 'CHARCOAL', 'COBALT', 'CRIMSON', 'GOLD', 'GRAY', 'GREEN', 'IVORY', 'MAUVE', 'NAVY', 'OLIVE', 'ONYX', 'ORANGE', 'PINK', 'PURPLE', 'RED', 'SILVER', 'TEAL', 'WHITE', 'YELLOW']
@@ -60,7 +70,7 @@ export class Sandbox {
   }
 
   static async start(options: SandboxOptions = {}): Promise<Sandbox> {
-    const pg = await startPostgres(options.postgresPort ?? 15432 + Math.floor(Math.random() * 2000))
+    const pg = await startPostgres(options.postgresPort ?? await freePort())
     const sandbox = new Sandbox(pg, options)
     await sandbox.listen(options.port ?? 0)
     return sandbox
@@ -180,8 +190,8 @@ export class Sandbox {
     this.pending.add(task)
   }
 
-  colorName(): string {
-    const taken = new Set([...this.state.attachments.values()].map(a => a.name))
+  colorName(app: App): string {
+    const taken = new Set(this.state.attachmentsOf(app).map(a => a.name))
     const free = COLORS.map(c => `HEROKU_POSTGRESQL_${c}`).filter(name => !taken.has(name))
     return free[Math.floor(Math.random() * free.length)] ?? `HEROKU_POSTGRESQL_${shortId().toUpperCase()}`
   }

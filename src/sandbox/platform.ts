@@ -195,7 +195,7 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
       const target = state.app(appRef?.name ?? appRef?.id ?? appRef)
       if (!target) throw notFound('app')
       const chosen = addon(addonRef?.name ?? addonRef?.id ?? addonRef)
-      const attachmentName = name ?? sandbox.colorName()
+      const attachmentName = name ?? sandbox.colorName(target)
       const existing = state.attachmentsOf(target).find(a => a.name === attachmentName)
       if (existing && confirm !== target.name) {
         throw new ApiError(422, 'confirmation_required', `Attaching ${chosen.name} as ${attachmentName} replaces an existing attachment. Confirm with the app name.`)

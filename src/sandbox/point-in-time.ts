@@ -132,7 +132,7 @@ export function createPostgresAddon(sandbox: Sandbox, app: App, body: any): Addo
     created_at: created, updated_at: created, web_url: 'https://data.heroku.com/',
   }
   sandbox.state.addons.set(addon.id, addon)
-  const attachment = sandbox.attachWithRelease(app, addon, body?.attachment?.name ?? sandbox.colorName())
+  const attachment = sandbox.attachWithRelease(app, addon, body?.attachment?.name ?? sandbox.colorName(app))
   addon.config_vars = attachment.config_vars
   sandbox.background(async () => {
     await sleep(sandbox.delays.provision)

@@ -4,8 +4,12 @@ import {sandbox} from './sandbox.js'
 export type {Result} from '../../src/sandbox/cli.js'
 export {repoRoot as root} from '../../src/sandbox/cli.js'
 
-let cli: HerokuCli | undefined
-const current = () => (cli ??= new HerokuCli(sandbox()))
+// One isolated CLI per sandbox: with --parallel a worker runs several files, each with a sandbox of its own.
+let cli: {for: ReturnType<typeof sandbox>, cli: HerokuCli} | undefined
+const current = () => {
+  if (cli?.for !== sandbox()) cli = {for: sandbox(), cli: new HerokuCli(sandbox())}
+  return cli.cli
+}
 
 // The real `heroku` CLI as it ships (no plugin linked).
 export const run = (args: string[], options?: RunOptions): Promise<Result> => current().run(args, options)

@@ -1,0 +1,5 @@
+import {pointInTimeFlow} from './support/flows.js'
+import {matrix} from './support/matrix.js'
+
+// The fault matrix (support/matrix.ts) on pointInTime: a file of its own, so that the three run side by side.
+matrix(pointInTimeFlow)

@@ -1,0 +1,5 @@
+import {restoreFlow} from './support/flows.js'
+import {matrix} from './support/matrix.js'
+
+// The fault matrix (support/matrix.ts) on restore: a file of its own, so that the three run side by side.
+matrix(restoreFlow)
