@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
-import {PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import {heroku} from './support/heroku.js'
+import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // Ctrl-C, a second Ctrl-C, SIGHUP and SIGTERM at each moment of each flow, with a simulated round trip
@@ -184,10 +184,10 @@ describe('interrupts: db:recover', function () {
 
 describe('interrupts: migrate:down', function () {
   this.timeout(90_000)
+  after(removePrismaProjects)
 
   it('Ctrl-C while the down SQL runs closes the connection: the transaction rolls back, nothing changed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prisma-app-'))
-    cpSync(PRISMA_FIXTURE, dir, {recursive: true})
+    const dir = prismaProject()
     const down = join(dir, 'prisma', 'migrations', '20260501000000_widen_user_name', 'down.sql')
     // A down that takes long enough for the signal and the runner's moment of grace to pass.
     writeFileSync(down, `SELECT pg_sleep(15);\n${readFileSync(down, 'utf8')}`)

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import {appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {appendFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import type {Addon} from '../src/sandbox/index.js'
 import {heroku} from './support/heroku.js'
+import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 const M = {
@@ -16,19 +16,9 @@ const M = {
 }
 const USERS = 'INSERT INTO "User" (email, name) VALUES (\'ada@example.com\', \'Ada\'), (\'grace@example.com\', \'Grace\');'
 
-const copies: string[] = []
-
-// A fresh copy of the fixture project per test, so a test can edit its files.
-function project(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'prisma-app-'))
-  cpSync(PRISMA_FIXTURE, dir, {recursive: true})
-  copies.push(dir)
-  return dir
-}
-
 async function seed(options: {applied?: number, seedSql?: string, backupAgeMs?: number | null} = {}) {
   const name = appName('mdown')
-  const dir = project()
+  const dir = prismaProject()
   const {app, database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null, seedSql: USERS, ...options})
   sandbox().clearRequests()
   return {name, dir, app, database}
@@ -55,9 +45,7 @@ const down = (name: string, dir: string, args: string[], env: Record<string, str
   heroku(['migrate:down', '--app', name, '--dir', join(dir, 'prisma', 'migrations'), ...args], {env, cwd: dir})
 
 describe('heroku migrate:down', () => {
-  after(() => {
-    for (const dir of copies) rmSync(dir, {recursive: true, force: true})
-  })
+  after(removePrismaProjects)
 
   it('reverts the newest migration by default, in one transaction, and deletes its rows from _prisma_migrations', async () => {
     const {name, dir, database} = await seed()

@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict'
-import {chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import type {Addon} from '../src/sandbox/index.js'
 import {heroku, Result} from './support/heroku.js'
+import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // Bad input, end to end through the real CLI: refused in one line, exit status 1, nothing written.
 
 const WIDEN = '20260501000000_widen_user_name'
-const copies: string[] = []
-
-function project(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'prisma-app-'))
-  cpSync(PRISMA_FIXTURE, dir, {recursive: true})
-  copies.push(dir)
-  return dir
-}
-
 // The first line on stderr is the whole refusal; the next one says nothing changed.
 function assertRefused(result: Result, app: string | undefined, message: RegExp) {
   assert.equal(result.code, 1, result.stdout + result.stderr)
@@ -38,7 +29,7 @@ const appliedMigrations = async (database: Addon) =>
 
 async function prismaApp() {
   const name = appName('refuse-mdown')
-  const dir = project()
+  const dir = prismaProject()
   const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
   sandbox().clearRequests()
   const down = (args: string[], env?: Record<string, string>) =>
@@ -49,9 +40,7 @@ async function prismaApp() {
 describe('bad input is refused in one line, with nothing changed', function () {
   this.timeout(120_000)
 
-  after(() => {
-    for (const dir of copies) rmSync(dir, {recursive: true, force: true})
-  })
+  after(removePrismaProjects)
 
   describe('durations have bounds', () => {
     it('migrate:down refuses --lock-timeout 0s (no timeout at all) and absurd timeouts, before anything runs', async () => {

@@ -44,6 +44,12 @@ describe('the run log, recovery:log and recovery:resume', function () {
     const human = await heroku(['recovery:log', '--app', name])
     assert.match(human.stdout, new RegExp(`${run.id} .* safe-rollback on ${name}: roll back to v50  \\[died\\]`))
     assert.match(human.stdout, new RegExp(`Finish it: heroku recovery:resume ${run.id}`))
+    const one = await heroku(['recovery:log', run.id, '--json'])
+    assert.equal(one.code, 0, one.stderr)
+    assert.deepEqual(JSON.parse(one.stdout), run)
+    const unknown = await heroku(['recovery:log', '991231-235959-0000'])
+    assert.equal(unknown.code, 1)
+    assert.match(unknown.stderr, /No run 991231-235959-0000 on this machine/)
 
     const next = await heroku(['safe-rollback', 'v50', '--app', name, '--dry-run'])
     // oclif wraps warnings at the terminal width.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type {Fault} from '../../src/sandbox/faults.js'
-import {Flow, runFlow} from './flows.js'
+import {Flow, runFlow, Seeded} from './flows.js'
+import type {Result} from './heroku.js'
 import {sandbox} from './sandbox.js'
 
 // The fault matrix: every write of every flow meets each way a request can fail (an error before
@@ -45,10 +46,25 @@ async function inBatches<T>(items: T[], width: number, work: (item: T) => Promis
   assert.deepEqual(failures, [], `${failures.length} of ${items.length} cases failed`)
 }
 
+// One case: seed an app, inject the fault, run the flow, and hold the outcome against `expect`; a failure
+// names the case and carries the command's own account of what happened.
+async function runCase(flow: Flow, name: string, fault: (seeded: Seeded) => Fault, expect: (hits: number, result: Result, document: any, seeded: Seeded) => Promise<void>) {
+  const seeded = await flow.seed()
+  const injected = sandbox().inject(fault(seeded))
+  const {result, document} = await runFlow(flow, seeded)
+  injected.remove()
+  try {
+    await expect(injected.hits, result, document, seeded)
+  } catch (error) {
+    throw new Error(`${name}: ${(error as Error).message}\n${explain(result)}`)
+  }
+}
+
 // A single failure is absorbed at every write: a read is read again, an idempotent write sent again, and
 // any other write read back first, then sent again only if it did not happen.
 export function matrix(flow: Flow) {
   let casesRun = 0
+  const counted = (work: () => Promise<void>) => work().finally(() => casesRun++)
   describe(`faults at every request: ${flow.name}`, function () {
     this.timeout(15 * 60_000)
     afterEach(() => sandbox().clearFaults())
@@ -56,36 +72,23 @@ export function matrix(flow: Flow) {
 
     it(`survives one failure of each kind at each write (${flow.writes.length} writes x ${ONCE.length} kinds)`, async () => {
       const cases = flow.writes.flatMap(write => ONCE.map(fault => ({write, fault})))
-      await inBatches(cases, 4, async ({write, fault}) => {
-        const seeded = await flow.seed()
-        const injected = sandbox().inject({...write.fault(seeded), ...fault} as Fault)
-        const {result, document} = await runFlow(flow, seeded)
-        casesRun++
-        try {
-          assert.equal(injected.hits, 1, 'the fault was met')
+      await inBatches(cases, 4, ({write, fault}) => counted(() => runCase(flow, `${write.label} / ${label(fault)}`,
+        seeded => ({...write.fault(seeded), ...fault}) as Fault,
+        async (hits, result, document, seeded) => {
+          assert.equal(hits, 1, 'the fault was met')
           await flow.check(seeded, result, document)
           assert.equal(result.code, 0, 'a single passing failure is absorbed')
-        } catch (error) {
-          throw new Error(`${write.label} / ${label(fault)}: ${(error as Error).message}\n${explain(result)}`)
-        }
-      })
+        })))
     })
 
     it(`tells the truth when a write fails for good (${flow.writes.length} writes x ${FOR_GOOD.length} kinds)`, async () => {
       const cases = flow.writes.flatMap(write => FOR_GOOD.map(fault => ({write, fault})))
-      await inBatches(cases, 4, async ({write, fault}) => {
-        const seeded = await flow.seed()
-        const injected = sandbox().inject({...write.fault(seeded), ...fault} as Fault)
-        const {result, document} = await runFlow(flow, seeded)
-        injected.remove()
-        casesRun++
-        try {
-          assert.ok(injected.hits >= 1, 'the fault was met')
+      await inBatches(cases, 4, ({write, fault}) => counted(() => runCase(flow, `${write.label} / ${label(fault)}`,
+        seeded => ({...write.fault(seeded), ...fault}) as Fault,
+        async (hits, result, document, seeded) => {
+          assert.ok(hits >= 1, 'the fault was met')
           await flow.check(seeded, result, document)
-        } catch (error) {
-          throw new Error(`${write.label} / ${label(fault)}: ${(error as Error).message}\n${explain(result)}`)
-        }
-      })
+        })))
     })
 
     it('reads are retried with back-off: a 503 at any of the first reads, or a 429 with Retry-After, changes nothing', async () => {
@@ -94,19 +97,13 @@ export function matrix(flow: Flow) {
         {kind: 'status', status: 429, method: 'GET', nth: 2, headers: {'Retry-After': '1'}},
         {kind: 'reset', when: 'before', method: 'GET', nth: 3},
       ]
-      await inBatches(faults, 4, async fault => {
-        const seeded = await flow.seed()
-        const injected = sandbox().inject({...fault, app: seeded.name})
-        const {result, document} = await runFlow(flow, seeded)
-        casesRun++
-        try {
-          assert.equal(injected.hits, 1, 'the fault was met')
+      await inBatches(faults, 4, fault => counted(() => runCase(flow, `GET #${fault.nth} / ${label(fault)}`,
+        seeded => ({...fault, app: seeded.name}),
+        async (hits, result, document, seeded) => {
+          assert.equal(hits, 1, 'the fault was met')
           assert.equal(result.code, 0, 'a read that fails once is read again')
           await flow.check(seeded, result, document)
-        } catch (error) {
-          throw new Error(`GET #${fault.nth} / ${label(fault)}: ${(error as Error).message}\n${explain(result)}`)
-        }
-      })
+        })))
     })
   })
 }

@@ -1,7 +1,9 @@
 import {flags} from '@heroku-cli/command'
+import {Args} from '@oclif/core'
 import {GuardedCommand} from '../../lib/command.js'
 import {describeRecord, recordJson} from '../../lib/runner/history.js'
-import {listRuns} from '../../lib/runner/log.js'
+import {Refused} from '../../lib/errors.js'
+import {findRun, listRuns} from '../../lib/runner/log.js'
 
 export default class RecoveryLog extends GuardedCommand {
   static override description = `list what this plugin's commands did on this machine, newest first
@@ -11,8 +13,13 @@ process) can be seen and finished with recovery:resume.`
 
   static override examples = [
     '<%= config.bin %> recovery:log --app my-app',
+    '<%= config.bin %> recovery:log 261125-221530-ab12',
     '<%= config.bin %> recovery:log --json',
   ]
+
+  static override args = {
+    run: Args.string({description: 'one run to show, as the list or a command\'s final message names it'}),
+  }
 
   static override flags = {
     app: flags.string({char: 'a', description: 'only the runs on this app'}),
@@ -20,7 +27,13 @@ process) can be seen and finished with recovery:resume.`
   }
 
   override async run() {
-    const {flags} = await this.parse(RecoveryLog)
+    const {args, flags} = await this.parse(RecoveryLog)
+    if (args.run) {
+      const record = findRun(this.config.dataDir, args.run)
+      if (!record) throw new Refused(`No run ${args.run} on this machine: \`heroku recovery:log\` lists them.`)
+      this.log(describeRecord(record))
+      return recordJson(record)
+    }
     const runs = listRuns(this.config.dataDir, flags.app).slice(0, flags.limit)
     if (runs.length === 0) this.log(`No runs recorded${flags.app ? ` on ${flags.app}` : ''} on this machine.`)
     for (const run of runs) this.log(describeRecord(run) + '\n')
