@@ -396,7 +396,7 @@ describe('heroku safe-rollback', () => {
       assert.equal(report.target.version, 50)
       assert.equal(report.newRelease.version, 53)
       assert.deepEqual(report.releasesUndone.map((r: {version: number}) => r.version), [52, 51])
-      assert.deepEqual(report.checks.map((c: {name: string, outcome: string}) => `${c.name}:${c.outcome}`), ['release:passed', 'backups:passed'])
+      assert.deepEqual(report.checks.map((c: {name: string, outcome: string}) => `${c.name}:${c.outcome}`), ['release:passed', 'backups:passed', 'schema:skipped'])
       assert.ok(report.warnings.length > 0)
       assert.deepEqual(report.configChanges.removed, ['AWS_S3_KEY'])
       assert.equal(report.undo, `heroku safe-rollback v52 --app ${name}`)

@@ -6,10 +6,15 @@ import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
 import {Refused} from '../lib/errors.js'
 import {assertAppName, assertReleaseRef} from '../lib/names.js'
+import type {ApplyResult} from '../lib/migrations/steps.js'
+import {describePlan} from '../lib/migrations/render.js'
 import {confirmApp} from '../lib/prompts.js'
+import {gatherCoupledDown, coupledSteps} from '../lib/rollback/coupled.js'
 import {gatherRollback} from '../lib/rollback/gather.js'
 import {renderPreview} from '../lib/rollback/render.js'
 import {rollbackReport} from '../lib/rollback/report.js'
+import type {RunOutcome} from '../lib/runner/runner.js'
+import {blockedMessage, renderSchema, schemaCheckLine, schemaJson} from '../lib/schema/report.js'
 import {RolledBack, rollbackSteps} from '../lib/rollback/steps.js'
 
 export default class SafeRollback extends GuardedCommand {
@@ -40,6 +45,10 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     'skip-backup-check': Flags.boolean({description: 'roll back without checking backups (not recommended)'}),
     'wait-timeout': Flags.string({description: 'how long to wait for the new release and its dynos (and for each request)', default: '5m'}),
     'wait-for-pending': Flags.boolean({description: 'when a newer release is still in its release phase, wait for it instead of refusing'}),
+    'require-schema-check': Flags.boolean({description: 'refuse when it cannot be told whether the target\'s code fits today\'s database schema'}),
+    'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema', exclusive: ['with-migrations']}),
+    'with-migrations': Flags.boolean({description: 'first revert the Prisma migrations the target does not know (as migrate:down does, run from the app\'s project folder), then roll back; re-applied if the rollback fails'}),
+    'allow-data-loss': Flags.boolean({description: 'with --with-migrations: revert even when the down SQL drops data'}),
   }
 
   override async run() {
@@ -52,30 +61,48 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     const skip = flags['skip-backup-check']
     this.noticeUnfinished(app)
 
-    const {plan, target, backups, inMaintenance} = await gatherRollback(this.api, app, {
+    const {plan, target, backups, inMaintenance, schema} = await gatherRollback(this.api, app, {
       releaseRef: args.release, cwd: process.cwd(), maxBackupAgeMs: skip ? undefined : maxAgeMs,
-      maintenance: flags.maintenance, waitForPending: flags['wait-for-pending'], waitTimeoutMs,
+      maintenance: flags.maintenance, waitForPending: flags['wait-for-pending'], waitTimeoutMs, schemaGate: true,
     })
+    const down = flags['with-migrations'] ? await gatherCoupledDown(this.api, app, schema, {cwd: process.cwd(), allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run']}) : undefined
+    const choices = {target: target.version, require: flags['require-schema-check'], acceptRisk: flags['accept-schema-risk'], withMigrations: down !== undefined}
     const gate = await backupGate(backups ?? [], {maxAgeMs, capture: flags['capture-backup'], skip, dryRun: flags['dry-run']})
-    const checks: Check[] = [{name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`}, gate.check]
-    const steps = rollbackSteps(plan, {target, maintenance: flags.maintenance && !inMaintenance, capture: gate.capture})
-    this.log(renderPreview(plan, checks, steps) + '\n')
+    const checks: Check[] = [
+      {name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`},
+      gate.check,
+      ...(schema ? [schemaCheckLine(schema, choices)] : []),
+    ]
+    const steps = down
+      ? coupledSteps(plan, target, down, gate.capture, inMaintenance)
+      : rollbackSteps(plan, {target, maintenance: flags.maintenance && !inMaintenance, capture: gate.capture})
+    const report = (run?: RunOutcome) => ({
+      ...rollbackReport(plan, checks, flags['dry-run'], run, schema && schemaJson(schema, choices)),
+      ...(down ? {migrations: {plan: down.plan, result: run?.result<ApplyResult>('revert') ?? null}} : {}),
+    })
+    if (down) this.log(describePlan(down.plan, []) + '\n')
+    if (down?.plan.blocked) throw new Refused(`Rollback blocked: reverting the migrations first is refused by the ${down.plan.checks.filter(c => c.outcome === 'failed').map(c => c.name).join(', ')} check(s): see above.`, report())
+    this.log(renderPreview(plan, checks, steps, schema && renderSchema(schema)) + '\n')
     const failed = blocking(checks)
-    if (failed.length > 0) throw new Refused(`Rollback blocked: ${failed.map(c => c.detail).join(' ')}`, rollbackReport(plan, checks, flags['dry-run']))
+    if (schema?.verdict === 'blocked' && failed.some(c => c.name === 'schema')) throw new Refused(`Rollback blocked: ${blockedMessage(schema, app, target.version)}`, report())
+    if (failed.length > 0) throw new Refused(`Rollback blocked: ${failed.map(c => c.detail).join(' ')}`, report())
+    if (schema?.verdict === 'unknown') this.warn(`Whether v${target.version}'s code runs on today's database schema is UNKNOWN: ${schema.reason}. Pass --require-schema-check to refuse in this case.`)
+    if (schema?.verdict === 'blocked' && choices.acceptRisk) this.warn(`v${target.version}'s code does not fit today's database schema; rolling back anyway (--accept-schema-risk). Expect errors such as Prisma P2022 until the schema matches.`)
     if (skip) this.warn('Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.')
     if (flags.maintenance && inMaintenance) this.warn(`${app} is already in maintenance mode: it stays on after the rollback.`)
     if (flags['dry-run']) {
       this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app} --confirm ${app}`)
-      return rollbackReport(plan, checks, true)
+      return report()
     }
 
-    await confirmApp(app, flags.confirm, `This rolls ${app} back to v${target.version}, undoing ${plan.undone.length} release(s).`)
+    const reverting = down ? ` after reverting ${down.plan.steps.map(s => s.migration).join(', ')}` : ''
+    await confirmApp(app, flags.confirm, `This rolls ${app} back to v${target.version}${reverting}, undoing ${plan.undone.length} release(s).`)
     const outcome = await this.execute(steps, {
-      app, what: `roll back to v${target.version}`, timeoutMs: waitTimeoutMs, report: run => rollbackReport(plan, checks, false, run),
+      app, what: `roll back to v${target.version}${reverting}`, timeoutMs: waitTimeoutMs, report,
     })
     const {release, dynos} = outcome.result<RolledBack>('rollback')!
     this.log(`${app} runs v${release.version} (rollback to v${target.version}); ${dynos.length} dyno(s) up.`)
     this.log(`To undo: ${plan.undo}`)
-    return rollbackReport(plan, checks, false, outcome)
+    return report(outcome)
   }
 }

@@ -11,7 +11,7 @@ export interface Request {
 
 // What a handler returns when a plain JSON body with status 200 is not enough.
 export class Reply {
-  constructor(readonly fields: {status?: number, body?: unknown, headers?: Record<string, string>, text?: string}) {}
+  constructor(readonly fields: {status?: number, body?: unknown, headers?: Record<string, string>, text?: string, bytes?: Buffer}) {}
 }
 
 export type Handler = (request: Request) => Promise<Reply | unknown> | Reply | unknown
@@ -66,6 +66,11 @@ export async function readBody(req: IncomingMessage): Promise<any> {
 
 export function send(res: ServerResponse, {fields: reply}: Reply) {
   const headers: Record<string, string> = {'Request-Id': crypto.randomUUID(), ...reply.headers}
+  if (reply.bytes !== undefined) {
+    res.writeHead(reply.status ?? 200, {'Content-Type': 'application/octet-stream', 'Content-Length': String(reply.bytes.length), ...headers})
+    res.end(reply.bytes)
+    return
+  }
   if (reply.text !== undefined) {
     res.writeHead(reply.status ?? 200, {'Content-Type': 'text/plain', ...headers})
     res.end(reply.text)

@@ -94,6 +94,12 @@ export class Sandbox {
       while (found.status === 'pending') await sleep(50)
       return new Reply({text: found._output.join('\n') + '\n'})
     })
+    // Slug archives, as the signed storage URLs of `blob.url` serve them: no API key needed.
+    router.on('GET', '/slug-blobs/:slug', request => {
+      const slug = [...this.state.apps.values()].flatMap(app => app.slugs).find(s => s.id === request.params.slug)
+      if (!slug?._archive) throw new ApiError(404, 'not_found', 'No such blob.')
+      return new Reply({bytes: slug._archive})
+    })
 
     this.server = createServer((req, res) => void this.serve(router, req, res))
     await new Promise<void>(resolve => this.server!.listen(port, '127.0.0.1', resolve))
@@ -123,7 +129,7 @@ export class Sandbox {
 
   private async apply(router: Router, request: RecordedRequest, req: IncomingMessage, url: URL): Promise<Reply> {
     try {
-      if (!url.pathname.startsWith('/streams/') && req.headers.authorization !== `Bearer ${this.apiKey}`) {
+      if (!/^\/(streams|slug-blobs)\//.test(url.pathname) && req.headers.authorization !== `Bearer ${this.apiKey}`) {
         throw new ApiError(401, 'unauthorized', 'Invalid credentials provided.')
       }
       const route = router.match(request.method, url.pathname)

@@ -106,8 +106,9 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
     .on('GET', '/apps/:app/slugs/:slug', request => {
       const slug = app(request).slugs.find(s => s.id === request.params.slug)
       if (!slug) throw notFound('slug')
+      const {_archive, ...fields} = slug
       return {
-        ...slug, blob: null, buildpack_provided_description: 'Node.js', checksum: null, size: 52_428_800,
+        ...fields, blob: _archive ? {method: 'get', url: `${sandbox.url}/slug-blobs/${slug.id}`} : null, buildpack_provided_description: 'Node.js', checksum: null, size: 52_428_800,
         stack: {id: '', name: 'heroku-24'}, updated_at: slug.created_at,
       }
     })

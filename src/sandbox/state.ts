@@ -26,6 +26,8 @@ export interface Slug {
   commit_description: string | null
   process_types: Record<string, string>
   created_at: string
+  // The slug's tar.gz (paths under ./app/), when a scenario gave it files.
+  _archive?: Buffer
 }
 
 export interface Formation {

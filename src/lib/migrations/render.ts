@@ -25,7 +25,7 @@ export function describePlan(plan: DownPlan, steps: Step<any>[]): string {
   for (const check of plan.checks) lines.push(`  ${MARK[check.outcome]}  ${check.name}: ${check.detail}`)
   const statementTimeout = plan.settings.statementTimeout ?? 'the database\'s default'
   lines.push('', `All in one transaction holding Prisma's migration lock; lock_timeout ${plan.settings.lockTimeout}, statement_timeout ${statementTimeout}.`, `Bookkeeping: ${plan.bookkeeping}`)
-  lines.push('', 'Steps:', ...describeSteps(steps))
+  if (steps.length > 0) lines.push('', 'Steps:', ...describeSteps(steps))
   return lines.join('\n')
 }
 

@@ -108,8 +108,11 @@ export async function applyDown(client: ClientBase, plan: DownPlan, schema: stri
 // The revert as a step of the runner. Ctrl-C closes the connection, which rolls the transaction back,
 // unless its COMMIT is already on its way (it gets the runner's moment of grace); a connection lost
 // around the COMMIT is settled by reading _prisma_migrations again.
-export function revertStep(plan: DownPlan, database: AppDatabase, history: HistoryRow[]): Step<ApplyResult> {
+// With `compensate` (a revert coupled with a code rollback), a failure later in the run applies the
+// migrations again, automatically.
+export function revertStep(plan: DownPlan, database: AppDatabase, history: HistoryRow[], options: {compensate?: {sql: Map<string, string>}} = {}): Step<ApplyResult> {
   const names = plan.steps.map(s => s.migration)
+  const manual = `DATABASE_URL="$(heroku config:get ${database.configVar} --app ${plan.app})" npx prisma migrate deploy`
   return {
     id: 'revert',
     title: `Revert ${names.join(', ')} in one transaction holding Prisma's migration lock`,
@@ -130,10 +133,14 @@ export function revertStep(plan: DownPlan, database: AppDatabase, history: Histo
       const stillApplied = rows.some(r => names.includes(r.migration_name) && isApplied(r))
       return stillApplied ? {applied: false} : {applied: true, result: {reverted: names, deletedRows: [], history: {kept: true, where: HISTORY_SCHEMA}, durationMs: 0}}
     }),
-    undo: () => ({
+    undo: result => ({
       title: 'Apply the reverted migrations again',
-      command: `DATABASE_URL="$(heroku config:get ${database.configVar} --app ${plan.app})" npx prisma migrate deploy`,
-      automatic: false,
+      command: manual,
+      automatic: Boolean(options.compensate),
+      action: options.compensate && {
+        kind: 'reapply-migrations', app: plan.app, database: database.configVar,
+        migrations: names.map(name => ({name, sql: options.compensate!.sql.get(name)!, row: result?.deletedRows.find(r => r.migration_name === name)})),
+      },
     }),
     done: result => `reverted in ${result.durationMs} ms`,
   }

@@ -3,6 +3,7 @@ import type {Api} from '../api/client.js'
 import {commitOf, findRelease, recentReleases, Release, releaseConfig, releasesAfter, waitForRelease} from '../api/releases.js'
 import {BackupState, backupStates} from '../backups/gate.js'
 import {ageOf, formatDuration} from '../duration.js'
+import {checkSchema, openDatabaseSide, SchemaCheck} from '../schema/gate.js'
 import {Refused} from '../errors.js'
 import {choose, isInteractive} from '../prompts.js'
 import {migrationsAddedBetween} from './migrations.js'
@@ -18,6 +19,8 @@ export interface GatherOptions {
   // Wait for a newer release still in its release phase, instead of refusing.
   waitForPending: boolean
   waitTimeoutMs: number
+  // Read the database and the target's Prisma schema: can the target's code run on today's schema?
+  schemaGate: boolean
 }
 
 export interface Gathered {
@@ -26,6 +29,7 @@ export interface Gathered {
   current: Release
   backups?: BackupState[]
   inMaintenance: boolean
+  schema?: SchemaCheck
 }
 
 // In a terminal with no release named: a picker of recent releases, showing which can be chosen.
@@ -55,6 +59,16 @@ async function settlePending(api: Api, app: string, newest: Release[], current: 
 
 // Everything the preview needs, in as few rounds of parallel reads as the data allows.
 export async function gatherRollback(api: Api, app: string, options: GatherOptions): Promise<Gathered> {
+  const database = options.schemaGate ? openDatabaseSide(api, app) : undefined
+  try {
+    return await gatherWith(api, app, options, database)
+  } finally {
+    // Closed by checkSchema once it ran; closed here when a refusal came first.
+    database?.then(side => 'close' in side ? side.close() : undefined).catch(() => {})
+  }
+}
+
+async function gatherWith(api: Api, app: string, options: GatherOptions, database: ReturnType<typeof openDatabaseSide> | undefined): Promise<Gathered> {
   const [newest, formation, backups, appInfo] = await Promise.all([
     recentReleases(api, app, 25),
     listFormation(api, app),
@@ -63,23 +77,27 @@ export async function gatherRollback(api: Api, app: string, options: GatherOptio
   ])
   const current = currentOf(newest)
   if (!current) throw new Refused(`${app} has no current release to roll back from.`)
-  if (await settlePending(api, app, newest, current, options)) return gatherRollback(api, app, {...options, waitForPending: false})
+  if (await settlePending(api, app, newest, current, options)) return gatherWith(api, app, {...options, waitForPending: false}, database)
   const ref = options.releaseRef
   const listed = ref ? newest.find(r => r.id === ref || r.version === versionOf(ref)) : undefined
   const target = listed ?? (ref ? await findRelease(api, app, ref) : isInteractive() ? await pickRelease(newest, current) : previousEligible(newest, app))
   assertEligible(target, current, app)
 
   const oldestListed = newest.at(-1)?.version ?? 0
-  const [undone, currentConfig, targetConfig, currentCommit, targetCommit] = await Promise.all([
+  const commits = Promise.all([commitOf(api, app, current), commitOf(api, app, target)])
+  const schema = database && commits.then(([currentCommit, targetCommit]) => checkSchema(api, app, database, {
+    cwd: options.cwd, target, current, listed: newest, commits: new Map([[current.id, currentCommit], [target.id, targetCommit]]),
+  }))
+  const [undone, currentConfig, targetConfig, [currentCommit, targetCommit], schemaCheck] = await Promise.all([
     (target.version >= oldestListed ? Promise.resolve(newest) : releasesAfter(api, app, target.version))
       .then(list => list.filter(r => r.version > target.version && r.version <= current.version)),
     releaseConfig(api, app, current.version),
     releaseConfig(api, app, target.version),
-    commitOf(api, app, current),
-    commitOf(api, app, target),
+    commits,
+    schema,
   ])
   const migrations = await migrationsAddedBetween(options.cwd, targetCommit, currentCommit)
   const releaseCommand = formation.find(p => p.type === 'release')?.command
   const plan = planRollback({app, current, target, undone, currentConfig, targetConfig, currentCommit, targetCommit, releaseCommand, migrations})
-  return {plan, target, current, backups, inMaintenance: appInfo?.maintenance ?? false}
+  return {plan, target, current, backups, inMaintenance: appInfo?.maintenance ?? false, schema: schemaCheck}
 }

@@ -9,7 +9,7 @@ const MARK: Record<Check['outcome'], string> = {passed: '✓', failed: '✗', sk
 const line = (r: ReleaseSummary) => `  ${`v${r.version}`.padEnd(6)} ${r.description.padEnd(44)} ${(r.user ?? '').padEnd(24)} ${r.age} ago`
 
 // The preview printed before every rollback and as the whole output of --dry-run.
-export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<any>[]): string {
+export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<any>[], schemaLines: string[] = []): string {
   const {target, current, config} = plan
   const commit = target.commit ? `commit ${target.commit.slice(0, 7)}, ` : ''
   const out = [
@@ -33,6 +33,6 @@ export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<a
     const mark = check.outcome === 'failed' ? color.red(MARK.failed) : check.outcome === 'warning' ? color.yellow(MARK.warning) : color.green(MARK[check.outcome])
     out.push(`  ${mark} ${check.name.padEnd(8)} ${check.detail}`)
   }
-  out.push('', 'Steps:', ...describeSteps(steps))
+  out.push('', ...schemaLines, 'Steps:', ...describeSteps(steps))
   return out.join('\n')
 }

@@ -14,7 +14,7 @@ function maintenanceOf(outcome: RunOutcome | undefined, app: string): string {
 }
 
 // The one JSON document `safe-rollback --json` prints, on success and on failure.
-export function rollbackReport(plan: RollbackPlan, checks: Check[], dryRun: boolean, outcome?: RunOutcome) {
+export function rollbackReport(plan: RollbackPlan, checks: Check[], dryRun: boolean, outcome?: RunOutcome, schema?: unknown) {
   const rolledBack = outcome?.result<RolledBack>('rollback')
   return {
     app: plan.app,
@@ -25,6 +25,7 @@ export function rollbackReport(plan: RollbackPlan, checks: Check[], dryRun: bool
     configChanges: plan.config,
     checks,
     warnings: plan.warnings.map(w => w.message),
+    schema: schema ?? null,
     newRelease: rolledBack ? {id: rolledBack.release.id, version: rolledBack.release.version, status: rolledBack.release.status} : null,
     dynos: rolledBack?.dynos ?? null,
     maintenance: dryRun ? null : maintenanceOf(outcome, plan.app),

@@ -3,6 +3,7 @@ import {getApp, listFormation, scaleFormation, setMaintenance} from '../api/apps
 import type {Api} from '../api/client.js'
 import {getTransfer, transferName, waitForTransfer} from '../api/postgres.js'
 import {formatBytes} from '../bytes.js'
+import type {Reapplied} from '../migrations/reapply.js'
 
 // Undos and waits as data, so that the run log can carry them and `recovery:resume` can finish a run
 // whose process died. Each kind knows how to do it and how to check, by reading, that it is done.
@@ -12,6 +13,8 @@ export type Action =
   | {kind: 'scale', app: string, formation: {type: string, quantity: number}[]}
   | {kind: 'destroy-addon', app: string, appId: string, addonId: string, name: string}
   | {kind: 'await-transfer', billingApp: string, uuid: string, name: string}
+  // `database` names the config var (DATABASE_URL), never its value.
+  | {kind: 'reapply-migrations', app: string, database: string, migrations: Reapplied[]}
 
 export interface Performing {
   timeoutMs: number
@@ -47,6 +50,16 @@ const KINDS: {[K in Action['kind']]: Kind<Extract<Action, {kind: K}>>} = {
     },
     isDone: async (api, {billingApp, uuid}) => Boolean((await getTransfer(api, billingApp, uuid)).finished_at),
   },
+  'reapply-migrations': {
+    async perform(api, {app, database, migrations}) {
+      const [{reapplyMigrations}, {resolveAppDatabase, withConnection}] = await Promise.all([import('../migrations/reapply.js'), import('../postgres/connect.js')])
+      await withConnection(await resolveAppDatabase(api, app, database), ({client, schema}) => reapplyMigrations(client, schema, migrations))
+    },
+    async isDone(api, {app, database, migrations}) {
+      const [{areApplied}, {resolveAppDatabase, withConnection}] = await Promise.all([import('../migrations/reapply.js'), import('../postgres/connect.js')])
+      return withConnection(await resolveAppDatabase(api, app, database), ({client, schema}) => areApplied(client, schema, migrations.map(m => m.name)))
+    },
+  },
 }
 
 const kindOf = <A extends Action>(action: A) => KINDS[action.kind] as unknown as Kind<A>
@@ -62,6 +75,7 @@ export function commandFor(action: Action): string {
     case 'scale': return `heroku ps:scale ${action.formation.map(p => `${p.type}=${p.quantity}`).join(' ')} --app ${action.app}`
     case 'destroy-addon': return `heroku addons:destroy ${action.name} --app ${action.app} --confirm ${action.app}`
     case 'await-transfer': return `heroku pg:backups:info ${action.name} --app ${action.billingApp}`
+    case 'reapply-migrations': return `DATABASE_URL="$(heroku config:get ${action.database} --app ${action.app})" npx prisma migrate deploy`
   }
 }
 

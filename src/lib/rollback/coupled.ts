@@ -1,0 +1,67 @@
+import type {Api} from '../api/client.js'
+import type {Release} from '../api/releases.js'
+import {Refused} from '../errors.js'
+import {maintenanceOff, maintenanceOn} from '../guards.js'
+import {gatherDown} from '../migrations/gather.js'
+import type {HistoryRow} from '../migrations/history.js'
+import type {DownPlan} from '../migrations/plan.js'
+import {revertStep} from '../migrations/steps.js'
+import {AppDatabase, resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import type {Step} from '../runner/step.js'
+import type {SchemaCheck} from '../schema/gate.js'
+import type {RollbackPlan} from './plan.js'
+import {rollbackStep} from './steps.js'
+import {BackupState, captureFreshBackup} from '../backups/gate.js'
+
+// `safe-rollback --with-migrations`: one plan for a code rollback whose target needs the schema as it
+// was. The migrations the target does not know are reverted first (migrate:down's own plan and checks),
+// so that the target's dynos start on the schema they expect; if the rollback then fails, they are
+// applied again, so that the current code meets its schema again.
+
+export interface CoupledDown {
+  database: AppDatabase
+  plan: DownPlan
+  history: HistoryRow[]
+  sql: Map<string, string>
+}
+
+export interface CoupledOptions {
+  cwd: string
+  allowDataLoss: boolean
+  dryRun: boolean
+}
+
+// Undefined when the target knows every applied migration: then there is nothing to revert.
+export async function gatherCoupledDown(api: Api, app: string, schema: SchemaCheck | undefined, options: CoupledOptions): Promise<CoupledDown | undefined> {
+  if (!schema || schema.verdict === 'unknown' || schema.verdict === 'not applicable') {
+    throw new Refused(`--with-migrations needs to know which migrations the target does not have, and the schema check could not tell: ${schema?.reason ?? 'it did not run'}.`)
+  }
+  if (schema.migrationsSince.length === 0) return undefined
+  const database = await resolveAppDatabase(api, app)
+  const {plan, history} = await withConnection(database, ({client}) => gatherDown(api, client, {
+    app, database: database.label, schema: database.schema, projectDir: options.cwd,
+    target: {steps: schema.migrationsSince.length}, allowDataLoss: options.allowDataLoss, ignoreChecksum: false,
+    lockTimeout: '5000ms', statementTimeout: null,
+    // The rollback's own backup gate covers this database.
+    backup: {maxAgeMs: 0, capture: false, skip: true}, dryRun: options.dryRun,
+  }))
+  const reverting = plan.steps.map(s => s.migration).sort()
+  if (reverting.join() !== [...schema.migrationsSince].sort().join()) {
+    throw new Refused(`The migrations the target does not know (${schema.migrationsSince.join(', ')}) are not the newest applied ones (${reverting.join(', ')}): revert them with \`heroku migrate:down\` first.`)
+  }
+  const {readLocalMigrations, findMigrationsDir} = await import('../migrations/project.js')
+  const local = readLocalMigrations(findMigrationsDir(options.cwd).path)
+  const sql = new Map(local.filter(m => reverting.includes(m.name)).map(m => [m.name, m.sql]))
+  return {database, plan, history, sql}
+}
+
+// Maintenance on, revert (compensated), roll back and wait, maintenance off: one confirmation for all.
+export function coupledSteps(plan: RollbackPlan, target: Release, down: CoupledDown, capture: BackupState[], inMaintenance: boolean): Step<any>[] {
+  return [
+    ...capture.map(captureFreshBackup),
+    ...(inMaintenance ? [] : [maintenanceOn(plan.app)]),
+    revertStep(down.plan, down.database, down.history, {compensate: {sql: down.sql}}),
+    rollbackStep(plan, target),
+    ...(inMaintenance ? [] : [maintenanceOff(plan.app)]),
+  ]
+}

@@ -1,0 +1,96 @@
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+import type {Sandbox} from './index.js'
+import {deployMigrations, PRISMA_FIXTURE} from './prisma-scenario.js'
+import {BrokenApp, seedBrokenApp} from './scenario.js'
+import type {Addon} from './state.js'
+
+// An app whose code and schema moved together: a git repository with one commit per deploy (each with
+// its schema.prisma and migrations folder), one release per commit whose slug holds those files, and
+// a database migrated to the newest. The schema gate reads the target's schema from either.
+
+export interface ProjectVersion {
+  message: string
+  schema: string
+  // Added on top of the previous version's migrations.
+  migrations?: {name: string, sql: string, down?: string}[]
+}
+
+export interface SchemaHistoryOptions {
+  // Where the repository is made (emptied first).
+  dir: string
+  versions: ProjectVersion[]
+  // Give each slug its archive, so the schema can be read without the repository (default true).
+  archives?: boolean
+  seedSql?: string
+}
+
+export interface SchemaHistory extends BrokenApp {
+  database: Addon
+  // The release version of each project version, in order.
+  releases: number[]
+  commits: string[]
+}
+
+// The fixture's five migrations and its schema as of the first of these versions.
+export const FIXTURE_SCHEMA = readFileSync(join(PRISMA_FIXTURE, 'prisma', 'schema.prisma'), 'utf8')
+export const fixtureMigrations = () => readdirSync(join(PRISMA_FIXTURE, 'prisma', 'migrations'), {withFileTypes: true})
+  .filter(entry => entry.isDirectory()).map(entry => entry.name).sort()
+  .map(name => ({
+    name,
+    sql: readFileSync(join(PRISMA_FIXTURE, 'prisma', 'migrations', name, 'migration.sql'), 'utf8'),
+    down: readFileSync(join(PRISMA_FIXTURE, 'prisma', 'migrations', name, 'down.sql'), 'utf8'),
+  }))
+
+export async function seedSchemaHistory(sandbox: Sandbox, name: string, options: SchemaHistoryOptions): Promise<SchemaHistory> {
+  const {dir} = options
+  rmSync(dir, {recursive: true, force: true})
+  mkdirSync(dir, {recursive: true})
+  const git = (...args: string[]) => execFileSync('git', args, {cwd: dir, encoding: 'utf8'}).trim()
+  git('init', '-q')
+  git('config', 'user.email', 'dev@example.com')
+  git('config', 'user.name', 'Dev')
+  const files = new Map<string, string>([['package.json', '{"name": "schema-history-app", "private": true}\n']])
+  const commits: string[] = []
+  const archives: Buffer[] = []
+  for (const version of options.versions) {
+    files.set('prisma/schema.prisma', version.schema)
+    for (const migration of version.migrations ?? []) {
+      files.set(`prisma/migrations/${migration.name}/migration.sql`, migration.sql)
+      if (migration.down) files.set(`prisma/migrations/${migration.name}/down.sql`, migration.down)
+    }
+    for (const [file, text] of files) {
+      mkdirSync(dirname(join(dir, file)), {recursive: true})
+      writeFileSync(join(dir, file), text)
+    }
+    git('add', '-A')
+    git('commit', '-qm', version.message)
+    commits.push(git('rev-parse', 'HEAD'))
+    archives.push(await slugArchive(files))
+  }
+
+  const seeded = await seedBrokenApp(sandbox, name, {releaseCommand: 'npx prisma migrate deploy'})
+  const {app} = seeded
+  const database = seeded.database!
+  const releases = commits.map((commit, index) => {
+    const slug = sandbox.state.addSlug(app, commit, {web: 'npm start', worker: 'node worker.js'})
+    if (options.archives !== false) slug._archive = archives[index]
+    return sandbox.state.addRelease(app, {description: `Deploy ${commit.slice(0, 7)}: ${options.versions[index].message}`, slug: {id: slug.id}}).version
+  })
+  await deployMigrations(sandbox, database, join(dir, 'prisma', 'migrations'))
+  if (options.seedSql) await sandbox.sql(database, options.seedSql)
+  return {...seeded, database, releases, commits}
+}
+
+// A slug as Heroku builds it: a gzipped tar of the app under ./app/ (here, just the project's files).
+async function slugArchive(files: Map<string, string>): Promise<Buffer> {
+  const {pack} = await import('tar-stream')
+  const archive = pack()
+  for (const [file, text] of files) archive.entry({name: `./app/${file}`}, text)
+  archive.finalize()
+  const chunks: Buffer[] = []
+  for await (const chunk of archive) chunks.push(chunk as Buffer)
+  return gzipSync(Buffer.concat(chunks))
+}
