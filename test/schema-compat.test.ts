@@ -31,7 +31,7 @@ async function judge(since: string, options: {target?: string, seedSql?: string}
   const client = new pg.Client({connectionString: database._database!.url})
   await client.connect()
   try {
-    const expected = await expectedSchema([{path: 'schema.prisma', text: options.target ?? FIXTURE_SCHEMA}])
+    const expected = expectedSchema([{path: 'schema.prisma', text: options.target ?? FIXTURE_SCHEMA}])
     const catalog = await readCatalog(client, ['public'])
     const inUse = new Map<string, string[]>()
     for (const probe of enumProbes(expected, catalog, 'public')) inUse.set(`${probe.schema}.${probe.table}.${probe.column}`, await valuesInUse(client, probe))

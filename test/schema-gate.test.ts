@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fixtureMigrations, FIXTURE_SCHEMA, ProjectVersion, seedSchemaHistory} from '../src/sandbox/schema-scenario.js'
-import {heroku} from './support/heroku.js'
+import {heroku, interactive} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // The schema gate of safe-rollback, end to end: an app whose git history has one commit per release,
@@ -133,5 +133,17 @@ describe('safe-rollback: the schema gate', function () {
     assert.notEqual((await sandbox().sql(database, 'SELECT to_regclass(\'"Comment"\') AS found'))[0].found, null)
     assert.equal(app.maintenance, false)
     assert.equal(app.releases.at(-1)!.version, 55, 'no rollback release')
+  })
+
+  it('the picker marks whether each release\'s code fits today\'s schema, and names the floor', async () => {
+    const name = appName('gate-picker')
+    const dir = folder('gate-repo-')
+    await seedSchemaHistory(sandbox(), name, {dir, versions: HISTORY})
+    const result = await interactive(['safe-rollback', '--app', name, '--dry-run'], [
+      {waitFor: /Roll back to which release\?/, send: '\x03'},
+    ], {cwd: dir})
+    assert.match(result.stdout, /Roll back to which release\? \(rollback floor: v54; below it the code does not fit today's schema\)/)
+    assert.match(result.stdout, /v54 +Deploy \w+: drop User.bio .*schema ✓/)
+    assert.match(result.stdout, /v53 +Deploy \w+: fixture schema .*schema ✗/)
   })
 })

@@ -3,7 +3,7 @@ import type {Api} from '../api/client.js'
 import {commitOf, findRelease, recentReleases, Release, releaseConfig, releasesAfter, waitForRelease} from '../api/releases.js'
 import {BackupState, backupStates} from '../backups/gate.js'
 import {ageOf, formatDuration} from '../duration.js'
-import {checkSchema, openDatabaseSide, SchemaCheck} from '../schema/gate.js'
+import {checkSchema, Fits, OpenedDatabase, openDatabaseSide, SchemaCheck, schemaFits} from '../schema/gate.js'
 import {Refused} from '../errors.js'
 import {choose, isInteractive} from '../prompts.js'
 import {migrationsAddedBetween} from './migrations.js'
@@ -33,14 +33,20 @@ export interface Gathered {
 }
 
 // In a terminal with no release named: a picker of recent releases, showing which can be chosen.
-async function pickRelease(newestFirst: Release[], current: Release | undefined): Promise<Release> {
+// With a schema gate, each release says whether its code fits today's schema, and the floor is named.
+async function pickRelease(newestFirst: Release[], current: Release | undefined, fits?: Fits): Promise<Release> {
   const suggested = newestFirst.slice(0, 10).filter(r => r.eligible_for_rollback)[1]
+  const fit = (release: Release) => {
+    const verdict = fits?.verdicts.get(release.id)
+    return verdict === undefined ? '' : verdict === 'blocked' ? '  schema ✗' : verdict === 'unknown' ? '  schema ?' : '  schema ✓'
+  }
   const choices = newestFirst.map(release => {
     const reason = ineligibility(release, current)
-    const label = `v${release.version}`.padEnd(6) + ` ${release.description.slice(0, 44).padEnd(44)}  ${(release.user?.email ?? '').padEnd(24)} ${formatDuration(ageOf(release.created_at))} ago`
+    const label = `v${release.version}`.padEnd(6) + ` ${release.description.slice(0, 44).padEnd(44)}  ${(release.user?.email ?? '').padEnd(24)} ${formatDuration(ageOf(release.created_at))} ago${fit(release)}`
     return {name: label, value: release, disabled: reason && `(${release === current ? 'current' : reason.replace(/^v\d+ (is )?/, '')})`}
   })
-  return choose('Roll back to which release?', choices, 'a RELEASE argument', suggested)
+  const floor = fits ? ` (rollback floor: ${fits.floor ? `v${fits.floor}` : 'none listed'}; below it the code does not fit today's schema)` : ''
+  return choose(`Roll back to which release?${floor}`, choices, 'a RELEASE argument', suggested)
 }
 
 const versionOf = (ref: string) => /^v?\d+$/i.test(ref) ? Number(ref.replace(/^v/i, '')) : undefined
@@ -63,12 +69,11 @@ export async function gatherRollback(api: Api, app: string, options: GatherOptio
   try {
     return await gatherWith(api, app, options, database)
   } finally {
-    // Closed by checkSchema once it ran; closed here when a refusal came first.
     database?.then(side => 'close' in side ? side.close() : undefined).catch(() => {})
   }
 }
 
-async function gatherWith(api: Api, app: string, options: GatherOptions, database: ReturnType<typeof openDatabaseSide> | undefined): Promise<Gathered> {
+async function gatherWith(api: Api, app: string, options: GatherOptions, database: OpenedDatabase | undefined): Promise<Gathered> {
   const [newest, formation, backups, appInfo] = await Promise.all([
     recentReleases(api, app, 25),
     listFormation(api, app),
@@ -80,7 +85,7 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
   if (await settlePending(api, app, newest, current, options)) return gatherWith(api, app, {...options, waitForPending: false}, database)
   const ref = options.releaseRef
   const listed = ref ? newest.find(r => r.id === ref || r.version === versionOf(ref)) : undefined
-  const target = listed ?? (ref ? await findRelease(api, app, ref) : isInteractive() ? await pickRelease(newest, current) : previousEligible(newest, app))
+  const target = listed ?? (ref ? await findRelease(api, app, ref) : isInteractive() ? await pickRelease(newest, current, database && await schemaFits(api, app, database, {cwd: options.cwd, listed: newest, current})) : previousEligible(newest, app))
   assertEligible(target, current, app)
 
   const oldestListed = newest.at(-1)?.version ?? 0

@@ -78,7 +78,7 @@ async function projectOf(api: Api, app: string, release: Release, input: GateInp
 
 // One release against the database: its findings, with the migrations since it named where they can be.
 async function judge(database: DatabaseSide, project: ProjectAt, since: MigrationSince[]): Promise<{verdict: Verdict, findings: Finding[]}> {
-  const expected = await expectedSchema(project.schemas)
+  const expected = expectedSchema(project.schemas)
   const schemas = [...new Set([database.schema, ...expected.tables.map(t => t.schema ?? database.schema), ...expected.enums.map(e => e.schema ?? database.schema)])]
   const catalog = await readCatalog(database.client, schemas)
   const inUse = new Map<string, string[]>()
@@ -89,7 +89,9 @@ async function judge(database: DatabaseSide, project: ProjectAt, since: Migratio
   return {verdict: verdictOf(findings), findings}
 }
 
-export async function checkSchema(api: Api, app: string, opened: Promise<Awaited<ReturnType<typeof openDatabaseSide>>>, input: GateInput): Promise<SchemaCheck> {
+export type OpenedDatabase = ReturnType<typeof openDatabaseSide>
+
+export async function checkSchema(api: Api, app: string, opened: OpenedDatabase, input: GateInput): Promise<SchemaCheck> {
   const database = await opened
   if (!('client' in database)) return {verdict: database.unknown ? 'unknown' : 'not applicable', reason: database.reason, findings: [], migrationsSince: []}
   try {
@@ -104,8 +106,6 @@ export async function checkSchema(api: Api, app: string, opened: Promise<Awaited
     return {verdict, from: target.from, findings, migrationsSince, floor}
   } catch (error) {
     return {verdict: 'unknown', reason: `the schema check failed: ${messageOf(error)}`, findings: [], migrationsSince: []}
-  } finally {
-    await database.close()
   }
 }
 
@@ -121,20 +121,54 @@ async function migrationsFrom(api: Api, app: string, input: GateInput, names: Se
   return since
 }
 
-// Walking back from the current release: the oldest deploy from which every newer one is compatible.
-async function findFloor(api: Api, app: string, database: DatabaseSide, input: GateInput, since: MigrationSince[]): Promise<SchemaCheck['floor']> {
-  const candidates = input.listed.filter(r => r.version > input.target.version && r.version <= input.current.version && r.status === 'succeeded')
-  const commits = await Promise.all(candidates.map(r => input.commits.get(r.id) ?? commitOf(api, app, r).catch(() => null)))
-  const compatible = new Map<string, boolean>()
-  let floor: Release | null = null
-  for (const [index, release] of candidates.entries()) {
+// Each release's verdict, by its commit (config releases share their deploy's code); `untilBlocked`
+// stops at the first release whose code does not fit, walking from the newest.
+async function releaseVerdicts(api: Api, app: string, database: DatabaseSide, releases: Release[], input: GateInput, untilBlocked: boolean, since: MigrationSince[] = []): Promise<Map<string, Verdict | 'unknown'>> {
+  const commits = await Promise.all(releases.map(r => input.commits.get(r.id) ?? commitOf(api, app, r).catch(() => null)))
+  const byCommit = new Map<string, Verdict | 'unknown'>()
+  const verdicts = new Map<string, Verdict | 'unknown'>()
+  for (const [index, release] of releases.entries()) {
     const key = commits[index] ?? release.id
-    if (!compatible.has(key)) {
+    if (!byCommit.has(key)) {
       const project = await projectOf(api, app, release, {...input, commits: new Map([[release.id, commits[index]]])}, () => false).catch(() => undefined)
-      compatible.set(key, project !== undefined && (await judge(database, project, since.filter(m => !project.migrations.has(m.name)))).verdict !== 'blocked')
+      byCommit.set(key, project ? (await judge(database, project, since.filter(m => !project.migrations.has(m.name)))).verdict : 'unknown')
     }
-    if (!compatible.get(key)) break
+    verdicts.set(release.id, byCommit.get(key)!)
+    if (untilBlocked && byCommit.get(key) !== 'compatible' && byCommit.get(key) !== 'warnings') break
+  }
+  return verdicts
+}
+
+// The oldest release from which every newer one, up to the current, fits today's schema.
+function floorOf(newestFirst: Release[], verdicts: Map<string, Verdict | 'unknown'>): Release | null {
+  let floor: Release | null = null
+  for (const release of newestFirst) {
+    const verdict = verdicts.get(release.id)
+    if (verdict !== 'compatible' && verdict !== 'warnings') break
     floor = release
   }
+  return floor
+}
+
+const rollbackCandidates = (input: Pick<GateInput, 'listed' | 'current'>, above = 0) =>
+  input.listed.filter(r => r.version > above && r.version <= input.current.version && r.status === 'succeeded')
+
+async function findFloor(api: Api, app: string, database: DatabaseSide, input: GateInput, since: MigrationSince[]): Promise<SchemaCheck['floor']> {
+  const candidates = rollbackCandidates(input, input.target.version)
+  const floor = floorOf(candidates, await releaseVerdicts(api, app, database, candidates, input, true, since))
   return floor ? {version: floor.version, id: floor.id} : null
+}
+
+export interface Fits {
+  verdicts: Map<string, Verdict | 'unknown'>
+  floor: number | null
+}
+
+// For the picker: whether each listed release's code fits today's schema, and the floor.
+export async function schemaFits(api: Api, app: string, opened: OpenedDatabase, input: Pick<GateInput, 'cwd' | 'listed' | 'current'>): Promise<Fits | undefined> {
+  const database = await opened
+  if (!('client' in database)) return undefined
+  const candidates = rollbackCandidates(input).slice(0, 15)
+  const verdicts = await releaseVerdicts(api, app, database, candidates, {...input, target: input.current, commits: new Map()}, false).catch(() => undefined)
+  return verdicts && {verdicts, floor: floorOf(candidates, verdicts)?.version ?? null}
 }
