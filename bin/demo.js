@@ -7,6 +7,10 @@ import {HerokuCli} from '../dist/sandbox/cli.js'
 import {seedBrokenApp} from '../dist/sandbox/scenario.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../dist/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../dist/sandbox/recovery-scenario.js'
+import {DEMO_HISTORY, seedSchemaHistory} from '../dist/sandbox/schema-scenario.js'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 const app = 'acme-shop'
 const started = Date.now()
@@ -17,6 +21,7 @@ const sandbox = await Sandbox.start().catch(error => {
   process.exit(1)
 })
 const cli = new HerokuCli(sandbox)
+const cleanups = []
 
 async function step(title, args, {expectFailure = false, cwd} = {}) {
   say(title)
@@ -45,7 +50,14 @@ try {
   await seedPrismaApp(sandbox, 'acme-api', PRISMA_FIXTURE, {releaseCommand: null, seedSql: DEMO_ROWS})
   await step('Preview reverting 3 migrations: add_user_bio would drop a bio that exists, so it is refused', ['migrate:down', '--app', 'acme-api', '--steps', '3', '--dry-run'], {expectFailure: true, cwd: PRISMA_FIXTURE})
   await step('Revert the last 2 in one transaction; _prisma_migrations is updated as Prisma reads it', ['migrate:down', '--app', 'acme-api', '--steps', '2', '--confirm', 'acme-api'], {cwd: PRISMA_FIXTURE})
+  say('A code rollback across a schema change on acme-web (run from its git repository)')
+  const repo = mkdtempSync(join(tmpdir(), 'acme-web-'))
+  cleanups.push(() => rmSync(repo, {recursive: true, force: true}))
+  await seedSchemaHistory(sandbox, 'acme-web', {dir: repo, versions: DEMO_HISTORY})
+  await step('v53\'s code still maps User.bio, which v54 dropped: the schema gate blocks the rollback and names the floor', ['safe-rollback', 'v53', '--app', 'acme-web', '--dry-run'], {expectFailure: true, cwd: repo})
+  await step('One coupled plan: revert the migrations v53 does not know, then roll back (re-applied if the rollback fails)', ['safe-rollback', 'v53', '--app', 'acme-web', '--with-migrations', '--confirm', 'acme-web'], {cwd: repo})
   say(`Done in ${((Date.now() - started) / 1000).toFixed(1)}s.`)
 } finally {
   await sandbox.stop()
+  for (const cleanup of cleanups) cleanup()
 }

@@ -108,6 +108,16 @@ describe('the schema gate\'s findings, on real PostgreSQL', function () {
     ])
   })
 
+  it('warns about SET NOT NULL on a column the code treats as optional, and about statements that change data', async () => {
+    const findings = await judge('UPDATE "User" SET "name" = \'\' WHERE "name" IS NULL; ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;')
+    assert.equal(verdictOf(findings), 'warnings')
+    assert.deepEqual(findings.map(f => f.message.replace(/ \(review:.*/, '')), [
+      'column "User"."name" (User.name) is now NOT NULL, the code treats it as optional: its writes without a value fail',
+      'a statement changes data',
+    ])
+    assert.equal(findings[0].migration, '20260901000000_since_target')
+  })
+
   it('reads @map, @@map and implicit many-to-many tables from the schema', async () => {
     const target = `${FIXTURE_SCHEMA.replace('model User {', 'model User {\n  handle String? @map("user_handle")\n  tags Tag[]')}
 model Tag {

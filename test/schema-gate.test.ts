@@ -2,32 +2,14 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fixtureMigrations, FIXTURE_SCHEMA, ProjectVersion, seedSchemaHistory} from '../src/sandbox/schema-scenario.js'
+import {ADD_COMMENTS, DEMO_HISTORY, DROP_BIO, seedSchemaHistory} from '../src/sandbox/schema-scenario.js'
 import {heroku, interactive} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // The schema gate of safe-rollback, end to end: an app whose git history has one commit per release,
 // slugs that hold the same files, and a database migrated to the newest release.
 
-const WITHOUT_BIO = FIXTURE_SCHEMA.replace(/\n\s*bio\s+String\?/, '')
-const WITH_COMMENTS = `${WITHOUT_BIO}
-model Comment {
-  id   Int    @id @default(autoincrement())
-  body String
-}
-`
-const DROP_BIO = {name: '20260601000000_drop_user_bio', sql: 'ALTER TABLE "User" DROP COLUMN "bio";\n', down: 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n'}
-const ADD_COMMENTS = {
-  name: '20260701000000_add_comments',
-  sql: 'CREATE TABLE "Comment" ("id" SERIAL NOT NULL, "body" TEXT NOT NULL, CONSTRAINT "Comment_pkey" PRIMARY KEY ("id"));\n',
-  down: 'DROP TABLE "Comment";\n',
-}
-// v53: the fixture's schema; v54 drops User.bio; v55 adds a table.
-const HISTORY: ProjectVersion[] = [
-  {message: 'fixture schema', schema: FIXTURE_SCHEMA, migrations: fixtureMigrations()},
-  {message: 'drop User.bio', schema: WITHOUT_BIO, migrations: [DROP_BIO]},
-  {message: 'add comments', schema: WITH_COMMENTS, migrations: [ADD_COMMENTS]},
-]
+const HISTORY = DEMO_HISTORY
 
 const scratch: string[] = []
 const folder = (prefix: string) => {

@@ -9,12 +9,12 @@ import {assertAppName, assertReleaseRef} from '../lib/names.js'
 import type {ApplyResult} from '../lib/migrations/steps.js'
 import {describePlan} from '../lib/migrations/render.js'
 import {confirmApp} from '../lib/prompts.js'
-import {gatherCoupledDown, coupledSteps} from '../lib/rollback/coupled.js'
+import {coupledSteps, gatherCoupledDown, withRevertedMigrations} from '../lib/rollback/coupled.js'
 import {gatherRollback} from '../lib/rollback/gather.js'
 import {renderPreview} from '../lib/rollback/render.js'
 import {rollbackReport} from '../lib/rollback/report.js'
 import type {RunOutcome} from '../lib/runner/runner.js'
-import {blockedMessage, renderSchema, schemaCheckLine, schemaJson} from '../lib/schema/report.js'
+import {blockedMessage, renderSchema, schemaCheckLine, schemaJson, schemaWarnings} from '../lib/schema/report.js'
 import {RolledBack, rollbackSteps} from '../lib/rollback/steps.js'
 
 export default class SafeRollback extends GuardedCommand {
@@ -61,11 +61,12 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     const skip = flags['skip-backup-check']
     this.noticeUnfinished(app)
 
-    const {plan, target, backups, inMaintenance, schema} = await gatherRollback(this.api, app, {
+    const {plan: gathered, target, backups, inMaintenance, schema} = await gatherRollback(this.api, app, {
       releaseRef: args.release, cwd: process.cwd(), maxBackupAgeMs: skip ? undefined : maxAgeMs,
       maintenance: flags.maintenance, waitForPending: flags['wait-for-pending'], waitTimeoutMs, schemaGate: true,
     })
     const down = flags['with-migrations'] ? await gatherCoupledDown(this.api, app, schema, {cwd: process.cwd(), allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run']}) : undefined
+    const plan = down ? withRevertedMigrations(gathered, down) : gathered
     const choices = {target: target.version, require: flags['require-schema-check'], acceptRisk: flags['accept-schema-risk'], withMigrations: down !== undefined}
     const gate = await backupGate(backups ?? [], {maxAgeMs, capture: flags['capture-backup'], skip, dryRun: flags['dry-run']})
     const checks: Check[] = [
@@ -84,14 +85,13 @@ rolls back with the Platform API, and waits until the new release and its dynos 
     if (down?.plan.blocked) throw new Refused(`Rollback blocked: reverting the migrations first is refused by the ${down.plan.checks.filter(c => c.outcome === 'failed').map(c => c.name).join(', ')} check(s): see above.`, report())
     this.log(renderPreview(plan, checks, steps, schema && renderSchema(schema)) + '\n')
     const failed = blocking(checks)
-    if (schema?.verdict === 'blocked' && failed.some(c => c.name === 'schema')) throw new Refused(`Rollback blocked: ${blockedMessage(schema, app, target.version)}`, report())
-    if (failed.length > 0) throw new Refused(`Rollback blocked: ${failed.map(c => c.detail).join(' ')}`, report())
-    if (schema?.verdict === 'unknown') this.warn(`Whether v${target.version}'s code runs on today's database schema is UNKNOWN: ${schema.reason}. Pass --require-schema-check to refuse in this case.`)
-    if (schema?.verdict === 'blocked' && choices.acceptRisk) this.warn(`v${target.version}'s code does not fit today's database schema; rolling back anyway (--accept-schema-risk). Expect errors such as Prisma P2022 until the schema matches.`)
+    if (failed.length > 0) throw new Refused(`Rollback blocked: ${failed.map(c => c.name === 'schema' && schema?.verdict === 'blocked' ? blockedMessage(schema, app, target.version) : c.detail).join(' ')}`, report())
+    for (const warning of schemaWarnings(schema, choices)) this.warn(warning)
     if (skip) this.warn('Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.')
     if (flags.maintenance && inMaintenance) this.warn(`${app} is already in maintenance mode: it stays on after the rollback.`)
     if (flags['dry-run']) {
-      this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app} --confirm ${app}`)
+      const chosen = [down && '--with-migrations', choices.acceptRisk && '--accept-schema-risk'].filter(Boolean).map(flag => ` ${flag}`).join('')
+      this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app}${chosen} --confirm ${app}`)
       return report()
     }
 

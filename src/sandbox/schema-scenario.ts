@@ -94,3 +94,17 @@ async function slugArchive(files: Map<string, string>): Promise<Buffer> {
   for await (const chunk of archive) chunks.push(chunk as Buffer)
   return gzipSync(Buffer.concat(chunks))
 }
+
+// The history of the demo and the tests: v53 has the fixture's schema, v54 drops User.bio, v55 adds a table.
+const WITHOUT_BIO = FIXTURE_SCHEMA.replace(/\n\s*bio\s+String\?/, '')
+export const DROP_BIO = {name: '20260601000000_drop_user_bio', sql: 'ALTER TABLE "User" DROP COLUMN "bio";\n', down: 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n'}
+export const ADD_COMMENTS = {
+  name: '20260701000000_add_comments',
+  sql: 'CREATE TABLE "Comment" ("id" SERIAL NOT NULL, "body" TEXT NOT NULL, CONSTRAINT "Comment_pkey" PRIMARY KEY ("id"));\n',
+  down: 'DROP TABLE "Comment";\n',
+}
+export const DEMO_HISTORY: ProjectVersion[] = [
+  {message: 'fixture schema', schema: FIXTURE_SCHEMA, migrations: fixtureMigrations()},
+  {message: 'drop User.bio', schema: WITHOUT_BIO, migrations: [DROP_BIO]},
+  {message: 'add comments', schema: `${WITHOUT_BIO}\nmodel Comment {\n  id   Int    @id @default(autoincrement())\n  body String\n}\n`, migrations: [ADD_COMMENTS]},
+]

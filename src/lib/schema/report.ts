@@ -45,6 +45,17 @@ export function renderSchema(check: SchemaCheck): string[] {
   return [...out, '']
 }
 
+// What the engineer must not miss when the rollback goes on.
+export function schemaWarnings(check: SchemaCheck | undefined, choices: SchemaChoices): string[] {
+  if (check?.verdict === 'unknown' && !choices.require) {
+    return [`Whether v${choices.target}'s code runs on today's database schema is UNKNOWN: ${check.reason}. Pass --require-schema-check to refuse in this case.`]
+  }
+  if (check?.verdict === 'blocked' && choices.acceptRisk && !choices.withMigrations) {
+    return [`v${choices.target}'s code does not fit today's database schema; rolling back anyway (--accept-schema-risk). Expect errors such as Prisma P2022 until the schema matches.`]
+  }
+  return []
+}
+
 // Why the rollback is refused, with the three ways forward.
 export function blockedMessage(check: SchemaCheck, app: string, target: number): string {
   const first = blocks(check)[0]
