@@ -72,7 +72,7 @@ export const rollbackFlow: Flow = {
     const {app, database} = await seedBrokenApp(sandbox(), name, {releaseCommand: 'npx prisma migrate deploy'})
     return {name, app, database}
   },
-  args: ({name}) => ['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance', '--json', '--wait-timeout', '4s'],
+  args: ({name}) => ['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance', '--json', '--wait-timeout', '10s'],
   writes: [
     {label: 'maintenance on', fault: ({name}) => ({app: name, method: 'PATCH', path: `/apps/${name}`, nth: 1})},
     {label: 'rollback POST', fault: ({name}) => ({app: name, method: 'POST', path: `/apps/${name}/releases`})},
@@ -105,7 +105,7 @@ export const restoreFlow: Flow = {
     return {name, app: loss.app, database: loss.database, backup: loss.backup, backupsBefore: transfersOf(loss.database, 'backup').length}
   },
   args: ({name, backup}) => ['db:recover', '--app', name, '--backup', backup!, '--confirm', name, '--scale-down-workers',
-    '--verify', 'SELECT count(*) = 60 FROM customers', '--json', '--wait-timeout', '4s'],
+    '--verify', 'SELECT count(*) = 60 FROM customers', '--json', '--wait-timeout', '10s'],
   writes: [
     {label: 'maintenance on', fault: ({name}) => ({app: name, method: 'PATCH', path: `/apps/${name}`, nth: 1})},
     {label: 'scale down', fault: ({name}) => ({app: name, method: 'PATCH', path: `/apps/${name}/formation`, nth: 1})},
@@ -134,7 +134,7 @@ export const pointInTimeFlow: Flow = {
     return {name, app: loss.app, database: loss.database, beforeLoss: loss.beforeLoss}
   },
   args: ({name, beforeLoss}) => ['db:recover', '--app', name, '--to', beforeLoss!, '--confirm', name,
-    '--verify', 'SELECT count(*) = 60 FROM customers', '--json', '--wait-timeout', '4s'],
+    '--verify', 'SELECT count(*) = 60 FROM customers', '--json', '--wait-timeout', '10s'],
   writes: [
     {label: 'create database POST', fault: ({name}) => ({app: name, method: 'POST', path: `/apps/${name}/addons`})},
     {label: 'maintenance on', fault: ({name}) => ({app: name, method: 'PATCH', path: `/apps/${name}`, nth: 1})},
