@@ -47,8 +47,9 @@ export async function openScratch(migrations: LocalMigration[], databaseUrl?: st
   const found = await takeSnapshot(db)
   if (!isEmptySnapshot(found)) {
     await db.close()
-    const some = Object.values(found).slice(0, 3).map(o => `${o.kind} ${o.name}`).join(', ')
-    throw new Refused(`The database at ${db.where} is not empty (${Object.keys(found).length} objects: ${some}...): the check applies every migration to it, so give it an empty one.`)
+    const objects = Object.values(found).filter(o => o.kind !== 'column').map(o => `${o.kind} ${o.name}`)
+    const some = `${objects.slice(0, 3).join(', ')}${objects.length > 3 ? ', ...' : ''}`
+    throw new Refused(`The database at ${db.where} is not empty (it has ${some}): the check applies every migration to it, so give it an empty one.`)
   }
   return db
 }

@@ -43,7 +43,7 @@ export async function pgliteScratch(extensions: string[] = []): Promise<Scratch>
     loaded[module] = exported[module]
   }
   const db = await PGlite.create({extensions: loaded})
-  const {rows} = await db.query<{version: string}>('SHOW server_version')
+  const {rows} = await db.query<{version: string}>('SELECT current_setting(\'server_version\') AS version')
   return {
     where: `a throwaway in-process PostgreSQL ${rows[0]?.version ?? ''} (PGlite)`.replace('  ', ' '),
     throwaway: true,
