@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describeDifference, diffSnapshots, AFTER_DOWN, AFTER_REDO} from '../../src/lib/migrations/check/diff.js'
 import {summarize} from '../../src/lib/migrations/check/report.js'
@@ -200,6 +202,26 @@ describe('the staircase', () => {
       assert.match(checks[1].notes[0], /cannot check here .*use --database-url/)
     } finally {
       await db.close()
+    }
+  })
+
+  it('keeps the initialized data folder of PGlite in the cache, and starts again from a damaged one', async function () {
+    this.timeout(120_000)
+    const cacheDir = mkdtempSync(join(tmpdir(), 'pglite-cache-'))
+    try {
+      await (await pgliteScratch([], cacheDir)).close()
+      const [file] = readdirSync(cacheDir)
+      assert.match(file, /^pglite-\d+\.\d+\.\d+-initdb\.tgz$/)
+      const cached = await pgliteScratch([], cacheDir)
+      assert.deepEqual(await cached.query('SELECT 1 AS one'), [{one: 1}])
+      await cached.close()
+      writeFileSync(join(cacheDir, file), 'not a data folder')
+      const recovered = await pgliteScratch([], cacheDir)
+      assert.deepEqual(await recovered.query('SELECT 2 AS two'), [{two: 2}])
+      await recovered.close()
+      assert.deepEqual(readdirSync(cacheDir), [file], 'the damaged file was replaced, not kept beside')
+    } finally {
+      rmSync(cacheDir, {recursive: true, force: true})
     }
   })
 })

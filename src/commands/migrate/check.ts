@@ -29,7 +29,8 @@ export default class MigrateCheck extends GuardedCommand {
     const {flags} = await this.parse(MigrateCheck)
     assertNoPasswordInArgv(this.argv, '--database-url', 'MIGRATE_CHECK_DATABASE_URL')
     const report = await checkMigrations({
-      projectDir: process.cwd(), dir: flags.dir, from: flags.from, data: flags.data, databaseUrl: flags['database-url'], progress: this.progress,
+      projectDir: process.cwd(), dir: flags.dir, from: flags.from, data: flags.data, databaseUrl: flags['database-url'],
+      cacheDir: this.config.cacheDir, progress: this.progress,
     }, flags['allow-missing-down'])
     this.log(describeReport(report, flags['allow-missing-down']))
     if (!report.passed) throw new CheckFailed(report)

@@ -58,7 +58,7 @@ export default class MigrateDown extends GuardedCommand {
     const {plan, history, gate} = await withConnection(database, ({client}) => gatherDown(this.api, client, {
       app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
       target: {steps: flags.steps, to: flags.to}, shadowDatabaseUrl: flags['shadow-database-url'],
-      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], skipDownCheck: flags['skip-down-check'], lockTimeout, statementTimeout,
+      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], skipDownCheck: flags['skip-down-check'], cacheDir: this.config.cacheDir, lockTimeout, statementTimeout,
       backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']}, dryRun: flags['dry-run'],
     }))
     const report = (outcome?: RunOutcome) => ({

@@ -24,6 +24,7 @@ export interface GatherOptions {
   allowDataLoss: boolean
   ignoreChecksum: boolean
   skipDownCheck: boolean
+  cacheDir?: string
   lockTimeout: string
   statementTimeout: string | null
   backup: {maxAgeMs: number, capture: boolean, skip: boolean}
@@ -52,7 +53,7 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
     if (down.kind !== 'missing') statements.set(migration.name, await parseStatements(down.sql, down.kind === 'file' ? down.path : `the SQL generated for ${migration.name}`))
   }
 
-  const downCheck = await checkDowns({local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck})
+  const downCheck = await checkDowns({local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck, cacheDir: options.cacheDir})
 
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)

@@ -1,6 +1,7 @@
 import type {Check} from '../../checks.js'
 import type {DownSql} from '../down-sql.js'
 import type {LocalMigration} from '../project.js'
+import {extensionsOf} from './gather.js'
 import {pgliteScratch} from './scratch.js'
 import {runStaircase} from './staircase.js'
 
@@ -13,6 +14,7 @@ export interface DownCheckInput {
   revert: string[]
   downs: Map<string, DownSql>
   skip: boolean
+  cacheDir?: string
 }
 
 const NAME = 'down-check'
@@ -28,7 +30,7 @@ export async function checkDowns(input: DownCheckInput): Promise<Check> {
   })
   let checks
   try {
-    const db = await pgliteScratch()
+    const db = await pgliteScratch(await extensionsOf(migrations), input.cacheDir)
     try {
       checks = await runStaircase(db, migrations, {check: m => revert.has(m.name)})
     } finally {

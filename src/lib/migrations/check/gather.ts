@@ -13,6 +13,8 @@ export interface CheckOptions {
   from?: string
   data: boolean
   databaseUrl?: string
+  // Where PGlite's initialized data folder is kept between runs.
+  cacheDir?: string
   progress?: Progress
 }
 
@@ -29,7 +31,7 @@ export class CheckFailed extends SafeRollbackError {
 }
 
 // The extensions the migrations create, so that PGlite loads the ones it has before the first migration.
-async function extensionsOf(migrations: LocalMigration[]): Promise<string[]> {
+export async function extensionsOf(migrations: LocalMigration[]): Promise<string[]> {
   const names: string[] = []
   for (const migration of migrations) {
     if (!/create\s+extension/i.test(migration.sql)) continue
@@ -39,8 +41,8 @@ async function extensionsOf(migrations: LocalMigration[]): Promise<string[]> {
   return names
 }
 
-export async function openScratch(migrations: LocalMigration[], databaseUrl?: string): Promise<Scratch> {
-  if (!databaseUrl) return pgliteScratch(await extensionsOf(migrations))
+export async function openScratch(migrations: LocalMigration[], databaseUrl?: string, cacheDir?: string): Promise<Scratch> {
+  if (!databaseUrl) return pgliteScratch(await extensionsOf(migrations), cacheDir)
   const db = await urlScratch(databaseUrl).catch(error => {
     throw new Refused(`Could not connect to --database-url: ${(error as Error).message}.`)
   })
@@ -72,7 +74,7 @@ export async function checkMigrations(options: CheckOptions, allowMissingDown: b
   if (options.from && !migrations.some(m => m.name === options.from)) {
     throw new Refused(`--from ${options.from} is not a migration in ${migrationsDir.path}. The newest: ${migrations.slice(-3).map(m => m.name).join(', ')}.`)
   }
-  const db = await openScratch(migrations, options.databaseUrl)
+  const db = await openScratch(migrations, options.databaseUrl, options.cacheDir)
   options.progress?.start(`Checking ${migrations.length} migration(s) on ${db.where}`)
   try {
     const checks = await runStaircase(db, migrations, {
