@@ -1,5 +1,6 @@
 import {join} from 'node:path'
 import {MIGRATIONS_TABLE} from '../history.js'
+import {firstLine} from '../plan.js'
 import type {LocalMigration} from '../project.js'
 import {nonTransactionalReason, parseStatements, type Statement} from '../statements.js'
 import {AFTER_DOWN, AFTER_REDO, describeDifference, diffSnapshots} from './diff.js'
@@ -53,11 +54,6 @@ const mentionsBook = (node: unknown): boolean => {
 // A statement that changes _prisma_migrations: migrate:down keeps that book itself, and a down that also
 // does would leave it wrong.
 export const writesBook = (statement: Statement) => statement.kind !== 'SelectStmt' && mentionsBook(statement.node)
-
-export const firstLine = (sql: string) => {
-  const line = sql.split('\n').map(l => l.trim()).find(Boolean) ?? ''
-  return line.length > 100 ? `${line.slice(0, 97)}...` : line
-}
 
 // What the check runs for a statement. CONCURRENTLY builds the same index, just without a long lock, and
 // cannot run in the check's transaction, so it is dropped; statements that change no schema and cannot
