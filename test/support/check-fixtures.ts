@@ -69,6 +69,12 @@ export const VARIANTS = {
     sql: 'ALTER TABLE "Post" ADD COLUMN "draft" BOOLEAN NOT NULL DEFAULT true;\n',
     down: 'ALTER TABLE "Post" DROP COLUMN "draft";\nDELETE FROM "_prisma_migrations" WHERE "migration_name" = \'20260401000000_add_post_draft\';\n',
   },
+  // Right schema, but migrate:down runs every down in one transaction, where CONCURRENTLY cannot run.
+  concurrentDown: {
+    name: '20260401000000_index_user_name',
+    sql: 'CREATE INDEX "User_name_idx" ON "User"("name");\n',
+    down: 'DROP INDEX CONCURRENTLY "User_name_idx";\n',
+  },
 } satisfies Record<string, FixtureMigration>
 
 export type Variant = keyof typeof VARIANTS

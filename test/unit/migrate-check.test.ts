@@ -119,6 +119,7 @@ const EXPECTED: Record<Variant, {verdict: MigrationCheck['verdict'], problems: R
   emptyTablesOnly: {verdict: 'differs', problems: [/^down.sql fails on tables with sample rows: .*contains null values/], data: true},
   missingDown: {verdict: 'no-down', problems: []},
   writesBook: {verdict: 'differs', problems: [/^down.sql writes _prisma_migrations \(`DELETE FROM "_prisma_migrations"/]},
+  concurrentDown: {verdict: 'differs', problems: [/^down.sql: `DROP INDEX CONCURRENTLY "User_name_idx"`: DROP INDEX CONCURRENTLY cannot run inside a transaction/]},
 }
 
 async function verdictsOn(open: () => Promise<Scratch>, reset: (db: Scratch) => Promise<void>) {
