@@ -3,6 +3,7 @@ import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describeDifference, diffSnapshots, AFTER_DOWN, AFTER_REDO} from '../../src/lib/migrations/check/diff.js'
+import {PROGRESS_EVERY_MS, throttled} from '../../src/lib/migrations/check/gather.js'
 import {summarize} from '../../src/lib/migrations/check/report.js'
 import {sampleValue} from '../../src/lib/migrations/check/sample-rows.js'
 import {pgliteScratch, type Scratch, urlScratch} from '../../src/lib/migrations/check/scratch.js'
@@ -98,6 +99,20 @@ describe('migrate:check statements', () => {
     assert.equal(sampleValue({...column, default: 'nextval(\'"User_id_seq"\'::regclass)', typcategory: 'N', type: 'integer'}), undefined)
     assert.match(sampleValue({...column, typtype: 'e', type: '"Role"'})!, /enum_range\(NULL::"Role"\)/)
     assert.match(sampleValue({...column, reference: {table: '"User"', column: '"id"'}, table: '"Post"'})!, /SELECT "id" FROM "User"/)
+  })
+
+  it('says how far it got on long runs, at most one line every few seconds', () => {
+    let clock = 0
+    const lines: string[] = []
+    const progress = {start() {}, stop() {}, say() {}, output() {}, status: (text: string) => lines.push(text)}
+    const report = throttled(progress, 100, () => clock)!
+    report(1, 100, 'm1')
+    clock += PROGRESS_EVERY_MS
+    report(40, 100, 'm40')
+    report(41, 100, 'm41')
+    clock += PROGRESS_EVERY_MS
+    report(100, 100, '')
+    assert.deepEqual(lines, ['40/100: m40'])
   })
 
   it('exits 1 on a wrong or missing down, 3 when something could not be checked, 0 otherwise', () => {

@@ -57,12 +57,14 @@ export async function openScratch(migrations: LocalMigration[], databaseUrl?: st
 }
 
 // Progress on long runs: a line at most every few seconds, so that CI logs stay short.
-function throttled(progress: Progress | undefined, total: number): StaircaseOptions['progress'] {
+export const PROGRESS_EVERY_MS = 5000
+
+export function throttled(progress: Progress | undefined, total: number, now = Date.now): StaircaseOptions['progress'] {
   if (!progress) return undefined
-  let last = Date.now()
+  let last = now()
   return (done, _total, migration) => {
-    if (done === total || Date.now() - last < 5000) return
-    last = Date.now()
+    if (done === total || now() - last < PROGRESS_EVERY_MS) return
+    last = now()
     progress.status(`${done}/${total}: ${migration}`)
   }
 }
