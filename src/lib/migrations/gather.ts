@@ -23,7 +23,8 @@ export interface GatherOptions {
   shadowDatabaseUrl?: string
   allowDataLoss: boolean
   ignoreChecksum: boolean
-  skipDownCheck: boolean
+  // Leave out the staircase of the down SQL on a scratch database (migrate:down --skip-down-check).
+  skipDownCheck?: boolean
   cacheDir?: string
   lockTimeout: string
   statementTimeout: string | null
@@ -53,7 +54,7 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
     if (down.kind !== 'missing') statements.set(migration.name, await parseStatements(down.sql, down.kind === 'file' ? down.path : `the SQL generated for ${migration.name}`))
   }
 
-  const downCheck = await checkDowns({local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck, cacheDir: options.cacheDir})
+  const downCheck = await checkDowns({local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck ?? false, cacheDir: options.cacheDir})
 
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
