@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The whole flow on the local sandbox: an app whose last deploy broke, rolled back safely.
 // Run with `npm run demo` (it builds first). Nothing here touches a real Heroku account.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import {Sandbox} from '../dist/sandbox/index.js'
 import {PostgresSetupError} from '../dist/sandbox/postgres.js'
 import {HerokuCli} from '../dist/sandbox/cli.js'
@@ -45,6 +48,14 @@ try {
   const verify = ['--verify', 'SELECT count(*) = 60 FROM customers']
   await step('Rehearse first: restore the backup into a scratch database, check it, throw it away', ['db:recover', '--app', 'acme-db', '--backup', loss.backup, '--drill', ...verify, '--confirm', 'acme-db'])
   await step('Recover: point-in-time rollback to just before the DELETE, verified, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
+
+  say('Prove the down migrations before an incident needs them, as CI would (no app, no login)')
+  const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-check-'))
+  fs.cpSync(PRISMA_FIXTURE, broken, {recursive: true})
+  fs.writeFileSync(path.join(broken, 'prisma', 'migrations', '20260401000000_add_post_status', 'down.sql'), 'DROP INDEX "Post_status_idx";\nALTER TABLE "Post" DROP COLUMN "status";\n')
+  await step('A down.sql that forgets to drop the "Status" enum is caught on a throwaway in-process PostgreSQL', ['migrate:check'], {expectFailure: true, cwd: broken})
+  fs.rmSync(broken, {recursive: true, force: true})
+  await step('The project\'s own downs all revert exactly, even with rows in every table', ['migrate:check', '--data'], {cwd: PRISMA_FIXTURE})
 
   say('Unwanted Prisma migrations on acme-api (run from its Prisma project folder)')
   await seedPrismaApp(sandbox, 'acme-api', PRISMA_FIXTURE, {releaseCommand: null, seedSql: DEMO_ROWS})

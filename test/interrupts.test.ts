@@ -200,7 +200,8 @@ describe('interrupts: migrate:down', function () {
     const watch = setInterval(async () => {
       sleeping ||= await running()
     }, 100)
-    const result = await heroku(['migrate:down', '--app', name, '--confirm', name], {cwd: dir, signalAfter: {when: () => sleeping, signal: 'SIGINT'}})
+    // --skip-down-check: the check would sleep 15 s on its scratch database first.
+    const result = await heroku(['migrate:down', '--app', name, '--confirm', name, '--skip-down-check'], {cwd: dir, signalAfter: {when: () => sleeping, signal: 'SIGINT'}})
     clearInterval(watch)
     assert.equal(result.code, 130, result.stderr)
     // Had the statement been waited for, the revert would have committed: history and type would differ.

@@ -38,6 +38,7 @@ export default class MigrateDown extends GuardedCommand {
     'dry-run': flags.boolean({description: 'print the plan and every check, change nothing'}),
     'allow-data-loss': flags.boolean({description: 'go ahead even though the down SQL drops data that exists'}),
     'ignore-checksum': flags.boolean({description: 'go ahead even though a migration.sql differs from what was applied'}),
+    'skip-down-check': flags.boolean({description: 'do not prove on a scratch database that the down SQL undoes its migration exactly'}),
     'lock-timeout': flags.string({description: 'how long to wait for a table lock before giving up', default: '5s'}),
     'statement-timeout': flags.string({description: 'the longest any single statement may run (default: the database\'s setting)'}),
     'max-backup-age': flags.string({description: 'the oldest acceptable backup', default: '24h'}),
@@ -57,7 +58,7 @@ export default class MigrateDown extends GuardedCommand {
     const {plan, history, gate} = await withConnection(database, ({client}) => gatherDown(this.api, client, {
       app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
       target: {steps: flags.steps, to: flags.to}, shadowDatabaseUrl: flags['shadow-database-url'],
-      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], lockTimeout, statementTimeout,
+      allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], skipDownCheck: flags['skip-down-check'], cacheDir: this.config.cacheDir, lockTimeout, statementTimeout,
       backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']}, dryRun: flags['dry-run'],
     }))
     const report = (outcome?: RunOutcome) => ({

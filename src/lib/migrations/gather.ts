@@ -2,6 +2,7 @@ import type {ClientBase} from 'pg'
 import type {Api} from '../api/client.js'
 import {backupGate, backupStates, GateResult} from '../backups/gate.js'
 import {Refused} from '../errors.js'
+import {checkDowns} from './check/down-check.js'
 import {LossFinding, lossyOperations, measureLoss} from './data-loss.js'
 import {DownSql, downSqlFor, findPrismaCli} from './down-sql.js'
 import {HistoryRow, readHistory} from './history.js'
@@ -22,6 +23,9 @@ export interface GatherOptions {
   shadowDatabaseUrl?: string
   allowDataLoss: boolean
   ignoreChecksum: boolean
+  // Leave out the staircase of the down SQL on a scratch database (migrate:down --skip-down-check).
+  skipDownCheck?: boolean
+  cacheDir?: string
   lockTimeout: string
   statementTimeout: string | null
   backup: {maxAgeMs: number, capture: boolean, skip: boolean}
@@ -50,13 +54,15 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
     if (down.kind !== 'missing') statements.set(migration.name, await parseStatements(down.sql, down.kind === 'file' ? down.path : `the SQL generated for ${migration.name}`))
   }
 
+  const downCheck = await checkDowns({local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck ?? false, cacheDir: options.cacheDir})
+
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
   const gate = await backupGate(options.backup.skip ? [] : await backupStates(api, options.app, options.backup.maxAgeMs), {...options.backup, dryRun: options.dryRun})
 
   const plan = planDown({
     app: options.app, database: options.database, migrationsDir: `${migrationsDir.path} (${migrationsDir.source})`,
-    selection, rows: history, downs, statements, dataLoss, backups: gate.check,
+    selection, rows: history, downs, statements, dataLoss, backups: gate.check, downCheck,
     allowDataLoss: options.allowDataLoss, ignoreChecksum: options.ignoreChecksum,
     lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout,
   })

@@ -106,6 +106,8 @@ export interface PlanInput {
   statements: Map<string, Statement[]>
   dataLoss: LossFinding[]
   backups: Check
+  // The staircase of the down SQL on a scratch database (check/down-check.ts).
+  downCheck?: Check
   allowDataLoss: boolean
   ignoreChecksum: boolean
   lockTimeout: string
@@ -168,6 +170,7 @@ export function planDown(input: PlanInput): DownPlan {
     checksumCheck(selection, input.rows, input.ignoreChecksum),
     downSqlCheck(selection, input.downs),
     transactionCheck(selection, input.statements),
+    ...input.downCheck ? [input.downCheck] : [],
     dataLossCheck(input.dataLoss, input.allowDataLoss),
     input.backups,
     {name: 'schema-only', outcome: 'warning', detail: SCHEMA_ONLY_NOTE},

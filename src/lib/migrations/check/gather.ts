@@ -1,0 +1,96 @@
+import {Refused, SafeRollbackError} from '../../errors.js'
+import type {Progress} from '../../runner/runner.js'
+import {findMigrationsDir, type LocalMigration, readLocalMigrations} from '../project.js'
+import {parseStatements} from '../statements.js'
+import {type CheckReport, summarize} from './report.js'
+import {pgliteScratch, type Scratch, urlScratch} from './scratch.js'
+import {isEmptySnapshot, takeSnapshot} from './snapshot.js'
+import {runStaircase, type StaircaseOptions} from './staircase.js'
+
+export interface CheckOptions {
+  projectDir: string
+  dir?: string
+  from?: string
+  data: boolean
+  databaseUrl?: string
+  // Where PGlite's initialized data folder is kept between runs.
+  cacheDir?: string
+  progress?: Progress
+}
+
+// A check that found something wrong (exit 1), or could not check everything (exit 3).
+export class CheckFailed extends SafeRollbackError {
+  constructor(report: CheckReport) {
+    const {summary} = report
+    const wrong = summary.differs + summary.broken + summary['no-down']
+    super(report.exitCode === 1
+      ? `${wrong} migration(s) cannot be reverted safely by their down.sql: see the lines marked FAIL.`
+      : 'Some migrations could not be checked on this PostgreSQL: see the lines marked skip.', 'Nothing was changed: the check ran on a scratch database.', report as unknown as Record<string, unknown>)
+    this.exitCode = report.exitCode
+  }
+}
+
+// The extensions the migrations create, so that PGlite loads the ones it has before the first migration.
+export async function extensionsOf(migrations: LocalMigration[]): Promise<string[]> {
+  const names: string[] = []
+  for (const migration of migrations) {
+    if (!/create\s+extension/i.test(migration.sql)) continue
+    const statements = await parseStatements(migration.sql, migration.name).catch(() => [])
+    for (const s of statements) if (s.kind === 'CreateExtensionStmt') names.push(s.node.extname)
+  }
+  return names
+}
+
+export async function openScratch(migrations: LocalMigration[], databaseUrl?: string, cacheDir?: string): Promise<Scratch> {
+  if (!databaseUrl) return pgliteScratch(await extensionsOf(migrations), cacheDir)
+  const db = await urlScratch(databaseUrl).catch(error => {
+    throw new Refused(`Could not connect to --database-url: ${(error as Error).message}.`)
+  })
+  const found = await takeSnapshot(db)
+  if (!isEmptySnapshot(found)) {
+    await db.close()
+    const objects = Object.values(found).filter(o => o.kind !== 'column').map(o => `${o.kind} ${o.name}`)
+    const some = `${objects.slice(0, 3).join(', ')}${objects.length > 3 ? ', ...' : ''}`
+    throw new Refused(`The database at ${db.where} is not empty (it has ${some}): the check applies every migration to it, so give it an empty one.`)
+  }
+  return db
+}
+
+// Progress on long runs: a line at most every few seconds, so that CI logs stay short.
+export const PROGRESS_EVERY_MS = 5000
+
+export function throttled(progress: Progress | undefined, total: number, now = Date.now): StaircaseOptions['progress'] {
+  if (!progress) return undefined
+  let last = now()
+  return (done, _total, migration) => {
+    if (done === total || now() - last < PROGRESS_EVERY_MS) return
+    last = now()
+    progress.status(`${done}/${total}: ${migration}`)
+  }
+}
+
+export async function checkMigrations(options: CheckOptions, allowMissingDown: boolean): Promise<CheckReport> {
+  const migrationsDir = findMigrationsDir(options.projectDir, options.dir)
+  const migrations = readLocalMigrations(migrationsDir.path)
+  if (migrations.length === 0) throw new Refused(`${migrationsDir.path} holds no migrations (no subfolder with a migration.sql).`)
+  if (options.from && !migrations.some(m => m.name === options.from)) {
+    throw new Refused(`--from ${options.from} is not a migration in ${migrationsDir.path}. The newest: ${migrations.slice(-3).map(m => m.name).join(', ')}.`)
+  }
+  const db = await openScratch(migrations, options.databaseUrl, options.cacheDir)
+  options.progress?.start(`Checking ${migrations.length} migration(s) on ${db.where}`)
+  try {
+    const checks = await runStaircase(db, migrations, {
+      data: options.data,
+      check: options.from ? m => m.name >= options.from! : undefined,
+      progress: throttled(options.progress, migrations.length),
+    })
+    options.progress?.stop('done')
+    const where = db.throwaway ? db.where : `${db.where} (it now holds the schema of the newest migration)`
+    return summarize(`${migrationsDir.path} (${migrationsDir.source})`, where, options.data, checks, allowMissingDown)
+  } catch (error) {
+    options.progress?.stop('failed')
+    throw error
+  } finally {
+    await db.close()
+  }
+}

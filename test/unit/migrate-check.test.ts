@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describeDifference, diffSnapshots, AFTER_DOWN, AFTER_REDO} from '../../src/lib/migrations/check/diff.js'
+import {PROGRESS_EVERY_MS, throttled} from '../../src/lib/migrations/check/gather.js'
+import {summarize} from '../../src/lib/migrations/check/report.js'
+import {sampleValue} from '../../src/lib/migrations/check/sample-rows.js'
+import {pgliteScratch, type Scratch, urlScratch} from '../../src/lib/migrations/check/scratch.js'
+import {type Snapshot, takeSnapshot} from '../../src/lib/migrations/check/snapshot.js'
+import {type MigrationCheck, runnableText, runStaircase, writesBook} from '../../src/lib/migrations/check/staircase.js'
+import {readLocalMigrations} from '../../src/lib/migrations/project.js'
+import {parseStatements} from '../../src/lib/migrations/statements.js'
+import {removeCheckProjects, type Variant, variantProject} from '../support/check-fixtures.js'
+import {sandbox} from '../support/sandbox.js'
+
+const object = (kind: any, name: string, props: Record<string, string | string[]> = {}) => ({[`${kind} ${name}`]: {kind, name, props}})
+
+const snapshotOf = (...objects: Snapshot[]): Snapshot => Object.assign({}, ...objects)
+
+describe('migrate:check snapshots and their differences', () => {
+  it('says what is left behind, missing or changed after a down', () => {
+    const before = snapshotOf(object('table', '"User"'), object('column', '"User"."name"', {type: 'character varying(50)', nullable: 'yes', default: ''}))
+    const after = snapshotOf(
+      object('table', '"User"'),
+      object('column', '"User"."name"', {type: 'text', nullable: 'yes', default: ''}),
+      object('index', '"User_email_key"', {definition: 'CREATE UNIQUE INDEX ...'}),
+    )
+    const lines = diffSnapshots(before, after).map(d => describeDifference(d, AFTER_DOWN))
+    assert.deepEqual(lines, [
+      'column "User"."name": type text after down, character varying(50) before the migration',
+      'index "User_email_key" still there after down',
+    ])
+    assert.deepEqual(diffSnapshots(after, before).map(d => describeDifference(d, AFTER_REDO)), [
+      'column "User"."name": type character varying(50) after down and up again, text after the first up',
+      'index "User_email_key" missing after down and up again',
+    ])
+  })
+
+  it('says which enum values a down keeps, lacks or reorders', () => {
+    const enumWith = (values: string[]) => object('enum', '"Role"', {values})
+    const describe = (expected: string[], found: string[]) => diffSnapshots(enumWith(expected), enumWith(found)).map(d => describeDifference(d, AFTER_DOWN))
+    assert.deepEqual(describe(['USER'], ['USER', 'OWNER']), ['enum "Role" keeps value \'OWNER\' after down'])
+    assert.deepEqual(describe(['USER', 'ADMIN'], ['USER']), ['enum "Role" lacks value \'ADMIN\' after down'])
+    assert.deepEqual(describe(['USER', 'ADMIN'], ['ADMIN', 'USER']), ['enum "Role" has its values in another order after down'])
+    assert.deepEqual(describe(['USER'], ['USER']), [])
+  })
+
+  it('says a table once, not each of its columns and constraints', () => {
+    const found = snapshotOf(object('table', '"Post"'), object('column', '"Post"."id"', {type: 'integer'}), object('primary key', '"Post_pkey" on "Post"'), object('index', '"Post_pkey"'))
+    assert.deepEqual(diffSnapshots({}, found).map(d => describeDifference(d, AFTER_DOWN)), [
+      'index "Post_pkey" still there after down',
+      'table "Post" still there after down',
+    ])
+  })
+
+  it('reads a snapshot that ignores column order, and finds each kind of object', async function () {
+    this.timeout(120_000)
+    const db = await pgliteScratch()
+    try {
+      await db.query('CREATE TABLE "T" (a int, b text NOT NULL DEFAULT \'x\', c int)')
+      const first = await takeSnapshot(db)
+      await db.query('ALTER TABLE "T" DROP COLUMN a')
+      await db.query('ALTER TABLE "T" ADD COLUMN a int')
+      assert.deepEqual(diffSnapshots(first, await takeSnapshot(db)), [], 'a column dropped and added again is the same schema')
+      for (const sql of [
+        'CREATE TYPE "Mood" AS ENUM (\'ok\', \'sad\')',
+        'CREATE SEQUENCE "counter" INCREMENT 5',
+        'CREATE VIEW "V" AS SELECT b FROM "T"',
+        'CREATE FUNCTION "touch"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$',
+        'CREATE TRIGGER "T_touch" BEFORE UPDATE ON "T" FOR EACH ROW EXECUTE FUNCTION "touch"()',
+        'ALTER TABLE "T" ADD CONSTRAINT "T_c_check" CHECK (c > 0)',
+        'CREATE INDEX "T_b_idx" ON "T" (b)',
+      ]) await db.query(sql)
+      const kinds = Object.values(await takeSnapshot(db)).map(o => `${o.kind} ${o.name}`).sort()
+      for (const expected of ['enum "Mood"', 'sequence "counter"', 'view "V"', 'function "touch"()', 'trigger "T_touch" on "T"', 'check constraint "T_c_check" on "T"', 'index "T_b_idx"', 'column "T"."b"']) {
+        assert.ok(kinds.includes(expected), `${expected} in ${kinds.join(', ')}`)
+      }
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('migrate:check statements', () => {
+  it('finds a write to _prisma_migrations, and runs CONCURRENTLY without it', async () => {
+    const [write, read] = await parseStatements('DELETE FROM "_prisma_migrations" WHERE true; SELECT * FROM "_prisma_migrations";', 'down.sql')
+    assert.equal(writesBook(write), true)
+    assert.equal(writesBook(read), false)
+    const [concurrent, vacuum, plain] = await parseStatements('CREATE INDEX CONCURRENTLY "i" ON "T" (a); VACUUM; DROP TABLE "T";', 'x.sql')
+    assert.equal(runnableText(concurrent), 'CREATE INDEX "i" ON "T" (a)')
+    assert.equal(runnableText(vacuum), undefined)
+    assert.equal(runnableText(plain), 'DROP TABLE "T"')
+  })
+
+  it('makes sample values from column types, leaving serials to their default', () => {
+    const column = {table: '"User"', column: 'name', type: 'character varying(5)', typtype: 'b', typcategory: 'S', typname: 'varchar', typmod: 9, not_null: false, default: null, identity: '', generated: ''}
+    assert.equal(sampleValue(column), 'left(\'name-\' || i, 5)::character varying(5)')
+    assert.equal(sampleValue({...column, default: 'nextval(\'"User_id_seq"\'::regclass)', typcategory: 'N', type: 'integer'}), undefined)
+    assert.match(sampleValue({...column, typtype: 'e', type: '"Role"'})!, /enum_range\(NULL::"Role"\)/)
+    assert.match(sampleValue({...column, reference: {table: '"User"', column: '"id"'}, table: '"Post"'})!, /SELECT "id" FROM "User"/)
+  })
+
+  it('says how far it got on long runs, at most one line every few seconds', () => {
+    let clock = 0
+    const lines: string[] = []
+    const progress = {start() {}, stop() {}, say() {}, output() {}, status: (text: string) => lines.push(text)}
+    const report = throttled(progress, 100, () => clock)!
+    report(1, 100, 'm1')
+    clock += PROGRESS_EVERY_MS
+    report(40, 100, 'm40')
+    report(41, 100, 'm41')
+    clock += PROGRESS_EVERY_MS
+    report(100, 100, '')
+    assert.deepEqual(lines, ['40/100: m40'])
+  })
+
+  it('exits 1 on a wrong or missing down, 3 when something could not be checked, 0 otherwise', () => {
+    const check = (verdict: MigrationCheck['verdict']): MigrationCheck => ({migration: verdict, verdict, problems: [], drops: [], notes: []})
+    assert.equal(summarize('d', 'db', false, [check('reverts')], false).exitCode, 0)
+    assert.equal(summarize('d', 'db', false, [check('reverts'), check('no-down')], false).exitCode, 1)
+    assert.equal(summarize('d', 'db', false, [check('reverts'), check('no-down')], true).exitCode, 0)
+    assert.equal(summarize('d', 'db', false, [check('cannot-check'), check('not-checked')], false).exitCode, 3)
+    assert.equal(summarize('d', 'db', false, [check('cannot-check'), check('differs')], false).exitCode, 1)
+  })
+})
+
+// Each fixture's verdict for its last migration, the same on PGlite and on a real PostgreSQL server.
+const EXPECTED: Record<Variant, {verdict: MigrationCheck['verdict'], problems: RegExp[], data?: boolean}> = {
+  correct: {verdict: 'reverts', problems: []},
+  forgetsIndex: {verdict: 'differs', problems: [/^index "Post_title_key" still there after down$/, /migration.sql fails when applied again after down: .*already exists/]},
+  keepsEnumValue: {verdict: 'differs', problems: [/^enum "Role" keeps value 'OWNER' after down$/]},
+  keepsConstraint: {verdict: 'differs', problems: [/^check constraint "Post_title_check" on "Post" still there after down$/]},
+  emptyTablesOnly: {verdict: 'differs', problems: [/^down.sql fails on tables with sample rows: .*contains null values/], data: true},
+  missingDown: {verdict: 'no-down', problems: []},
+  writesBook: {verdict: 'differs', problems: [/^down.sql writes _prisma_migrations \(`DELETE FROM "_prisma_migrations"/]},
+  concurrentDown: {verdict: 'differs', problems: [/^down.sql: `DROP INDEX CONCURRENTLY "User_name_idx"`: DROP INDEX CONCURRENTLY cannot run inside a transaction/]},
+}
+
+async function verdictsOn(open: () => Promise<Scratch>, reset: (db: Scratch) => Promise<void>) {
+  const db = await open()
+  try {
+    for (const [variant, expected] of Object.entries(EXPECTED) as [Variant, typeof EXPECTED[Variant]][]) {
+      await reset(db)
+      const migrations = readLocalMigrations(join(variantProject(variant), 'prisma', 'migrations'))
+      const checks = await runStaircase(db, migrations, {data: expected.data})
+      assert.deepEqual(checks.slice(0, 3).map(c => c.verdict), ['reverts', 'reverts', 'reverts'], `${variant}: the base migrations revert`)
+      const last = checks.at(-1)!
+      assert.equal(last.verdict, expected.verdict, `${variant}: ${JSON.stringify(last)}`)
+      for (const pattern of expected.problems) assert.ok(last.problems.some(p => pattern.test(p)), `${variant}: ${pattern} in ${JSON.stringify(last.problems)}`)
+      if (expected.problems.length === 0) assert.deepEqual(last.problems, [], variant)
+    }
+  } finally {
+    await db.close()
+  }
+}
+
+const dropEverything = async (db: Scratch) => {
+  await db.query('DROP SCHEMA public CASCADE')
+  await db.query('CREATE SCHEMA public')
+}
+
+describe('the staircase', () => {
+  after(removeCheckProjects)
+
+  it('gives each fixture its verdict on PGlite', async function () {
+    this.timeout(300_000)
+    await verdictsOn(() => pgliteScratch(), dropEverything)
+  })
+
+  it('gives each fixture the same verdict on a real PostgreSQL server', async function () {
+    this.timeout(300_000)
+    const name = `check${process.pid}`
+    const {role, password} = await sandbox().pg.createDatabase(name)
+    await verdictsOn(() => urlScratch(sandbox().pg.urlFor(name, role, password)), dropEverything)
+  })
+
+  it('passes the down that only works on empty tables when there are no sample rows, and lists what it drops with them', async function () {
+    this.timeout(120_000)
+    const db = await pgliteScratch()
+    try {
+      const migrations = readLocalMigrations(join(variantProject('emptyTablesOnly'), 'prisma', 'migrations'))
+      assert.equal((await runStaircase(db, migrations)).at(-1)!.verdict, 'reverts')
+      await dropEverything(db)
+      const withRows = await runStaircase(db, migrations.slice(0, 3), {data: true})
+      assert.deepEqual(withRows[2].drops, ['drops column "User"."role" with values \'ADMIN\', \'USER\', \'USER\''])
+      assert.deepEqual(withRows[0].drops, ['drops table "User" with 3 row(s)'])
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('checks only from --from on, and stops at a migration that cannot run', async function () {
+    this.timeout(120_000)
+    const db = await pgliteScratch()
+    try {
+      const migrations = readLocalMigrations(join(variantProject('forgetsIndex'), 'prisma', 'migrations'))
+      const checks = await runStaircase(db, migrations, {check: m => m.name >= '20260301000000_add_role'})
+      assert.deepEqual(checks.map(c => c.migration), ['20260301000000_add_role', '20260401000000_unique_post_title'])
+      await dropEverything(db)
+      const broken = [{...migrations[0], sql: 'CREATE TABLE "User" (id int REFERENCES "Nowhere"(id));'}, ...migrations.slice(1)]
+      const stopped = await runStaircase(db, broken)
+      assert.equal(stopped[0].verdict, 'broken')
+      assert.match(stopped[0].notes[0], /migration.sql fails on an empty database: .*"Nowhere"/)
+      assert.deepEqual(stopped.slice(1).map(c => c.verdict), ['not-checked', 'not-checked', 'not-checked'])
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('says "cannot check here" for an extension PGlite lacks, and loads the contrib ones it has', async function () {
+    this.timeout(120_000)
+    const extension = (name: string, ext: string) => ({name, dir: '/nowhere', sql: `CREATE EXTENSION IF NOT EXISTS "${ext}";`, downSql: `DROP EXTENSION "${ext}";`})
+    const db = await pgliteScratch(['citext'])
+    try {
+      const checks = await runStaircase(db, [extension('1_citext', 'citext'), extension('2_postgis', 'postgis'), extension('3_after', 'citext')])
+      assert.deepEqual(checks.map(c => c.verdict), ['reverts', 'cannot-check', 'not-checked'])
+      assert.match(checks[1].notes[0], /cannot check here .*use --database-url/)
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('keeps the initialized data folder of PGlite in the cache, and starts again from a damaged one', async function () {
+    this.timeout(120_000)
+    const cacheDir = mkdtempSync(join(tmpdir(), 'pglite-cache-'))
+    try {
+      await (await pgliteScratch([], cacheDir)).close()
+      const [file] = readdirSync(cacheDir)
+      assert.match(file, /^pglite-\d+\.\d+\.\d+-initdb\.tgz$/)
+      const cached = await pgliteScratch([], cacheDir)
+      assert.deepEqual(await cached.query('SELECT 1 AS one'), [{one: 1}])
+      await cached.close()
+      writeFileSync(join(cacheDir, file), 'not a data folder')
+      const recovered = await pgliteScratch([], cacheDir)
+      assert.deepEqual(await recovered.query('SELECT 2 AS two'), [{two: 2}])
+      await recovered.close()
+      assert.deepEqual(readdirSync(cacheDir), [file], 'the damaged file was replaced, not kept beside')
+    } finally {
+      rmSync(cacheDir, {recursive: true, force: true})
+    }
+  })
+})
