@@ -9,7 +9,7 @@ import {confirmApp} from '../../lib/prompts.js'
 import {gatherFacts} from '../../lib/recovery/gather.js'
 import {chooseTarget} from '../../lib/recovery/guide.js'
 import {planRecovery, RecoveryPlan, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
-import {describeOutcome, describePlan, recovered} from '../../lib/recovery/render.js'
+import {describeOutcome, describePlan, reconcileCommand, recovered} from '../../lib/recovery/render.js'
 import {recoverySteps} from '../../lib/recovery/steps.js'
 import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
 import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
@@ -68,6 +68,7 @@ export default class DbRecover extends GuardedCommand {
     const steps = failed.length > 0 ? [] : recoverySteps(facts, plan)
     const report = (outcome?: RunOutcome) => ({
       dryRun: !outcome, plan: {...plan, steps: steps.map(s => s.title)}, outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
+      reconcile: outcome && reconcileCommand(facts, plan, outcome),
     })
     this.log(describePlan(plan, steps))
     if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '), report())

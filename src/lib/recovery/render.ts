@@ -6,6 +6,8 @@ import type {RunOutcome} from '../runner/runner.js'
 import type {Step} from '../runner/step.js'
 import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
+import {shellQuote} from '../shell.js'
+import type {SequenceMove} from '../reconcile/sequences.js'
 import {restoreCommand} from './steps.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
@@ -79,6 +81,8 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
   ]
   if (touched.length > 0) lines.push(`  - Touched during the switch: ${touched.join(', ')}.`)
   const safety = backupName('safety-backup')
+  const reconcile = reconcileCommand(facts, plan, outcome)
+  if (reconcile) lines.push('', `Writes made to ${facts.database.name} after ${plan.target?.at} are not in the new database. Compare and carry them over with:`, `  ${reconcile}`)
   const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(facts, safety)] : []) : [`heroku pg:promote ${facts.database.name} --app ${facts.app}`]
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
@@ -100,5 +104,14 @@ export function recovered(outcome: RunOutcome) {
     backupOfNewDatabase: name('backup-new') ?? null,
     scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === 'create-scratch')?.state === 'undone'} : null,
     verification: outcome.result<string>('verify') ?? null,
+    sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
   }
+}
+
+// After a point-in-time recovery, the command that compares the old database (under its colour name)
+// with the promoted one and writes what to carry over.
+export function reconcileCommand(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome): string | undefined {
+  const alias = outcome.result<string>('keep-alias')
+  if (plan.drill || plan.way !== 'point-in-time' || !alias || outcome.status !== 'succeeded') return undefined
+  return shellQuote(['heroku', 'db:reconcile', '--app', facts.app, '--from', alias, '--to', `${plan.promoteAs}_URL`, '--since', plan.target!.at])
 }

@@ -10,6 +10,8 @@ import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
 import {aliasOf, assertPromotable, createRollbackDatabase, findCreated, waitUntilAvailable, watchReleasePhase} from './point-in-time.js'
 import {runVerification} from './verify.js'
+import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {fenceSequences, SequenceMove} from '../reconcile/sequences.js'
 
 // `db:recover` as steps: a restore in place, a point-in-time rollback into a new database that is
 // promoted, or a drill into a scratch database. Every write is a step the runner can take back or
@@ -183,6 +185,23 @@ function promoteSteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<any>[] {
   return steps
 }
 
+// The sequence fence, before the promote: the old database kept handing out ids after the recovery
+// point, and rows written then (which `db:reconcile` carries over) must never meet a new row's id.
+function sequenceFence(facts: RecoveryFacts, plan: RecoveryPlan): Step<SequenceMove[]> {
+  const created = (context: StepContext) => context.result<Addon>('create-database')
+  return {
+    id: 'sequence-fence',
+    title: `Advance every sequence of the new database to at least ${facts.database.name}'s value, so that no new row takes an id written after ${plan.target?.at}`,
+    async apply(context) {
+      const [old, recovered] = await Promise.all([
+        resolveAppDatabase(context.api, facts.app, facts.database.attachment), resolveAppDatabase(context.api, facts.app, created(context).name),
+      ])
+      return withConnection(old, ({client: from}) => withConnection(recovered, ({client: to}) => fenceSequences(from, to, recovered.schema)))
+    },
+    done: moves => moves.length > 0 ? `${moves.length} sequence${moves.length > 1 ? 's' : ''} advanced: ${moves.map(m => `${m.sequence} to ${m.to}`).join(', ')}` : 'no sequence was behind',
+  }
+}
+
 function checkFollower(): Step<boolean> {
   return {
     id: 'follower-check',
@@ -227,7 +246,7 @@ export function recoverySteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<an
   return [
     createDatabase(facts, plan, {id: 'create-database', title: `Create a new ${facts.database.plan} database from ${where(facts)} as of ${plan.target?.at} (a point-in-time rollback)`, scratch: false}),
     ...verify(context => created(context).name),
-    ...guarded(facts, plan, promoteSteps(facts, plan)),
+    ...guarded(facts, plan, [sequenceFence(facts, plan), ...promoteSteps(facts, plan)]),
     checkFollower(),
     ...backupOfNew,
   ]
