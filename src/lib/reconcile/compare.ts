@@ -60,6 +60,9 @@ export interface Comparison {
 export interface CompareOptions {
   tables?: string[]
   exclude?: string[]
+  // The first pass hashes buckets of about this many rows (more when a table would need more buckets).
+  bucketRows?: number
+  maxBuckets?: number
   // A differing range with at most this many rows on either side is fetched; a bigger one is split.
   fetchRows?: number
   // A differing range is split into at most this many parts at a time.
@@ -70,10 +73,11 @@ export interface CompareOptions {
   onDifference(table: TableComparison, difference: Difference): void | Promise<void>
 }
 
-const DEFAULTS = {fetchRows: 16, fanout: 1024, rangesPerQuery: 2000, fetchBatchRows: 20_000}
+const DEFAULTS = {bucketRows: 64, maxBuckets: 50_000, fetchRows: 16, fanout: 8, rangesPerQuery: 2000, fetchBatchRows: 20_000}
 
 interface Range {
-  // Inclusive lower and exclusive upper key, as text; undefined is open.
+  // Inclusive lower and exclusive upper key, as text; undefined is open. A bound shorter than the key
+  // bounds its leading columns.
   lo?: string[]
   hi?: string[]
 }
@@ -98,11 +102,15 @@ class TableRun {
   private readonly table: string
   private readonly keyColumns: Column[]
   private readonly hashed: string
+  // A 64-bit hash of the row's text: the text, so that 1.0 and 1.00 differ as they do to the app.
+  private readonly rowHash: string
 
   constructor(private readonly old: Side, private readonly current: Side, private readonly result: TableComparison, private readonly options: Required<Omit<CompareOptions, 'tables' | 'exclude'>>) {
     this.table = result.table
     this.keyColumns = result.key.map(name => result.columns.find(c => c.name === name)!)
-    this.hashed = `md5(ROW(${result.columns.map(c => `t.${quoteIdent(c.name)}`).join(', ')})::text)`
+    const row = `ROW(${result.columns.map(c => `t.${quoteIdent(c.name)}`).join(', ')})::text`
+    this.hashed = `md5(${row})`
+    this.rowHash = `hashtextextended(${row}, 0)`
   }
 
   private async query(side: Side, text: string, values: unknown[]): Promise<unknown[][]> {
@@ -118,52 +126,88 @@ class TableRun {
   }
 
   // The ranges of one batch as a set: `r(i, extra..., lo0..., hi0...)` from arrays, with the range
-  // condition on `t`. Ranges open at one end get a query of their own shape, so that every bound is
-  // an index condition.
-  private ranges(batch: Range[], extra: {name: string, type: string, values: unknown[]}[], lo: boolean, hi: boolean) {
-    const keys = this.keyColumns.map((_, i) => i)
+  // condition on `t`. Ranges open at one end get a query of their own shape, and a batch of one range
+  // gets its bounds as plain parameters, so that the planner sees real values and every bound is an
+  // index condition.
+  private ranges(batch: Range[], extra: {name: string, type: string, values: unknown[]}[], lo: number, hi: number) {
+    const single = batch.length === 1
+    const upTo = (n: number) => this.keyColumns.slice(0, n).map((_, i) => i)
     const arrays: {name: string, type: string, values: unknown[]}[] = [
-      {name: 'i', type: 'int[]', values: batch.map((_, i) => i)},
+      {name: 'i', type: 'int', values: batch.map((_, i) => i)},
       ...extra,
-      ...(lo ? keys.map(k => ({name: `lo${k}`, type: 'text[]', values: batch.map(r => r.lo![k])})) : []),
-      ...(hi ? keys.map(k => ({name: `hi${k}`, type: 'text[]', values: batch.map(r => r.hi![k])})) : []),
+      ...upTo(lo).map(k => ({name: `lo${k}`, type: 'text', values: batch.map(r => r.lo![k])})),
+      ...upTo(hi).map(k => ({name: `hi${k}`, type: 'text', values: batch.map(r => r.hi![k])})),
     ]
-    const tuple = `(${this.keyColumns.map(c => `t.${quoteIdent(c.name)}`).join(', ')})`
-    const conditions = [...(lo ? [`${tuple} >= ${this.keyTuple('r.lo')}`] : []), ...(hi ? [`${tuple} < ${this.keyTuple('r.hi')}`] : [])]
+    const bound = (name: string) => single ? `$${arrays.findIndex(a => a.name === name) + 1}` : `r.${name}`
+    // A bound shorter than the key bounds its leading columns (a bucket of the first pass).
+    const tuple = (n: number) => `(${this.keyColumns.slice(0, n).map(c => `t.${quoteIdent(c.name)}`).join(', ')})`
+    const of = (prefix: string, n: number) => `(${this.keyColumns.slice(0, n).map((c, i) => `${bound(`${prefix}${i}`)}::${c.type}`).join(', ')})`
+    const conditions = [...(lo > 0 ? [`${tuple(lo)} >= ${of('lo', lo)}`] : []), ...(hi > 0 ? [`${tuple(hi)} < ${of('hi', hi)}`] : [])]
     return {
-      from: `unnest(${arrays.map((a, i) => `$${i + 1}::${a.type}`).join(', ')}) AS r(${arrays.map(a => a.name).join(', ')})`,
+      from: single
+        ? `(SELECT ${arrays.map((a, i) => `$${i + 1}::${a.type} AS ${a.name}`).join(', ')}) AS r`
+        : `unnest(${arrays.map((a, i) => `$${i + 1}::${a.type}[]`).join(', ')}) AS r(${arrays.map(a => a.name).join(', ')})`,
       where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '',
-      values: arrays.map(a => a.values),
+      values: arrays.map(a => single ? a.values[0] : a.values),
     }
   }
 
   // Runs `build` once per shape of range (open or closed at either end) and batch size, answers by range.
-  private async perShape<T>(ranges: Range[], limit: number, run: (batch: Range[], lo: boolean, hi: boolean) => Promise<Map<number, T>>): Promise<Map<Range, T>> {
+  private async perShape<T>(ranges: Range[], limit: number, run: (batch: Range[], lo: number, hi: number) => Promise<Map<number, T>>): Promise<Map<Range, T>> {
     const answers = new Map<Range, T>()
     const shapes = new Map<string, Range[]>()
     for (const range of ranges) {
-      const shape = `${Boolean(range.lo)}${Boolean(range.hi)}`
+      const shape = `${range.lo?.length ?? 0}/${range.hi?.length ?? 0}`
       shapes.set(shape, [...(shapes.get(shape) ?? []), range])
     }
     for (const group of shapes.values()) {
       for (let start = 0; start < group.length; start += limit) {
         const batch = group.slice(start, start + limit)
-        const byIndex = await run(batch, Boolean(batch[0].lo), Boolean(batch[0].hi))
+        const byIndex = await run(batch, batch[0].lo?.length ?? 0, batch[0].hi?.length ?? 0)
         for (const [i, range] of batch.entries()) answers.set(range, byIndex.get(i)!)
       }
     }
     return answers
   }
 
-  private async measure(side: Side, ranges: Range[]): Promise<Map<Range, string[]>> {
-    const bits = (from: number) => `coalesce(sum(('x' || substr(d, ${from}, 16))::bit(64)::bigint), 0)::text`
+  private async measure(side: Side, ranges: Range[]): Promise<Map<Range, string>> {
     return this.perShape(ranges, this.options.rangesPerQuery, async (batch, lo, hi) => {
       const {from, where, values} = this.ranges(batch, [], lo, hi)
-      const rows = await this.query(side, `SELECT r.i, h.n, h.s1, h.s2 FROM ${from} CROSS JOIN LATERAL (
-        SELECT count(*)::int AS n, ${bits(1)} AS s1, ${bits(17)} AS s2
-        FROM (SELECT ${this.hashed} AS d FROM ${qualified(side.schema, this.table)} t ${where}) x) h`, values)
-      return new Map(rows.map(([i, n, s1, s2]) => [i as number, [String(n), String(s1), String(s2)]]))
+      const rows = await this.query(side, `SELECT r.i, h.n FROM ${from} CROSS JOIN LATERAL (
+        SELECT count(*) || ':' || coalesce(sum(${this.rowHash}), 0) AS n FROM ${qualified(side.schema, this.table)} t ${where}) h`, values)
+      return new Map(rows.map(([i, n]) => [i as number, n as string]))
     })
+  }
+
+  // The first pass, one scan per side: rows in buckets between keys read every `bucketRows` rows from
+  // the bigger side (width_bucket: a binary search per row), a count and a hash sum per bucket.
+  private async buckets(): Promise<Measured[]> {
+    const estimate = async (side: Side) => Number((await this.query(side, 'SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1::regclass', [qualified(side.schema, this.table)]))[0][0])
+    const [oldRows, currentRows] = await Promise.all([estimate(this.old), estimate(this.current)])
+    const sampled = oldRows > currentRows ? this.old : this.current
+    const every = Math.max(this.options.bucketRows, Math.ceil(Math.max(oldRows, currentRows) / this.options.maxBuckets))
+    const keys = this.keyColumns.map((c, i) => `t.${quoteIdent(c.name)}::text AS k${i}`).join(', ')
+    const order = this.keyColumns.map(c => `t.${quoteIdent(c.name)}`).join(', ')
+    const thresholds = await this.query(sampled, `SELECT ${this.keyColumns.map((_, i) => `k${i}`).join(', ')} FROM (
+      SELECT ${keys}, row_number() OVER (ORDER BY ${order}) AS rn FROM ${qualified(sampled.schema, this.table)} t) s WHERE rn % $1 = 0 ORDER BY rn`, [every]) as string[][]
+    // With a composite key, buckets by its first column when that column alone tells the sampled keys
+    // apart well enough: comparing records row by row is several times slower than comparing values.
+    const leading = thresholds.map(row => row[0]).filter((value, i, all) => i === 0 || value !== all[i - 1])
+    const byLeading = this.keyColumns.length === 1 || leading.length * 2 >= thresholds.length
+    const bounds = byLeading ? leading.map(value => [value]) : thresholds
+    const bucket = byLeading
+      ? `width_bucket(t.${quoteIdent(this.keyColumns[0].name)}, $1::${this.keyColumns[0].type}[])`
+      : `width_bucket(ROW(${order}), ARRAY(SELECT ROW(${this.keyColumns.map((c, i) => `u.k${i}::${c.type}`).join(', ')}) FROM unnest(${this.keyColumns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS u(${this.keyColumns.map((_, i) => `k${i}`).join(', ')}, o) ORDER BY u.o))`
+    const values = byLeading ? [leading] : this.keyColumns.map((_, i) => thresholds.map(row => row[i]))
+    const measure = async (side: Side) => new Map((await this.query(side, `SELECT ${bucket} AS b, count(*)::int AS n, sum(${this.rowHash})::text AS s
+      FROM ${qualified(side.schema, this.table)} t GROUP BY 1`, values)).map(([b, n, s]) => [b as number, {n: n as number, digest: `${n}:${s}`}]))
+    const [old, current] = await Promise.all([measure(this.old), measure(this.current)])
+    const differing: Measured[] = []
+    for (const b of new Set([...old.keys(), ...current.keys()])) {
+      if (old.get(b)?.digest === current.get(b)?.digest) continue
+      differing.push({lo: b > 0 ? bounds[b - 1] : undefined, hi: b < bounds.length ? bounds[b] : undefined, old: old.get(b)?.n ?? 0, current: current.get(b)?.n ?? 0})
+    }
+    return differing
   }
 
   // Keys that cut each range into parts of about `step` rows, read from one side.
@@ -172,7 +216,7 @@ class TableRun {
     const order = this.keyColumns.map(c => `t.${quoteIdent(c.name)}`).join(', ')
     const names = this.keyColumns.map((_, i) => `b.k${i}`).join(', ')
     return this.perShape(ranges, this.options.rangesPerQuery, async (batch, lo, hi) => {
-      const {from, where, values} = this.ranges(batch, [{name: 'step', type: 'int[]', values: batch.map(r => steps.get(r))}], lo, hi)
+      const {from, where, values} = this.ranges(batch, [{name: 'step', type: 'int', values: batch.map(r => steps.get(r))}], lo, hi)
       const rows = await this.query(side, `SELECT r.i, ${names} FROM ${from} CROSS JOIN LATERAL (
         SELECT * FROM (SELECT ${keys}, row_number() OVER (ORDER BY ${order}) AS rn FROM ${qualified(side.schema, this.table)} t ${where}) s
         WHERE rn % r.step = 0) b ORDER BY r.i, b.rn`, values)
@@ -195,15 +239,14 @@ class TableRun {
   }
 
   async byKey() {
-    let pending: Range[] = [{}]
-    while (pending.length > 0) {
+    let differing = await this.buckets()
+    for (;;) {
+      await this.compareRows(differing.filter(r => Math.max(r.old, r.current) <= this.options.fetchRows))
+      const pending = await this.split(differing.filter(r => Math.max(r.old, r.current) > this.options.fetchRows))
+      if (pending.length === 0) return
       const [old, current] = await Promise.all([this.measure(this.old, pending), this.measure(this.current, pending)])
-      const differing: Measured[] = pending
-        .filter(r => old.get(r)!.join() !== current.get(r)!.join())
-        .map(r => ({...r, old: Number(old.get(r)![0]), current: Number(current.get(r)![0])}))
-      const small = differing.filter(r => Math.max(r.old, r.current) <= this.options.fetchRows)
-      await this.compareRows(small)
-      pending = await this.split(differing.filter(r => Math.max(r.old, r.current) > this.options.fetchRows))
+      differing = pending.filter(r => old.get(r) !== current.get(r))
+        .map(r => ({...r, old: Number(old.get(r)!.split(':')[0]), current: Number(current.get(r)!.split(':')[0])}))
     }
   }
 
