@@ -151,3 +151,37 @@ describe('heroku db:reconcile', function () {
     })
   })
 })
+
+describe('heroku db:recover --surgical', function () {
+  this.timeout(120_000)
+
+  it('puts back the rows the damage deleted, from a scratch copy, and touches nothing else', async () => {
+    const name = appName('surgical')
+    const loss = await seedDataLoss(sandbox(), name)
+    await sandbox().sql(loss.database, AFTER_RECOVERY)
+    const url = loss.app.config.DATABASE_URL
+    const out = folderIn('surgical')
+    const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', out, '--confirm', name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const document = JSON.parse(result.stdout)
+    assert.deepEqual(document.outcome.putBack, {customers: 40})
+    assert.equal(document.outcome.scratch.destroyed, true)
+    assert.equal(document.plan.promoteAs, undefined)
+
+    assert.equal(addonAttachedAs(loss.app, 'DATABASE').id, loss.database.id, 'nothing was promoted')
+    assert.equal(loss.app.config.DATABASE_URL, url)
+    const [{n}] = await sandbox().sql(loss.database, 'SELECT count(*)::int AS n FROM customers')
+    assert.equal(n, 20 + 40 + 5, 'the 40 deleted rows are back, the 5 written after the recovery point stay')
+    assert.deepEqual(await emails(loss.database, 'id IN (3, 21, 65)'), ['renamed-3@example.com', 'customer21@example.com', 'late5@example.com'],
+      'a row updated after the recovery point keeps its update')
+    const scratch = [...sandbox().state.addons.values()].find(a => a.name === document.outcome.scratch.addon)!
+    assert.equal(scratch.state, 'deprovisioned')
+    assert.equal(statSync(out).mode & 0o777, 0o700)
+    assert.equal(readFileSync(join(out, 'customers/inserted.csv'), 'utf8').trim().split('\n').length, 41)
+    assertNoRowValues(result)
+
+    const again = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', folderIn('surgical-2'), '--confirm', name, '--no-safety-backup'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /Put back 0 rows/)
+  })
+})

@@ -8,6 +8,7 @@ import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
 import {shellQuote} from '../shell.js'
 import type {SequenceMove} from '../reconcile/sequences.js'
+import type {PutBack} from '../reconcile/surgical.js'
 import {restoreCommand} from './steps.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
@@ -17,7 +18,7 @@ const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
 
 function headline(plan: RecoveryPlan): string {
   const db = `${plan.database.attachment} (${plan.database.addon}, ${plan.database.plan}) on ${plan.app}`
-  const what = plan.drill ? 'Drill: recovering a copy of' : 'Recovering'
+  const what = plan.drill ? 'Drill: recovering a copy of' : plan.surgical ? `Surgical: putting back rows of ${plan.surgical.tables.join(', ')} missing from` : 'Recovering'
   if (plan.way === 'backup') {
     const backup = plan.backup ? `${plan.backup.name}, finished ${plan.backup.finishedAt} (${plan.backup.age} ago), ${plan.backup.size}` : 'a backup'
     return `${what} ${db} from backup ${backup}.`
@@ -60,6 +61,18 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
     return transfer && transferName(transfer)
   }
   const lines: string[] = []
+  if (plan.surgical) {
+    const scratch = outcome.result<Addon>('create-scratch')!
+    const put = outcome.result<PutBack>('put-back')!
+    const total = Object.values(put.changed).reduce((a, b) => a + b, 0)
+    lines.push(`Put back ${total} row${total === 1 ? '' : 's'} in ${formatDuration(durationMs)}, in one transaction; nothing else in ${plan.database.attachment} was touched.`,
+      ...Object.entries(put.changed).map(([table, n]) => `  - ${table}: ${n}`),
+      `  - The rows put back are listed in ${put.folder} (personal data: keep the folder private).`,
+      `  - ${plan.keep ? `Scratch database ${scratch.name} is kept (--keep): \`heroku addons:destroy ${scratch.name} --app ${facts.app} --confirm ${facts.app}\` removes it.` : `Scratch database ${scratch.name} was destroyed.`}`)
+    const safety = backupName('safety-backup')
+    if (safety) lines.push(`  - Safety backup ${safety} holds the data from before; \`${restoreCommand(facts, safety)}\` goes back to it.`)
+    return lines.join('\n')
+  }
   if (plan.drill) {
     const scratch = outcome.result<Addon>('create-scratch')!
     lines.push(`Drill done in ${formatDuration(durationMs)}.`, `  - Recovered into scratch database ${scratch.name}. ${plan.database.attachment} (${plan.database.addon}) was not touched.`,
@@ -105,6 +118,7 @@ export function recovered(outcome: RunOutcome) {
     scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === 'create-scratch')?.state === 'undone'} : null,
     verification: outcome.result<string>('verify') ?? null,
     sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
+    putBack: outcome.result<PutBack>('put-back')?.changed ?? null,
   }
 }
 

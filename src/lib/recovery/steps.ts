@@ -12,6 +12,7 @@ import {aliasOf, assertPromotable, createRollbackDatabase, findCreated, waitUnti
 import {runVerification} from './verify.js'
 import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
 import {fenceSequences, SequenceMove} from '../reconcile/sequences.js'
+import {PutBack, putBackMissingRows} from '../reconcile/surgical.js'
 
 // `db:recover` as steps: a restore in place, a point-in-time rollback into a new database that is
 // promoted, or a drill into a scratch database. Every write is a step the runner can take back or
@@ -202,6 +203,23 @@ function sequenceFence(facts: RecoveryFacts, plan: RecoveryPlan): Step<SequenceM
   }
 }
 
+// --surgical: the rows the scratch copy has and the database lost, put back in one transaction.
+function putBack(facts: RecoveryFacts, plan: RecoveryPlan): Step<PutBack> {
+  const {tables, out} = plan.surgical!
+  return {
+    id: 'put-back',
+    title: `Put back the rows of ${tables.join(', ')} that the scratch database has and ${where(facts)} does not, in one transaction; nothing else is touched`,
+    async apply(context) {
+      const [copy, database] = await Promise.all([
+        resolveAppDatabase(context.api, facts.app, context.result<Addon>('create-scratch').name), resolveAppDatabase(context.api, facts.app, facts.database.attachment),
+      ])
+      return putBackMissingRows(copy, database, tables, out)
+    },
+    undo: () => ({title: 'Delete the rows put back', command: `the rows are listed in ${out}/TABLE/inserted.csv; or restore the safety backup`, automatic: false}),
+    done: result => `${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows put back (${Object.entries(result.changed).map(([t, n]) => `${t}: ${n}`).join(', ') || 'none missing'})`,
+  }
+}
+
 function checkFollower(): Step<boolean> {
   return {
     id: 'follower-check',
@@ -223,16 +241,29 @@ function guarded(facts: RecoveryFacts, plan: RecoveryPlan, switchSteps: Step<any
 
 export function recoverySteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<any>[] {
   const verify = (database: (context: StepContext) => string) => plan.verify ? [verifyStep(facts, plan, database)] : []
+  const scratchName = (context: StepContext) => context.result<Addon>('create-scratch').name
+  const destroyScratch = plan.keep ? [] : [{
+    id: 'destroy-scratch', title: 'Destroy the scratch database', putsBack: 'create-scratch',
+    apply: (context: StepContext) => destroyAddon(context.api, context.result<Addon>('create-scratch')),
+  }]
+  if (plan.surgical) {
+    const target = captureTarget(facts, {id: facts.database.id, name: facts.database.name}, facts.database.attachmentNames, where(facts))
+    return [
+      createDatabase(facts, plan, {id: 'create-scratch', title: `Create a scratch ${facts.database.plan} database${plan.way === 'backup' ? '' : ` from ${where(facts)} as of ${plan.target?.at}`}`, scratch: true}),
+      ...(plan.way === 'backup' ? [restoreIntoScratch(facts, plan)] : []),
+      ...verify(scratchName),
+      ...(plan.safetyBackup ? [captureStep('safety-backup', `Capture a safety backup of ${where(facts)} as it is now`, target)] : []),
+      ...guarded(facts, plan, [putBack(facts, plan)]),
+      ...destroyScratch,
+    ]
+  }
   if (plan.drill) {
-    const scratch = (context: StepContext) => context.result<Addon>('create-scratch').name
+    const scratch = scratchName
     return [
       createDatabase(facts, plan, {id: 'create-scratch', title: `Create a scratch ${facts.database.plan} database${plan.way === 'backup' ? '' : ` from ${where(facts)} as of ${plan.target?.at}`}`, scratch: true}),
       ...(plan.way === 'backup' ? [restoreIntoScratch(facts, plan)] : []),
       ...verify(scratch),
-      ...(plan.keep ? [] : [{
-        id: 'destroy-scratch', title: 'Destroy the scratch database', putsBack: 'create-scratch',
-        apply: (context: StepContext) => destroyAddon(context.api, context.result<Addon>('create-scratch')),
-      }]),
+      ...destroyScratch,
     ]
   }
   if (plan.way === 'backup') {
