@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The whole flow on the local sandbox: an app whose last deploy broke, rolled back safely.
 // Run with `npm run demo` (it builds first). Nothing here touches a real Heroku account.
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Sandbox} from '../dist/sandbox/index.js'
 import {PostgresSetupError} from '../dist/sandbox/postgres.js'
 import {HerokuCli} from '../dist/sandbox/cli.js'
@@ -37,9 +40,16 @@ try {
 
   say('Critical data loss on acme-db: a bad DELETE wiped 40 of its 60 customers')
   const loss = await seedDataLoss(sandbox, 'acme-db')
+  say('Meanwhile, after the DELETE, three customers signed up and one changed her email: writes a recovery would lose')
+  await sandbox.sql(loss.database, "INSERT INTO customers (email) SELECT 'signup' || g || '@example.com' FROM generate_series(1, 3) g; UPDATE customers SET email = 'new-address@example.com' WHERE id = 4")
   const verify = ['--verify', 'SELECT count(*) = 60 FROM customers']
   await step('Rehearse first: restore the backup into a scratch database, check it, throw it away', ['db:recover', '--app', 'acme-db', '--backup', loss.backup, '--drill', ...verify, '--confirm', 'acme-db'])
-  await step('Recover: point-in-time rollback to just before the DELETE, verified, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
+  await step('Recover: point-in-time rollback to just before the DELETE, verified, sequences fenced, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
+  const old = sandbox.state.attachmentsOf(sandbox.state.app('acme-db')).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE').name
+  const out = mkdtempSync(join(tmpdir(), 'demo-reconcile-'))
+  await step('Compare the old database with the recovered one: counts on the terminal, rows in a private folder', ['db:reconcile', '--app', 'acme-db', '--from', old, '--since', loss.beforeLoss, '--out', join(out, 'compare')])
+  await step('Carry the writes made after the recovery point over, in one transaction (the deleted rows stay deleted)', ['db:reconcile', '--app', 'acme-db', '--from', old, '--since', loss.beforeLoss, '--out', join(out, 'apply'), '--apply', '--confirm', 'acme-db'])
+  rmSync(out, {recursive: true, force: true})
 
   say('Unwanted Prisma migrations on acme-api (run from its Prisma project folder)')
   await seedPrismaApp(sandbox, 'acme-api', PRISMA_FIXTURE, {releaseCommand: null, seedSql: DEMO_ROWS})

@@ -95,6 +95,12 @@ async function begin(client: ClientBase) {
     SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex'`)
 }
 
+function append<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
+}
+
 const textLength = (rows: unknown[][]) => rows.reduce<number>((sum, row) => sum + row.reduce<number>((s, v) => s + (v === null ? 0 : String(v).length), 0), 0)
 
 class TableRun {
@@ -158,7 +164,9 @@ class TableRun {
     const shapes = new Map<string, Range[]>()
     for (const range of ranges) {
       const shape = `${range.lo?.length ?? 0}/${range.hi?.length ?? 0}`
-      shapes.set(shape, [...(shapes.get(shape) ?? []), range])
+      const group = shapes.get(shape) ?? []
+      group.push(range)
+      shapes.set(shape, group)
     }
     for (const group of shapes.values()) {
       for (let start = 0; start < group.length; start += limit) {
@@ -221,7 +229,7 @@ class TableRun {
         SELECT * FROM (SELECT ${keys}, row_number() OVER (ORDER BY ${order}) AS rn FROM ${qualified(side.schema, this.table)} t ${where}) s
         WHERE rn % r.step = 0) b ORDER BY r.i, b.rn`, values)
       const found = new Map<number, string[][]>()
-      for (const [i, ...key] of rows) found.set(i as number, [...(found.get(i as number) ?? []), key as string[]])
+      for (const [i, ...key] of rows) append(found, i as number, key as string[])
       return found
     })
   }
@@ -233,7 +241,7 @@ class TableRun {
       const rows = await this.query(side, `SELECT r.i, x.* FROM ${from} CROSS JOIN LATERAL (
         SELECT ${selected} FROM ${qualified(side.schema, this.table)} t ${where}) x`, values)
       const found = new Map<number, unknown[][]>()
-      for (const [i, ...row] of rows) found.set(i as number, [...(found.get(i as number) ?? []), row])
+      for (const [i, ...row] of rows) append(found, i as number, row)
       return found
     })
   }
