@@ -118,6 +118,26 @@ describe('heroku db:reconcile', function () {
     assert.match(second.stdout, /replay.sql changed nothing/)
   })
 
+  it('--dry-run with --apply compares and writes the folder, and applies nothing', async () => {
+    const out = folderIn('dry-run')
+    await sandbox().sql(recovered.old, 'INSERT INTO customers (email) VALUES (\'dry@example.com\')')
+    const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', out, '--apply', '--dry-run', '--confirm', recovered.name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(JSON.parse(result.stdout).applied, null)
+    assert.match(readFileSync(join(out, 'replay.sql'), 'utf8'), /dry@example\.com/)
+    assert.deepEqual(await emails(recovered.current, 'email = \'dry@example.com\''), [], 'nothing carried over')
+  })
+
+  it('--tables and --exclude limit the comparison', async () => {
+    await sandbox().sql(recovered.old, 'CREATE TABLE IF NOT EXISTS coupons (code text PRIMARY KEY)')
+    const only = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('tables'), '--tables', 'customers', '--json'])
+    assert.deepEqual(JSON.parse(only.stdout).tablesOnlyInOld, [])
+    const without = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('exclude'), '--exclude', 'customers', '--json'])
+    const document = JSON.parse(without.stdout)
+    assert.deepEqual([document.tables, document.tablesOnlyInOld], [[], ['coupons']])
+    await sandbox().sql(recovered.old, 'DROP TABLE coupons')
+  })
+
   it('--apply with the wrong confirmation changes nothing', async () => {
     const before = await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM customers')
     await sandbox().sql(recovered.old, 'INSERT INTO customers (email) VALUES (\'later@example.com\')')
@@ -141,6 +161,27 @@ describe('heroku db:reconcile', function () {
     it('the same database twice', () => refused('same', ['--app', recovered.name, '--from', 'DATABASE_URL', '--to', 'DATABASE_URL'], /the same database/))
 
     it('a database that does not exist', () => refused('missing', ['--app', recovered.name, '--from', 'HEROKU_POSTGRESQL_NOPE'], /--from HEROKU_POSTGRESQL_NOPE/))
+
+    it('OLD attached to another app, which may write to it', async () => {
+      const other = sandbox().createApp(appName('reconcile-other'))
+      sandbox().state.attach(other, recovered.old, 'SHARED')
+      try {
+        await refused('shared', ['--app', recovered.name, '--from', recovered.alias], /still SHARED on reconcile-other-\d+-\d+, so an app may still be writing to it/)
+      } finally {
+        sandbox().state.detach(other, attachmentsOf(other).find(a => a.name === 'SHARED')!)
+      }
+    })
+
+    it('--apply without a recent backup of DATABASE', async () => {
+      const name = appName('reconcile-nobackup')
+      const loss = await seedDataLoss(sandbox(), name)
+      await sandbox().sql(loss.database, AFTER_RECOVERY)
+      const recover = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--no-safety-backup'])
+      assert.equal(recover.code, 0, recover.stderr)
+      const alias = attachmentsOf(loss.app).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE')!.name
+      await refused('nobackup', ['--app', name, '--from', alias, '--apply', '--confirm', name], /no successful backup.*--capture-backup/)
+      assert.equal((await emails(addonAttachedAs(loss.app, 'DATABASE'), 'id > 60')).length, 0, 'nothing carried over')
+    })
 
     it('OLD that the app still writes to', async () => {
       const name = appName('reconcile-live')

@@ -1,12 +1,11 @@
 import {join} from 'node:path'
 import {flags} from '@heroku-cli/command'
-import {backupGate, backupStates} from '../../lib/backups/gate.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
-import {resolvePair} from '../../lib/reconcile/gather.js'
+import {databaseBackupGate, resolvePair} from '../../lib/reconcile/gather.js'
 import {defaultFolder, planReconcile} from '../../lib/reconcile/plan.js'
 import {describeReplay, describeSummary} from '../../lib/reconcile/render.js'
 import type {ReplayResult} from '../../lib/reconcile/replay.js'
@@ -51,8 +50,7 @@ export default class DbReconcile extends GuardedCommand {
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
     const apply = flags.apply && !flags['dry-run']
     const {old, current} = await resolvePair(this.api, flags.app, flags.from, flags.to)
-    const gate = apply ? await backupGate((await backupStates(this.api, flags.app, maxAgeMs)).filter(s => s.database.addon.id === current.addon?.id),
-      {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check'], dryRun: false}) : undefined
+    const gate = apply ? await databaseBackupGate(this.api, flags.app, current, {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check'], dryRun: false}) : undefined
     if (gate?.check.outcome === 'failed') throw new Refused(gate.check.detail)
     const summary = await planReconcile(old, current, {app: flags.app, since, tables: list(flags.tables), exclude: list(flags.exclude), out: flags.out ?? defaultFolder(flags.app)})
     const report = (outcome?: RunOutcome) => ({...summary, applied: outcome?.result<ReplayResult>('replay') ?? null, run: outcome ? runJson(outcome) : undefined})

@@ -1,5 +1,7 @@
+import {getAddon} from '../api/addons.js'
 import type {Api} from '../api/client.js'
 import {path} from '../api/client.js'
+import {backupGate, backupStates, GateOptions, GateResult} from '../backups/gate.js'
 import {messageOf, Refused} from '../errors.js'
 import {AppDatabase, resolveAppDatabase} from '../postgres/connect.js'
 
@@ -44,4 +46,13 @@ export async function resolvePair(api: Api, app: string, from: string, to: strin
     }
   }
   return {old, current}
+}
+
+// The backup gate on DATABASE alone. After a point-in-time recovery DATABASE is a new database, and the
+// backups taken under the same name before it existed are the old one's: they do not count.
+export async function databaseBackupGate(api: Api, app: string, current: ReconcileDatabase, options: GateOptions): Promise<GateResult> {
+  const created = current.addon ? Date.parse((await getAddon(api, app, current.addon.name)).created_at ?? '') : Number.NaN
+  const notBefore = current.addon && !Number.isNaN(created) ? {[current.addon.id]: created} : {}
+  const states = (await backupStates(api, app, options.maxAgeMs, notBefore)).filter(s => s.database.addon.id === current.addon?.id)
+  return backupGate(states, options)
 }
