@@ -12,7 +12,7 @@ const rows = (n: number) => `${n} row${n === 1 ? '' : 's'}`
 
 export function describeSummary(summary: ReconcileSummary): string {
   const since = summary.since ? ` (recovery point ${summary.since})` : ''
-  const lines = [`Compared OLD, ${summary.from}, with DATABASE, ${summary.to}, on ${summary.app}${since}.`, '']
+  const lines = [`Compared ${summary.from}, the database from before the recovery (OLD), with ${summary.to}, the recovered one, on ${summary.app}${since}.`, '']
   if (summary.tables.length > 0) {
     lines.push(...pad([
       ['table', 'written after (inserted)', 'updated after', 'deleted after'],
