@@ -215,7 +215,8 @@ function putBack(facts: RecoveryFacts, plan: RecoveryPlan): Step<PutBack> {
       ])
       return putBackMissingRows(copy, database, tables, out)
     },
-    undo: () => ({title: 'Delete the rows put back', command: `the rows are listed in ${out}/TABLE/inserted.csv; or restore the safety backup`, automatic: false}),
+    // The rows put back are listed in the folder; going back wholesale is the safety backup, when there is one.
+    undo: () => plan.safetyBackup ? {title: 'Restore the safety backup', command: restoreCommand(facts, 'SAFETY-BACKUP'), automatic: false} : undefined,
     done: result => `${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows put back (${Object.entries(result.changed).map(([t, n]) => `${t}: ${n}`).join(', ') || 'none missing'})`,
   }
 }
