@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The whole flow on the local sandbox: an app whose last deploy broke, rolled back safely.
 // Run with `npm run demo` (it builds first). Nothing here touches a real Heroku account.
-import * as fs from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
+import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Sandbox} from '../dist/sandbox/index.js'
 import {PostgresSetupError} from '../dist/sandbox/postgres.js'
 import {HerokuCli} from '../dist/sandbox/cli.js'
@@ -11,9 +11,6 @@ import {seedBrokenApp} from '../dist/sandbox/scenario.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../dist/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../dist/sandbox/recovery-scenario.js'
 import {DEMO_HISTORY, seedSchemaHistory} from '../dist/sandbox/schema-scenario.js'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 
 const app = 'acme-shop'
 const started = Date.now()
@@ -45,16 +42,23 @@ try {
 
   say('Critical data loss on acme-db: a bad DELETE wiped 40 of its 60 customers')
   const loss = await seedDataLoss(sandbox, 'acme-db')
+  say('Meanwhile, after the DELETE, three customers signed up and one changed her email: writes a recovery would lose')
+  await sandbox.sql(loss.database, "INSERT INTO customers (email) SELECT 'signup' || g || '@example.com' FROM generate_series(1, 3) g; UPDATE customers SET email = 'new-address@example.com' WHERE id = 4")
   const verify = ['--verify', 'SELECT count(*) = 60 FROM customers']
   await step('Rehearse first: restore the backup into a scratch database, check it, throw it away', ['db:recover', '--app', 'acme-db', '--backup', loss.backup, '--drill', ...verify, '--confirm', 'acme-db'])
-  await step('Recover: point-in-time rollback to just before the DELETE, verified, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
+  await step('Recover: point-in-time rollback to just before the DELETE, verified, sequences fenced, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
+  const old = sandbox.state.attachmentsOf(sandbox.state.app('acme-db')).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE').name
+  const out = mkdtempSync(join(tmpdir(), 'demo-reconcile-'))
+  await step('Compare the old database with the recovered one: counts on the terminal, rows in a private folder', ['db:reconcile', '--app', 'acme-db', '--from', old, '--since', loss.beforeLoss, '--out', join(out, 'compare')])
+  await step('Carry the writes made after the recovery point over, in one transaction (the deleted rows stay deleted)', ['db:reconcile', '--app', 'acme-db', '--from', old, '--since', loss.beforeLoss, '--out', join(out, 'apply'), '--apply', '--confirm', 'acme-db'])
+  rmSync(out, {recursive: true, force: true})
 
   say('Prove the down migrations before an incident needs them, as CI would (no app, no login)')
-  const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-check-'))
-  fs.cpSync(PRISMA_FIXTURE, broken, {recursive: true})
-  fs.writeFileSync(path.join(broken, 'prisma', 'migrations', '20260401000000_add_post_status', 'down.sql'), 'DROP INDEX "Post_status_idx";\nALTER TABLE "Post" DROP COLUMN "status";\n')
+  const broken = mkdtempSync(join(tmpdir(), 'demo-check-'))
+  cpSync(PRISMA_FIXTURE, broken, {recursive: true})
+  writeFileSync(join(broken, 'prisma', 'migrations', '20260401000000_add_post_status', 'down.sql'), 'DROP INDEX "Post_status_idx";\nALTER TABLE "Post" DROP COLUMN "status";\n')
   await step('A down.sql that forgets to drop the "Status" enum is caught on a throwaway in-process PostgreSQL', ['migrate:check'], {expectFailure: true, cwd: broken})
-  fs.rmSync(broken, {recursive: true, force: true})
+  rmSync(broken, {recursive: true, force: true})
   await step('The project\'s own downs all revert exactly, even with rows in every table', ['migrate:check', '--data'], {cwd: PRISMA_FIXTURE})
 
   say('Unwanted Prisma migrations on acme-api (run from its Prisma project folder)')

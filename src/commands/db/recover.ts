@@ -1,3 +1,4 @@
+import {resolve} from 'node:path'
 import {flags} from '@heroku-cli/command'
 import {Args} from '@oclif/core'
 import {blocking} from '../../lib/checks.js'
@@ -8,8 +9,9 @@ import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {gatherFacts} from '../../lib/recovery/gather.js'
 import {chooseTarget} from '../../lib/recovery/guide.js'
-import {planRecovery, RecoveryPlan, RUNBOOK_WARNING} from '../../lib/recovery/plan.js'
-import {describeOutcome, describePlan, recovered} from '../../lib/recovery/render.js'
+import {planRecovery, RecoveryPlan, RUNBOOK_WARNING, SURGICAL_NOTE} from '../../lib/recovery/plan.js'
+import {defaultFolder} from '../../lib/reconcile/plan.js'
+import {describeOutcome, describePlan, reconcileCommand, recovered} from '../../lib/recovery/render.js'
 import {recoverySteps} from '../../lib/recovery/steps.js'
 import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
 import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
@@ -26,6 +28,7 @@ export default class DbRecover extends GuardedCommand {
     '<%= config.bin %> db:recover DATABASE_URL --app my-app --before-release v51 --scale-down-workers',
     '<%= config.bin %> db:recover --app my-app --by 90m --verify "SELECT count(*) > 0 FROM customers" --dry-run',
     '<%= config.bin %> db:recover --app my-app --backup latest --drill --verify "SELECT count(*) > 0 FROM customers" --confirm my-app',
+    '<%= config.bin %> db:recover --app my-app --before-release v51 --surgical --tables users,orders --confirm my-app',
   ]
 
   static override args = {
@@ -45,7 +48,10 @@ export default class DbRecover extends GuardedCommand {
     'scale-down-workers': flags.boolean({description: 'scale every non-web process to 0 during the switch, then back'}),
     verify: flags.string({description: 'one read-only query (SELECT) run on the recovered database; false, no rows or an error stops before promotion'}),
     drill: flags.boolean({description: 'rehearse: recover into a scratch database, verify, time it, destroy it'}),
-    keep: flags.boolean({description: 'with --drill, keep the scratch database', dependsOn: ['drill']}),
+    keep: flags.boolean({description: 'with --drill or --surgical, keep the scratch database'}),
+    surgical: flags.boolean({description: 'put back only the rows of --tables missing from the database, from a scratch copy; never promote', dependsOn: ['tables'], exclusive: ['drill']}),
+    tables: flags.string({description: 'with --surgical, the tables to put rows back into (comma-separated)', dependsOn: ['surgical']}),
+    out: flags.string({description: 'with --surgical, the folder listing the rows put back (default: surgical-APP-TIMESTAMP)', dependsOn: ['surgical']}),
     'dry-run': flags.boolean({description: 'run every check and show the plan, without changing anything'}),
     'wait-timeout': flags.string({description: 'how long to wait for provisioning and restores (and for each request)', default: '2h'}),
   }
@@ -56,18 +62,21 @@ export default class DbRecover extends GuardedCommand {
     assertTargetFlags(flags)
     if (flags.verify) await assertReadOnlyQuery(flags.verify)
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
+    if (flags.keep && !flags.drill && !flags.surgical) throw new Refused('--keep goes with --drill or --surgical.')
+    const surgical = flags.surgical ? {tables: flags.tables!.split(',').map((t: string) => t.trim()).filter(Boolean), out: resolve(flags.out ?? defaultFolder(flags.app).replace(/^reconcile-/, 'surgical-'))} : undefined
     this.noticeUnfinished(flags.app)
     const facts = await gatherFacts(this.api, flags.app, args.database)
     const request = targetRequest(flags) ?? await chooseTarget(this.api, facts)
     const target = await resolveTarget(this.api, flags.app, request, facts.now)
     const plan = planRecovery(facts, target, {
       drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
-      scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify,
+      scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical,
     })
     const failed = blocking(plan.checks)
     const steps = failed.length > 0 ? [] : recoverySteps(facts, plan)
     const report = (outcome?: RunOutcome) => ({
       dryRun: !outcome, plan: {...plan, steps: steps.map(s => s.title)}, outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
+      reconcile: outcome && reconcileCommand(facts, plan, outcome),
     })
     this.log(describePlan(plan, steps))
     if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '), report())
@@ -75,7 +84,7 @@ export default class DbRecover extends GuardedCommand {
       this.log(`\nDry run: nothing was changed. To recover exactly this: ${this.commandFor(args.database, plan, flags)}`)
       return report()
     }
-    await confirmApp(flags.app, flags.confirm, plan.drill ? `This creates and destroys a scratch database on ${flags.app}.` : RUNBOOK_WARNING)
+    await confirmApp(flags.app, flags.confirm, plan.drill ? `This creates and destroys a scratch database on ${flags.app}.` : plan.surgical ? SURGICAL_NOTE(plan.surgical.tables, plan.database.attachment) : RUNBOOK_WARNING)
     const started = Date.now()
     const outcome = await this.execute(steps, {app: flags.app, what: describeWhat(plan), timeoutMs, report})
     this.log(`\n${describeOutcome(facts, plan, outcome, Date.now() - started)}`)
@@ -83,7 +92,7 @@ export default class DbRecover extends GuardedCommand {
   }
 
   // The command that recovers to exactly what was previewed: the backup by name, the time to the second.
-  private commandFor(database: string, plan: RecoveryPlan, flags: {app: string, verify?: string, 'scale-down-workers': boolean, 'safety-backup': boolean, maintenance: boolean, drill: boolean, keep: boolean, 'wait-timeout': string}) {
+  private commandFor(database: string, plan: RecoveryPlan, flags: {app: string, verify?: string, 'scale-down-workers': boolean, 'safety-backup': boolean, maintenance: boolean, drill: boolean, keep: boolean, 'wait-timeout': string, surgical: boolean, tables?: string}) {
     return shellQuote([
       'heroku', 'db:recover', database, '--app', flags.app,
       ...(plan.way === 'backup' ? ['--backup', plan.backup!.name] : ['--to', plan.target!.at]),
@@ -92,6 +101,7 @@ export default class DbRecover extends GuardedCommand {
       ...(flags['safety-backup'] ? [] : ['--no-safety-backup']),
       ...(flags.maintenance ? [] : ['--no-maintenance']),
       ...(flags.drill ? ['--drill'] : []),
+      ...(flags.surgical ? ['--surgical', '--tables', flags.tables!] : []),
       ...(flags.keep ? ['--keep'] : []),
       ...(flags['wait-timeout'] === '2h' ? [] : ['--wait-timeout', flags['wait-timeout']]),
       '--confirm', flags.app,
@@ -100,4 +110,4 @@ export default class DbRecover extends GuardedCommand {
 }
 
 const describeWhat = (plan: RecoveryPlan) =>
-  `${plan.drill ? 'drill: ' : ''}recover ${plan.database.attachment} ${plan.way === 'backup' ? `from ${plan.backup?.name}` : `to ${plan.target?.at}`}`
+  `${plan.drill ? 'drill: ' : plan.surgical ? `surgical (${plan.surgical.tables.join(', ')}): ` : ''}recover ${plan.database.attachment} ${plan.way === 'backup' ? `from ${plan.backup?.name}` : `to ${plan.target?.at}`}`

@@ -37,13 +37,15 @@ export const labelOf = (db: Database) => `${db.attachmentNames.join(', ')} (${db
 const belongsTo = (db: Database, transfer: Transfer) =>
   db.attachmentNames.includes(transfer.from_name) || transfer.from_name === db.addon.name
 
-export async function backupStates(api: Api, app: string, maxAgeMs: number): Promise<BackupState[]> {
+// `notBefore` (by add-on id): a backup that finished before the database was created is of another
+// database that was attached under the same name (the one a recovery replaced), never of this one.
+export async function backupStates(api: Api, app: string, maxAgeMs: number, notBefore: Record<string, number> = {}): Promise<BackupState[]> {
   const databases = await postgresDatabases(api, app)
   const billingApps = [...new Set(databases.map(db => db.addon.app.name))]
   const transfers = new Map(await Promise.all(billingApps.map(async name => [name, await listTransfers(api, name)] as const)))
   return databases.map(database => {
     const all = transfers.get(database.addon.app.name) ?? []
-    const good = all.filter(t => isBackup(t) && t.succeeded && t.finished_at && belongsTo(database, t))
+    const good = all.filter(t => isBackup(t) && t.succeeded && t.finished_at && belongsTo(database, t) && Date.parse(t.finished_at) >= (notBefore[database.addon.id] ?? 0))
       .sort((a, b) => Date.parse(b.finished_at!) - Date.parse(a.finished_at!))[0]
     const latest = good && {name: transferName(good), finishedAt: good.finished_at!, ageMs: ageOf(good.finished_at!)}
     return {database, label: labelOf(database), latest, fresh: Boolean(latest && latest.ageMs <= maxAgeMs), newestNum: Math.max(0, ...all.map(t => t.num))}

@@ -15,6 +15,8 @@ export interface RecoveryOptions {
   maintenance: boolean
   scaleDownWorkers: boolean
   verify?: string
+  // --surgical: put back only the rows of these tables missing from the database, from a scratch copy.
+  surgical?: {tables: string[], out: string}
 }
 
 export interface PlannedBackup {
@@ -32,6 +34,7 @@ export interface RecoveryPlan {
   way: 'backup' | 'point-in-time'
   drill: boolean
   keep: boolean
+  surgical?: {tables: string[], out: string}
   backup?: PlannedBackup
   target?: {at: string, reason: string, earliest: string | null}
   // The attachment name the recovered database takes when it is promoted.
@@ -43,6 +46,9 @@ export interface RecoveryPlan {
   checks: Check[]
   warnings: string[]
 }
+
+export const SURGICAL_NOTE = (tables: string[], attachment: string) =>
+  `Only rows of ${tables.join(', ')} that the recovered copy has and ${attachment} does not are put back; no other row or table of ${attachment} changes, and nothing written since is lost.`
 
 export const RUNBOOK_WARNING = 'Keep in mind that this recovery replaces the database in its entirety: everything written since the recovery point is lost.'
 
@@ -96,14 +102,14 @@ function warningsFor(plan: RecoveryPlan, facts: RecoveryFacts, options: Recovery
     warnings.push(`A drill does not touch ${facts.database.attachment}, but attaching and detaching the scratch database are config changes: ${facts.app} restarts twice.`)
     return warnings
   }
-  warnings.push(RUNBOOK_WARNING)
+  warnings.push(plan.surgical ? SURGICAL_NOTE(plan.surgical.tables, facts.database.attachment) : RUNBOOK_WARNING)
   if (!options.safetyBackup) warnings.push('--no-safety-backup: no backup of the current state is taken; if this recovery is wrong, there is no way back to it.')
   if (!options.maintenance) warnings.push('--no-maintenance: the app keeps serving requests during the switch.')
   if (facts.maintenance && options.maintenance) warnings.push(`${facts.app} is already in maintenance mode; it is left on afterwards.`)
   if (!options.scaleDownWorkers && quietable(facts).length > 0) {
     warnings.push(`${quietable(facts).map(p => p.type).join(', ')} dynos keep writing during the switch; --scale-down-workers stops them.`)
   }
-  if (plan.way === 'point-in-time') {
+  if (plan.way === 'point-in-time' && !plan.surgical) {
     warnings.push(`${facts.database.name} is not destroyed: it stays attached under a colour name, and billed, until you remove it with \`heroku addons:destroy\`.`)
   }
   return warnings
@@ -117,7 +123,8 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     database: {addon: database.name, plan: database.plan, attachment: database.attachment, attachmentNames: database.attachmentNames},
     way: target.kind === 'backup' ? 'backup' : 'point-in-time',
     drill: options.drill,
-    keep: options.drill && options.keep,
+    keep: (options.drill || Boolean(options.surgical)) && options.keep,
+    surgical: options.drill ? undefined : options.surgical,
     maintenance: !options.drill && options.maintenance && !facts.maintenance,
     workers: !options.drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
     safetyBackup: !options.drill && options.safetyBackup,
@@ -132,7 +139,7 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
   } else {
     checks.push(windowCheck(facts, target.at))
     plan.target = {at: target.at.toISOString(), reason: target.reason, earliest: facts.rollbackEarliest?.toISOString() ?? null}
-    if (!options.drill) plan.promoteAs = promoteName(facts)
+    if (!options.drill && !options.surgical) plan.promoteAs = promoteName(facts)
   }
   plan.warnings = warningsFor(plan, facts, options)
   return plan

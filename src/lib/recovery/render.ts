@@ -6,6 +6,9 @@ import type {RunOutcome} from '../runner/runner.js'
 import type {Step} from '../runner/step.js'
 import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
+import {shellQuote} from '../shell.js'
+import type {SequenceMove} from '../reconcile/sequences.js'
+import type {PutBack} from '../reconcile/surgical.js'
 import {restoreCommand} from './steps.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
@@ -15,7 +18,7 @@ const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
 
 function headline(plan: RecoveryPlan): string {
   const db = `${plan.database.attachment} (${plan.database.addon}, ${plan.database.plan}) on ${plan.app}`
-  const what = plan.drill ? 'Drill: recovering a copy of' : 'Recovering'
+  const what = plan.drill ? 'Drill: recovering a copy of' : plan.surgical ? `Surgical: putting back rows of ${plan.surgical.tables.join(', ')} missing from` : 'Recovering'
   if (plan.way === 'backup') {
     const backup = plan.backup ? `${plan.backup.name}, finished ${plan.backup.finishedAt} (${plan.backup.age} ago), ${plan.backup.size}` : 'a backup'
     return `${what} ${db} from backup ${backup}.`
@@ -58,6 +61,18 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
     return transfer && transferName(transfer)
   }
   const lines: string[] = []
+  if (plan.surgical) {
+    const scratch = outcome.result<Addon>('create-scratch')!
+    const put = outcome.result<PutBack>('put-back')!
+    const total = Object.values(put.changed).reduce((a, b) => a + b, 0)
+    lines.push(`Put back ${total} row${total === 1 ? '' : 's'} in ${formatDuration(durationMs)}, in one transaction; nothing else in ${plan.database.attachment} was touched.`,
+      ...Object.entries(put.changed).map(([table, n]) => `  - ${table}: ${n}`),
+      `  - The rows put back are listed in ${put.folder} (personal data: keep the folder private).`,
+      `  - ${plan.keep ? `Scratch database ${scratch.name} is kept (--keep): \`heroku addons:destroy ${scratch.name} --app ${facts.app} --confirm ${facts.app}\` removes it.` : `Scratch database ${scratch.name} was destroyed.`}`)
+    const safety = backupName('safety-backup')
+    if (safety) lines.push(`  - Safety backup ${safety} holds the data from before; \`${restoreCommand(facts, safety)}\` goes back to it.`)
+    return lines.join('\n')
+  }
   if (plan.drill) {
     const scratch = outcome.result<Addon>('create-scratch')!
     lines.push(`Drill done in ${formatDuration(durationMs)}.`, `  - Recovered into scratch database ${scratch.name}. ${plan.database.attachment} (${plan.database.addon}) was not touched.`,
@@ -79,6 +94,8 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
   ]
   if (touched.length > 0) lines.push(`  - Touched during the switch: ${touched.join(', ')}.`)
   const safety = backupName('safety-backup')
+  const reconcile = reconcileCommand(facts, plan, outcome)
+  if (reconcile) lines.push('', `Writes made to ${facts.database.name} after ${plan.target?.at} are not in the new database. Compare and carry them over with:`, `  ${reconcile}`)
   const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(facts, safety)] : []) : [`heroku pg:promote ${facts.database.name} --app ${facts.app}`]
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
@@ -100,5 +117,15 @@ export function recovered(outcome: RunOutcome) {
     backupOfNewDatabase: name('backup-new') ?? null,
     scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === 'create-scratch')?.state === 'undone'} : null,
     verification: outcome.result<string>('verify') ?? null,
+    sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
+    putBack: outcome.result<PutBack>('put-back')?.changed ?? null,
   }
+}
+
+// After a point-in-time recovery, the command that compares the old database (under its colour name)
+// with the promoted one and writes what to carry over.
+export function reconcileCommand(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome): string | undefined {
+  const alias = outcome.result<string>('keep-alias')
+  if (plan.drill || plan.way !== 'point-in-time' || !alias || outcome.status !== 'succeeded') return undefined
+  return shellQuote(['heroku', 'db:reconcile', '--app', facts.app, '--from', alias, '--to', `${plan.promoteAs}_URL`, '--since', plan.target!.at])
 }

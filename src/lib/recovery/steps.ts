@@ -10,6 +10,9 @@ import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
 import {aliasOf, assertPromotable, createRollbackDatabase, findCreated, waitUntilAvailable, watchReleasePhase} from './point-in-time.js'
 import {runVerification} from './verify.js'
+import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {fenceSequences, SequenceMove} from '../reconcile/sequences.js'
+import {PutBack, putBackMissingRows} from '../reconcile/surgical.js'
 
 // `db:recover` as steps: a restore in place, a point-in-time rollback into a new database that is
 // promoted, or a drill into a scratch database. Every write is a step the runner can take back or
@@ -183,6 +186,41 @@ function promoteSteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<any>[] {
   return steps
 }
 
+// The sequence fence, before the promote: the old database kept handing out ids after the recovery
+// point, and rows written then (which `db:reconcile` carries over) must never meet a new row's id.
+function sequenceFence(facts: RecoveryFacts, plan: RecoveryPlan): Step<SequenceMove[]> {
+  const created = (context: StepContext) => context.result<Addon>('create-database')
+  return {
+    id: 'sequence-fence',
+    title: `Advance every sequence of the new database to at least ${facts.database.name}'s value, so that no new row takes an id written after ${plan.target?.at}`,
+    async apply(context) {
+      const [old, recovered] = await Promise.all([
+        resolveAppDatabase(context.api, facts.app, facts.database.attachment), resolveAppDatabase(context.api, facts.app, created(context).name),
+      ])
+      return withConnection(old, ({client: from}) => withConnection(recovered, ({client: to}) => fenceSequences(from, to, recovered.schema)))
+    },
+    done: moves => moves.length > 0 ? `${moves.length} sequence${moves.length > 1 ? 's' : ''} advanced: ${moves.map(m => `${m.sequence} to ${m.to}`).join(', ')}` : 'no sequence was behind',
+  }
+}
+
+// --surgical: the rows the scratch copy has and the database lost, put back in one transaction.
+function putBack(facts: RecoveryFacts, plan: RecoveryPlan): Step<PutBack> {
+  const {tables, out} = plan.surgical!
+  return {
+    id: 'put-back',
+    title: `Put back the rows of ${tables.join(', ')} that the scratch database has and ${where(facts)} does not, in one transaction; nothing else is touched`,
+    async apply(context) {
+      const [copy, database] = await Promise.all([
+        resolveAppDatabase(context.api, facts.app, context.result<Addon>('create-scratch').name), resolveAppDatabase(context.api, facts.app, facts.database.attachment),
+      ])
+      return putBackMissingRows(copy, database, tables, out)
+    },
+    // The rows put back are listed in the folder; going back wholesale is the safety backup, when there is one.
+    undo: () => plan.safetyBackup ? {title: 'Restore the safety backup', command: restoreCommand(facts, 'SAFETY-BACKUP'), automatic: false} : undefined,
+    done: result => `${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows put back (${Object.entries(result.changed).map(([t, n]) => `${t}: ${n}`).join(', ') || 'none missing'})`,
+  }
+}
+
 function checkFollower(): Step<boolean> {
   return {
     id: 'follower-check',
@@ -204,16 +242,29 @@ function guarded(facts: RecoveryFacts, plan: RecoveryPlan, switchSteps: Step<any
 
 export function recoverySteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<any>[] {
   const verify = (database: (context: StepContext) => string) => plan.verify ? [verifyStep(facts, plan, database)] : []
+  const scratchName = (context: StepContext) => context.result<Addon>('create-scratch').name
+  const destroyScratch = plan.keep ? [] : [{
+    id: 'destroy-scratch', title: 'Destroy the scratch database', putsBack: 'create-scratch',
+    apply: (context: StepContext) => destroyAddon(context.api, context.result<Addon>('create-scratch')),
+  }]
+  if (plan.surgical) {
+    const target = captureTarget(facts, {id: facts.database.id, name: facts.database.name}, facts.database.attachmentNames, where(facts))
+    return [
+      createDatabase(facts, plan, {id: 'create-scratch', title: `Create a scratch ${facts.database.plan} database${plan.way === 'backup' ? '' : ` from ${where(facts)} as of ${plan.target?.at}`}`, scratch: true}),
+      ...(plan.way === 'backup' ? [restoreIntoScratch(facts, plan)] : []),
+      ...verify(scratchName),
+      ...(plan.safetyBackup ? [captureStep('safety-backup', `Capture a safety backup of ${where(facts)} as it is now`, target)] : []),
+      ...guarded(facts, plan, [putBack(facts, plan)]),
+      ...destroyScratch,
+    ]
+  }
   if (plan.drill) {
-    const scratch = (context: StepContext) => context.result<Addon>('create-scratch').name
+    const scratch = scratchName
     return [
       createDatabase(facts, plan, {id: 'create-scratch', title: `Create a scratch ${facts.database.plan} database${plan.way === 'backup' ? '' : ` from ${where(facts)} as of ${plan.target?.at}`}`, scratch: true}),
       ...(plan.way === 'backup' ? [restoreIntoScratch(facts, plan)] : []),
       ...verify(scratch),
-      ...(plan.keep ? [] : [{
-        id: 'destroy-scratch', title: 'Destroy the scratch database', putsBack: 'create-scratch',
-        apply: (context: StepContext) => destroyAddon(context.api, context.result<Addon>('create-scratch')),
-      }]),
+      ...destroyScratch,
     ]
   }
   if (plan.way === 'backup') {
@@ -227,7 +278,7 @@ export function recoverySteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<an
   return [
     createDatabase(facts, plan, {id: 'create-database', title: `Create a new ${facts.database.plan} database from ${where(facts)} as of ${plan.target?.at} (a point-in-time rollback)`, scratch: false}),
     ...verify(context => created(context).name),
-    ...guarded(facts, plan, promoteSteps(facts, plan)),
+    ...guarded(facts, plan, [sequenceFence(facts, plan), ...promoteSteps(facts, plan)]),
     checkFollower(),
     ...backupOfNew,
   ]

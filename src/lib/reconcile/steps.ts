@@ -1,0 +1,35 @@
+import {join} from 'node:path'
+import {Aborted} from '../abort.js'
+import type {BackupState} from '../backups/gate.js'
+import {captureFreshBackup} from '../backups/gate.js'
+import {withConnection} from '../postgres/connect.js'
+import type {Step} from '../runner/step.js'
+import type {ReconcileDatabase} from './gather.js'
+import {applyReplay, ReplayResult} from './replay.js'
+
+// `db:reconcile --apply` as steps of the runner: a fresh backup of DATABASE when the gate asks for one,
+// then replay.sql in one transaction. Applying twice changes nothing, so a lost COMMIT is settled by
+// running the command again.
+
+export function replayStep(current: ReconcileDatabase, folder: string): Step<ReplayResult> {
+  return {
+    id: 'replay',
+    title: `Run ${join(folder, 'replay.sql')} on ${current.label} in one transaction (inserts and guarded updates; deletes stay commented out)`,
+    apply: ({writeSignal}) => withConnection(current, async ({client, close}) => {
+      const cut = () => void close()
+      writeSignal.addEventListener('abort', cut, {once: true})
+      try {
+        return await applyReplay(client, join(folder, 'replay.sql'))
+      } catch (error) {
+        if (writeSignal.aborted) throw new Aborted()
+        throw error
+      } finally {
+        writeSignal.removeEventListener('abort', cut)
+      }
+    }),
+    done: result => `${result.statements} statements, ${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows changed`,
+  }
+}
+
+export const reconcileSteps = (current: ReconcileDatabase, folder: string, capture: BackupState[]): Step<any>[] =>
+  [...capture.map(captureFreshBackup), replayStep(current, folder)]

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
+import type {Addon, App} from '../src/sandbox/index.js'
+import {heroku, Result} from './support/heroku.js'
+import {appName, sandbox} from './support/sandbox.js'
+
+// A point-in-time recovery through the real CLI, with writes made after the recovery point, then
+// `heroku db:reconcile` on the old database (still attached under a colour name) and the promoted one.
+
+const workDir = mkdtempSync(join(tmpdir(), 'db-reconcile-'))
+after(() => rmSync(workDir, {recursive: true, force: true}))
+
+const attachmentsOf = (app: App) => sandbox().state.attachmentsOf(app)
+const addonAttachedAs = (app: App, name: string) => sandbox().state.addons.get(attachmentsOf(app).find(a => a.name === name)!.addon.id)!
+const emails = async (addon: Addon, where: string) => (await sandbox().sql(addon, `SELECT email FROM customers WHERE ${where} ORDER BY id`)).map(r => r.email)
+
+// Writes after the recovery point, on the database that is about to be replaced: the mass DELETE of
+// seedDataLoss (the damage), then an order table, new customers and an update.
+const AFTER_RECOVERY = `
+  INSERT INTO customers (email) SELECT 'late' || g || '@example.com' FROM generate_series(1, 5) g;
+  UPDATE customers SET email = 'renamed-3@example.com' WHERE id = 3;`
+
+interface Recovered {
+  name: string
+  app: App
+  old: Addon
+  current: Addon
+  alias: string
+  recover: Result
+}
+
+async function recoverWithLateWrites(prefix: string): Promise<Recovered> {
+  const name = appName(prefix)
+  const loss = await seedDataLoss(sandbox(), name)
+  await sandbox().sql(loss.database, AFTER_RECOVERY)
+  const recover = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--json'])
+  assert.equal(recover.code, 0, recover.stderr)
+  const alias = attachmentsOf(loss.app).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE')!.name
+  return {name, app: loss.app, old: loss.database, current: addonAttachedAs(loss.app, 'DATABASE'), alias, recover}
+}
+
+function assertNoRowValues(result: Result) {
+  const output = result.stdout + result.stderr
+  for (const value of ['late1@example.com', 'renamed-3', 'customer21@example.com', 'vip1@example.com']) {
+    assert.ok(!output.includes(value), `a row value (${value}) was printed`)
+  }
+}
+
+const folderIn = (label: string) => join(workDir, label)
+
+describe('heroku db:reconcile', function () {
+  this.timeout(120_000)
+  let recovered: Recovered
+
+  before(async function () {
+    this.timeout(120_000)
+    recovered = await recoverWithLateWrites('reconcile')
+  })
+
+  it('db:recover ends with the exact db:reconcile command, in --json too, after fencing the sequences', async () => {
+    const document = JSON.parse(recovered.recover.stdout)
+    const since = document.plan.target.at
+    assert.equal(document.reconcile, `heroku db:reconcile --app ${recovered.name} --from ${recovered.alias} --to DATABASE_URL --since ${since}`)
+    assert.ok(document.plan.steps.some((s: string) => /^Advance every sequence of the new database/.test(s)), 'the fence is in the plan')
+    assert.deepEqual(document.outcome.sequenceFence, [{sequence: 'customers_id_seq', from: '60', to: '65'}])
+    const [{id}] = await sandbox().sql(recovered.current, 'INSERT INTO customers (email) VALUES ($1) RETURNING id', ['after-promote@example.com'])
+    assert.equal(id, 66, 'a row inserted after the promote takes an id no late write has')
+    await sandbox().sql(recovered.current, 'DELETE FROM customers WHERE id = 66')
+  })
+
+  it('classifies the rows, writes the folder privately, and prints counts only', async () => {
+    const out = folderIn('compare')
+    const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--to', 'DATABASE_URL', '--out', out])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /customers\s+5\s+1\s+40/)
+    assert.match(result.stdout, /Nothing was changed/)
+    assertNoRowValues(result)
+
+    assert.equal(statSync(out).mode & 0o777, 0o700)
+    for (const file of ['summary.json', 'replay.sql', 'customers/inserted.csv', 'customers/updated.csv', 'customers/deleted.csv']) {
+      assert.equal(statSync(join(out, file)).mode & 0o777, 0o600, `${file} is private`)
+    }
+    assert.deepEqual(readdirSync(join(out, 'customers')).sort(), ['deleted.csv', 'inserted.csv', 'updated.csv'])
+    const inserted = readFileSync(join(out, 'customers/inserted.csv'), 'utf8').trim().split('\n')
+    assert.equal(inserted[0], 'id,email,created_at')
+    assert.deepEqual(inserted.slice(1).map(l => l.split(',')[1]), ['late1@example.com', 'late2@example.com', 'late3@example.com', 'late4@example.com', 'late5@example.com'])
+    assert.deepEqual(readFileSync(join(out, 'customers/updated.csv'), 'utf8').trim().split('\n'), ['id,email (OLD),email (DATABASE)', '3,renamed-3@example.com,customer3@example.com'])
+    assert.equal(readFileSync(join(out, 'customers/deleted.csv'), 'utf8').trim().split('\n').length, 41)
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))
+    assert.deepEqual(summary.totals, {inserted: 5, updated: 1, deleted: 40})
+    assert.equal(JSON.stringify(summary).includes('@example.com'), false, 'summary.json holds counts, not rows')
+    assert.match(readFileSync(join(out, 'replay.sql'), 'utf8'), /^-- DELETE FROM "public"."customers" WHERE "id" = '21';$/m)
+  })
+
+  it('--json carries the counts and no row value', async () => {
+    const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('json'), '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const document = JSON.parse(result.stdout)
+    assert.deepEqual(document.tables.map((t: any) => [t.table, t.inserted, t.updated, t.deleted]), [['customers', 5, 1, 40]])
+    assert.equal(document.applied, null)
+    assertNoRowValues(result)
+  })
+
+  it('--apply carries the writes over in one transaction; a second --apply changes nothing', async () => {
+    const first = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('apply-1'), '--apply', '--confirm', recovered.name, '--json'])
+    assert.equal(first.code, 0, first.stderr)
+    assert.deepEqual(JSON.parse(first.stdout).applied.changed, {customers: 6})
+    assert.deepEqual(await emails(recovered.current, 'id IN (3, 61, 65)'), ['renamed-3@example.com', 'late1@example.com', 'late5@example.com'])
+    assert.equal((await emails(recovered.current, 'id > 20 AND id <= 60')).length, 40, 'deleted rows are left for a person to decide')
+    assertNoRowValues(first)
+
+    const second = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('apply-2'), '--apply', '--confirm', recovered.name])
+    assert.equal(second.code, 0, second.stderr)
+    assert.match(second.stdout, /customers\s+0\s+0\s+40/)
+    assert.match(second.stdout, /replay.sql changed nothing/)
+  })
+
+  it('--dry-run with --apply compares and writes the folder, and applies nothing', async () => {
+    const out = folderIn('dry-run')
+    await sandbox().sql(recovered.old, 'INSERT INTO customers (email) VALUES (\'dry@example.com\')')
+    const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', out, '--apply', '--dry-run', '--confirm', recovered.name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(JSON.parse(result.stdout).applied, null)
+    assert.match(readFileSync(join(out, 'replay.sql'), 'utf8'), /dry@example\.com/)
+    assert.deepEqual(await emails(recovered.current, 'email = \'dry@example.com\''), [], 'nothing carried over')
+  })
+
+  it('--tables and --exclude limit the comparison', async () => {
+    await sandbox().sql(recovered.old, 'CREATE TABLE IF NOT EXISTS coupons (code text PRIMARY KEY)')
+    const only = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('tables'), '--tables', 'customers', '--json'])
+    assert.deepEqual(JSON.parse(only.stdout).tablesOnlyInOld, [])
+    const without = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('exclude'), '--exclude', 'customers', '--json'])
+    const document = JSON.parse(without.stdout)
+    assert.deepEqual([document.tables, document.tablesOnlyInOld], [[], ['coupons']])
+    await sandbox().sql(recovered.old, 'DROP TABLE coupons')
+  })
+
+  it('--apply with the wrong confirmation changes nothing', async () => {
+    const before = await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM customers')
+    await sandbox().sql(recovered.old, 'INSERT INTO customers (email) VALUES (\'later@example.com\')')
+    const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('wrong'), '--apply', '--confirm', 'other-app'])
+    assert.notEqual(result.code, 0)
+    assert.match(result.stderr, /did not match/)
+    assert.deepEqual(await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM customers'), before)
+  })
+
+  describe('refuses, with nothing written', () => {
+    const refused = async (label: string, args: string[], message: RegExp) => {
+      const out = folderIn(label)
+      const result = await heroku(['db:reconcile', ...args, '--out', out])
+      assert.notEqual(result.code, 0)
+      assert.match(result.stderr, message)
+      assert.match(result.stderr, /Nothing was changed/)
+      assert.equal(result.stderr.trim().split('\n').length, 2, result.stderr)
+      assert.equal(existsSync(out), false, 'no folder')
+    }
+
+    it('the same database twice', () => refused('same', ['--app', recovered.name, '--from', 'DATABASE_URL', '--to', 'DATABASE_URL'], /the same database/))
+
+    it('a database that does not exist', () => refused('missing', ['--app', recovered.name, '--from', 'HEROKU_POSTGRESQL_NOPE'], /--from HEROKU_POSTGRESQL_NOPE/))
+
+    it('OLD attached to another app, which may write to it', async () => {
+      const other = sandbox().createApp(appName('reconcile-other'))
+      sandbox().state.attach(other, recovered.old, 'SHARED')
+      try {
+        await refused('shared', ['--app', recovered.name, '--from', recovered.alias], /still SHARED on reconcile-other-\d+-\d+, so an app may still be writing to it/)
+      } finally {
+        sandbox().state.detach(other, attachmentsOf(other).find(a => a.name === 'SHARED')!)
+      }
+    })
+
+    it('--apply without a recent backup of DATABASE', async () => {
+      const name = appName('reconcile-nobackup')
+      const loss = await seedDataLoss(sandbox(), name)
+      await sandbox().sql(loss.database, AFTER_RECOVERY)
+      const recover = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--no-safety-backup'])
+      assert.equal(recover.code, 0, recover.stderr)
+      const alias = attachmentsOf(loss.app).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE')!.name
+      await refused('nobackup', ['--app', name, '--from', alias, '--apply', '--confirm', name], /no successful backup.*--capture-backup/)
+      assert.equal((await emails(addonAttachedAs(loss.app, 'DATABASE'), 'id > 60')).length, 0, 'nothing carried over')
+    })
+
+    it('OLD that the app still writes to', async () => {
+      const name = appName('reconcile-live')
+      const loss = await seedDataLoss(sandbox(), name)
+      const other = await sandbox().createPostgres(loss.app, 'heroku-postgresql:standard-0', 'HEROKU_POSTGRESQL_SPARE', {release: false})
+      await refused('live', ['--app', name, '--from', 'DATABASE_URL', '--to', 'HEROKU_POSTGRESQL_SPARE'], /still .*DATABASE_URL, so an app may still be writing to it/)
+      assert.ok(other)
+    })
+  })
+})
+
+describe('heroku db:recover --surgical', function () {
+  this.timeout(120_000)
+
+  it('puts back the rows the damage deleted, from a scratch copy, and touches nothing else', async () => {
+    const name = appName('surgical')
+    const loss = await seedDataLoss(sandbox(), name)
+    await sandbox().sql(loss.database, AFTER_RECOVERY)
+    const url = loss.app.config.DATABASE_URL
+    const out = folderIn('surgical')
+    const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', out, '--confirm', name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const document = JSON.parse(result.stdout)
+    assert.deepEqual(document.outcome.putBack, {customers: 40})
+    assert.equal(document.outcome.scratch.destroyed, true)
+    assert.equal(document.plan.promoteAs, undefined)
+
+    assert.equal(addonAttachedAs(loss.app, 'DATABASE').id, loss.database.id, 'nothing was promoted')
+    assert.equal(loss.app.config.DATABASE_URL, url)
+    const [{n}] = await sandbox().sql(loss.database, 'SELECT count(*)::int AS n FROM customers')
+    assert.equal(n, 20 + 40 + 5, 'the 40 deleted rows are back, the 5 written after the recovery point stay')
+    assert.deepEqual(await emails(loss.database, 'id IN (3, 21, 65)'), ['renamed-3@example.com', 'customer21@example.com', 'late5@example.com'],
+      'a row updated after the recovery point keeps its update')
+    const scratch = [...sandbox().state.addons.values()].find(a => a.name === document.outcome.scratch.addon)!
+    assert.equal(scratch.state, 'deprovisioned')
+    assert.equal(statSync(out).mode & 0o777, 0o700)
+    assert.equal(readFileSync(join(out, 'customers/inserted.csv'), 'utf8').trim().split('\n').length, 41)
+    assertNoRowValues(result)
+
+    const again = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', folderIn('surgical-2'), '--confirm', name, '--no-safety-backup'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /Put back 0 rows/)
+  })
+})
