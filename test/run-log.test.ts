@@ -8,6 +8,12 @@ import {assertNoSecrets, secretsOf} from './support/secrets.js'
 // The run log survives the process: a run killed half-way, or whose put-back failed, is listed by
 // `recovery:log`, announced by the next command on the app, and finished by `recovery:resume`.
 
+const afterRollbackPost = (name: string) => {
+  const {requests} = sandbox()
+  const at = requests.findIndex(r => r.method === 'POST' && r.path === `/apps/${name}/releases`)
+  return at === -1 ? [] : requests.slice(at + 1).filter(r => r.path.startsWith(`/apps/${name}/`))
+}
+
 const workers = (app: {formation: {type: string, quantity: number}[]}) => app.formation.find(p => p.type === 'worker')!.quantity
 
 describe('the run log, recovery:log and recovery:resume', function () {
@@ -21,7 +27,8 @@ describe('the run log, recovery:log and recovery:resume', function () {
     sandbox().delays.releasePhase = 4000
     try {
       const killed = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {
-        signalAfter: {when: () => sandbox().requests.some(r => r.method === 'POST' && r.path === `/apps/${name}/releases`), signal: 'SIGKILL'},
+        // Killed once the rollback's answer was taken in: at the first request after its POST (the release phase wait).
+        signalAfter: {when: () => afterRollbackPost(name).length > 0, signal: 'SIGKILL'},
       })
       assert.equal(killed.code, 137)
     } finally {
