@@ -93,39 +93,37 @@ function attributesOf(text: string): Attribute[] {
   return attributes
 }
 
-function closing(text: string, open: number): number {
+// Walks the text from `from`, outside strings, with the bracket depth after each character; stops
+// where `stop` says so and returns that index (or the text's length).
+function walk(text: string, from: number, stop: (c: string, i: number, depth: number) => boolean | void): number {
   let depth = 0
   let inString = false
-  for (let i = open; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const c = text[i]
     if (inString) {
       if (c === '\\') i++
       else if (c === '"') inString = false
-    } else if (c === '"') inString = true
+      continue
+    }
+    if (c === '"') inString = true
     else if (c === '(' || c === '[') depth++
-    else if ((c === ')' || c === ']') && --depth === 0) return i
+    else if (c === ')' || c === ']') depth--
+    if (stop(c, i, depth)) return i
   }
   return text.length
 }
 
+const closing = (text: string, open: number) => walk(text, open, (c, _, depth) => (c === ')' || c === ']') && depth === 0)
+
 function splitTopLevel(text: string): string[] {
   const parts: string[] = []
-  let depth = 0
-  let inString = false
   let start = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (inString) {
-      if (c === '\\') i++
-      else if (c === '"') inString = false
-    } else if (c === '"') inString = true
-    else if (c === '(' || c === '[') depth++
-    else if (c === ')' || c === ']') depth--
-    else if (c === ',' && depth === 0) {
+  walk(text, 0, (c, i, depth) => {
+    if (c === ',' && depth === 0) {
       parts.push(text.slice(start, i).trim())
       start = i + 1
     }
-  }
+  })
   const last = text.slice(start).trim()
   return last ? [...parts, last] : parts
 }
