@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // CPU time of the schema gate's own work for a large app: a 200-model Prisma schema against its catalog,
 // with 50 migrations since the target to parse and attribute. The database reads are not in it (one
-// catalog query). Run after a build: `npx tsc -p tsconfig.json && node bin/bench-schema-gate.js`.
+// catalog query). Run with `npm run bench:schema-gate`.
 import {parseStatements} from '../dist/lib/migrations/statements.js'
 import {findCompatibility} from '../dist/lib/schema/compat.js'
 import {expectedSchema} from '../dist/lib/schema/expected.js'
