@@ -20,14 +20,17 @@ import {RolledBack, rollbackSteps} from '../lib/rollback/steps.js'
 export default class SafeRollback extends GuardedCommand {
   static override description = `roll an app's code and config back to a stable release, with backups checked first
 Previews what the rollback undoes and what it cannot undo (add-ons, database attachments, migrations),
-checks that every Heroku Postgres database has a recent successful backup, asks for confirmation,
-rolls back with the Platform API, and waits until the new release and its dynos are up.`
+checks that every Heroku Postgres database has a recent successful backup and that the target's Prisma
+schema fits today's database (refusing below the rollback floor), asks for confirmation, rolls back with
+the Platform API, and waits until the new release and its dynos are up. With --with-migrations, first
+reverts the migrations the target does not know, and applies them again if the rollback fails.`
 
   static override examples = [
     '<%= config.bin %> safe-rollback --app my-app',
     '<%= config.bin %> safe-rollback v50 --app my-app --dry-run',
     '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --capture-backup --maintenance',
     '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --max-backup-age 6h --json',
+    '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --with-migrations',
   ]
 
   static override args = {
