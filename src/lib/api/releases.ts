@@ -54,15 +54,24 @@ export const getRelease = (api: Api, app: string, idOrVersion: string | number) 
 export const releaseConfig = (api: Api, app: string, version: number) =>
   api.get<Record<string, string>>(path`/apps/${app}/releases/${version}/config-vars`)
 
-// The git commit a release runs, from its slug (Cedar) or its OCI image (Fir).
-export async function commitOf(api: Api, app: string, release: Release): Promise<string | null> {
+// What code a release runs: its git commit, and for a slug the URL of its archive, from one read of the
+// slug (Cedar) or of the OCI image (Fir).
+export interface CodeSource {
+  commit: string | null
+  archiveUrl?: string
+}
+
+export async function sourceOf(api: Api, app: string, release: Release): Promise<CodeSource> {
   try {
-    if (release.slug?.id) return (await api.get<{commit: string | null}>(path`/apps/${app}/slugs/${release.slug.id}`)).commit
-    if (release.oci_image?.id) return (await api.get<{commit: string | null}[]>(path`/apps/${app}/oci-images/${release.oci_image.id}`))[0]?.commit ?? null
+    if (release.slug?.id) {
+      const slug = await api.get<{commit: string | null, blob?: {url?: string} | null}>(path`/apps/${app}/slugs/${release.slug.id}`)
+      return {commit: slug.commit, archiveUrl: slug.blob?.url ?? undefined}
+    }
+    if (release.oci_image?.id) return {commit: (await api.get<{commit: string | null}[]>(path`/apps/${app}/oci-images/${release.oci_image.id}`))[0]?.commit ?? null}
   } catch (error) {
     if (statusOf(error) !== 404) throw error
   }
-  return null
+  return {commit: null}
 }
 
 // The rollback itself: the call `heroku releases:rollback` makes.

@@ -1,6 +1,6 @@
 import {getApp, listFormation} from '../api/apps.js'
 import type {Api} from '../api/client.js'
-import {commitOf, findRelease, recentReleases, Release, releaseConfig, releasesAfter, waitForRelease} from '../api/releases.js'
+import {findRelease, sourceOf, recentReleases, Release, releaseConfig, releasesAfter, waitForRelease} from '../api/releases.js'
 import {BackupState, backupStates} from '../backups/gate.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {checkSchema, Fits, OpenedDatabase, openDatabaseSide, SchemaCheck, schemaFits} from '../schema/gate.js'
@@ -89,16 +89,16 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
   assertEligible(target, current, app)
 
   const oldestListed = newest.at(-1)?.version ?? 0
-  const commits = Promise.all([commitOf(api, app, current), commitOf(api, app, target)])
-  const schema = database && commits.then(([currentCommit, targetCommit]) => checkSchema(api, app, database, {
-    cwd: options.cwd, target, current, listed: newest, commits: new Map([[current.id, currentCommit], [target.id, targetCommit]]),
+  const sources = Promise.all([sourceOf(api, app, current), sourceOf(api, app, target)])
+  const schema = database && sources.then(([currentSource, targetSource]) => checkSchema(api, app, database, {
+    cwd: options.cwd, target, current, listed: newest, sources: new Map([[current.id, currentSource], [target.id, targetSource]]),
   }))
-  const [undone, currentConfig, targetConfig, [currentCommit, targetCommit], schemaCheck] = await Promise.all([
+  const [undone, currentConfig, targetConfig, [{commit: currentCommit}, {commit: targetCommit}], schemaCheck] = await Promise.all([
     (target.version >= oldestListed ? Promise.resolve(newest) : releasesAfter(api, app, target.version))
       .then(list => list.filter(r => r.version > target.version && r.version <= current.version)),
     releaseConfig(api, app, current.version),
     releaseConfig(api, app, target.version),
-    commits,
+    sources,
     schema,
   ])
   const migrations = await migrationsAddedBetween(options.cwd, targetCommit, currentCommit)

@@ -1,6 +1,6 @@
 import type {Client} from 'pg'
 import type {Api} from '../api/client.js'
-import {commitOf, Release} from '../api/releases.js'
+import {CodeSource, Release, sourceOf} from '../api/releases.js'
 import {messageOf} from '../errors.js'
 import {isApplied, readHistory} from '../migrations/history.js'
 import {parseStatements} from '../migrations/statements.js'
@@ -66,14 +66,15 @@ export interface GateInput {
   current: Release
   // The releases listed, newest first: where the floor is looked for.
   listed: Release[]
-  commits: Map<string, string | null>
+  // What code each release runs, where already read.
+  sources: Map<string, CodeSource>
 }
 
 async function projectOf(api: Api, app: string, release: Release, input: GateInput, readSqlOf?: (name: string) => boolean): Promise<ProjectAt | undefined> {
-  const commit = input.commits.get(release.id) ?? await commitOf(api, app, release)
+  const {commit, archiveUrl} = input.sources.get(release.id) ?? await sourceOf(api, app, release)
   const local = commit ? await fromGit(input.cwd, commit, readSqlOf) : undefined
   if (local) return local
-  return release.slug?.id ? fromSlug(api, app, release.slug.id, readSqlOf) : undefined
+  return archiveUrl ? fromSlug(archiveUrl, api.settings.signal, readSqlOf) : undefined
 }
 
 // One release against the database: its findings, with the migrations since it named where they can be.
@@ -124,13 +125,13 @@ async function migrationsFrom(api: Api, app: string, input: GateInput, names: Se
 // Each release's verdict, by its commit (config releases share their deploy's code); `untilBlocked`
 // stops at the first release whose code does not fit, walking from the newest.
 async function releaseVerdicts(api: Api, app: string, database: DatabaseSide, releases: Release[], input: GateInput, untilBlocked: boolean, since: MigrationSince[] = []): Promise<Map<string, Verdict | 'unknown'>> {
-  const commits = await Promise.all(releases.map(r => input.commits.get(r.id) ?? commitOf(api, app, r).catch(() => null)))
+  const sources = await Promise.all(releases.map(r => input.sources.get(r.id) ?? sourceOf(api, app, r).catch(() => ({commit: null}))))
   const byCommit = new Map<string, Verdict | 'unknown'>()
   const verdicts = new Map<string, Verdict | 'unknown'>()
   for (const [index, release] of releases.entries()) {
-    const key = commits[index] ?? release.id
+    const key = sources[index].commit ?? release.id
     if (!byCommit.has(key)) {
-      const project = await projectOf(api, app, release, {...input, commits: new Map([[release.id, commits[index]]])}, () => false).catch(() => undefined)
+      const project = await projectOf(api, app, release, {...input, sources: new Map([[release.id, sources[index]]])}, () => false).catch(() => undefined)
       byCommit.set(key, project ? (await judge(database, project, since.filter(m => !project.migrations.has(m.name)))).verdict : 'unknown')
     }
     verdicts.set(release.id, byCommit.get(key)!)
@@ -169,6 +170,6 @@ export async function schemaFits(api: Api, app: string, opened: OpenedDatabase, 
   const database = await opened
   if (!('client' in database)) return undefined
   const candidates = rollbackCandidates(input).slice(0, 15)
-  const verdicts = await releaseVerdicts(api, app, database, candidates, {...input, target: input.current, commits: new Map()}, false).catch(() => undefined)
+  const verdicts = await releaseVerdicts(api, app, database, candidates, {...input, target: input.current, sources: new Map()}, false).catch(() => undefined)
   return verdicts && {verdicts, floor: floorOf(candidates, verdicts)?.version ?? null}
 }

@@ -1,8 +1,6 @@
 import {execFile} from 'node:child_process'
 import {posix} from 'node:path'
 import {promisify} from 'node:util'
-import type {Api} from '../api/client.js'
-import {path} from '../api/client.js'
 
 // A release's Prisma project as its code had it: the schema files and the migrations folder, read from
 // the app's git repository at the release's commit (nothing checked out), or else from the release's
@@ -87,10 +85,8 @@ const MAX_FILE = 4 * 1024 * 1024
 const MAX_KEPT = 64 * 1024 * 1024
 
 // The slug's archive (tar.gz, paths under ./app/) is streamed through once; memory holds only the kept files.
-export async function fromSlug(api: Api, app: string, slugId: string, readSqlOf?: (name: string) => boolean): Promise<ProjectAt | undefined> {
-  const slug = await api.get<{blob?: {method: string, url: string} | null}>(path`/apps/${app}/slugs/${slugId}`)
-  if (!slug.blob?.url) return undefined
-  const response = await fetch(slug.blob.url, {signal: api.settings.signal})
+export async function fromSlug(archiveUrl: string, signal: AbortSignal | undefined, readSqlOf?: (name: string) => boolean): Promise<ProjectAt | undefined> {
+  const response = await fetch(archiveUrl, {signal})
   if (!response.ok || !response.body) throw new Error(`the slug's archive could not be read (HTTP ${response.status})`)
   const files = await keptFiles(response.body)
   const dirs = new Set([...files.keys()].flatMap(file => file.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))))
