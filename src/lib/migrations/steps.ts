@@ -1,8 +1,7 @@
 import type {ClientBase} from 'pg'
-import {Aborted} from '../abort.js'
 import {BackupState, captureFreshBackup} from '../backups/gate.js'
 import {SafeRollbackError} from '../errors.js'
-import {AppDatabase, withConnection} from '../postgres/connect.js'
+import {AppDatabase, withConnection, withInterruptibleConnection} from '../postgres/connect.js'
 import type {Step} from '../runner/step.js'
 import {fingerprintOf, HistoryRow, isApplied, migrationsTable, readHistory} from './history.js'
 import {DownPlan, firstLine} from './plan.js'
@@ -116,18 +115,7 @@ export function revertStep(plan: DownPlan, database: AppDatabase, history: Histo
   return {
     id: 'revert',
     title: `Revert ${names.join(', ')} in one transaction holding Prisma's migration lock`,
-    apply: ({writeSignal}) => withConnection(database, async ({client, close}) => {
-      const cut = () => void close()
-      writeSignal.addEventListener('abort', cut, {once: true})
-      try {
-        return await applyDown(client, plan, database.schema, history)
-      } catch (error) {
-        if (writeSignal.aborted) throw new Aborted()
-        throw error
-      } finally {
-        writeSignal.removeEventListener('abort', cut)
-      }
-    }),
+    apply: ({writeSignal}) => withInterruptibleConnection(database, writeSignal, ({client}) => applyDown(client, plan, database.schema, history)),
     observe: () => withConnection(database, async ({client}) => {
       const rows = await readHistory(client, database.schema) ?? []
       const stillApplied = rows.some(r => names.includes(r.migration_name) && isApplied(r))

@@ -1,4 +1,5 @@
 import type {Client, ClientConfig} from 'pg'
+import {Aborted} from '../abort.js'
 import type {Api} from '../api/client.js'
 import {statusOf} from '../api/client.js'
 import {noSuchApp} from '../api/apps.js'
@@ -111,3 +112,21 @@ export async function withConnection<T>(database: AppDatabase, work: (connection
     await connection.close()
   }
 }
+
+// A write in one transaction that Ctrl-C can stop: when `writeSignal` fires (after the runner's moment of
+// grace) the connection is closed, which makes PostgreSQL roll the transaction back.
+export function withInterruptibleConnection<T>(database: AppDatabase, writeSignal: AbortSignal, work: (connection: Connection) => Promise<T>): Promise<T> {
+  return withConnection(database, async connection => {
+    const cut = () => void connection.close()
+    writeSignal.addEventListener('abort', cut, {once: true})
+    try {
+      return await work(connection)
+    } catch (error) {
+      if (writeSignal.aborted) throw new Aborted()
+      throw error
+    } finally {
+      writeSignal.removeEventListener('abort', cut)
+    }
+  })
+}
+

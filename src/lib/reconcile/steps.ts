@@ -1,8 +1,7 @@
 import {join} from 'node:path'
-import {Aborted} from '../abort.js'
 import type {BackupState} from '../backups/gate.js'
 import {captureFreshBackup} from '../backups/gate.js'
-import {withConnection} from '../postgres/connect.js'
+import {withInterruptibleConnection} from '../postgres/connect.js'
 import type {Step} from '../runner/step.js'
 import type {ReconcileDatabase} from './gather.js'
 import {applyReplay, ReplayResult} from './replay.js'
@@ -15,18 +14,7 @@ export function replayStep(current: ReconcileDatabase, folder: string): Step<Rep
   return {
     id: 'replay',
     title: `Run ${join(folder, 'replay.sql')} on ${current.label} in one transaction (inserts and guarded updates; deletes stay commented out)`,
-    apply: ({writeSignal}) => withConnection(current, async ({client, close}) => {
-      const cut = () => void close()
-      writeSignal.addEventListener('abort', cut, {once: true})
-      try {
-        return await applyReplay(client, join(folder, 'replay.sql'))
-      } catch (error) {
-        if (writeSignal.aborted) throw new Aborted()
-        throw error
-      } finally {
-        writeSignal.removeEventListener('abort', cut)
-      }
-    }),
+    apply: ({writeSignal}) => withInterruptibleConnection(current, writeSignal, ({client}) => applyReplay(client, join(folder, 'replay.sql'))),
     done: result => `${result.statements} statements, ${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows changed`,
   }
 }

@@ -1,5 +1,5 @@
 import {join} from 'node:path'
-import {AppDatabase, withConnection} from '../postgres/connect.js'
+import {AppDatabase, withConnection, withInterruptibleConnection} from '../postgres/connect.js'
 import {compareDatabases} from './compare.js'
 import {ReconcileFolder} from './folder.js'
 import {applyReplay, ReplayResult} from './replay.js'
@@ -12,7 +12,7 @@ export interface PutBack extends ReplayResult {
   folder: string
 }
 
-export async function putBackMissingRows(copy: AppDatabase, database: AppDatabase, tables: string[], out: string): Promise<PutBack> {
+export async function putBackMissingRows(copy: AppDatabase, database: AppDatabase, tables: string[], out: string, writeSignal: AbortSignal): Promise<PutBack> {
   const folder = ReconcileFolder.create(out, database.schema)
   let compared: string[] = []
   try {
@@ -29,6 +29,6 @@ export async function putBackMissingRows(copy: AppDatabase, database: AppDatabas
     folder.discard()
     throw error
   }
-  const result = await withConnection(database, ({client}) => applyReplay(client, join(out, 'replay.sql')))
+  const result = await withInterruptibleConnection(database, writeSignal, ({client}) => applyReplay(client, join(out, 'replay.sql')))
   return {...result, folder: out}
 }

@@ -213,7 +213,7 @@ function putBack(facts: RecoveryFacts, plan: RecoveryPlan): Step<PutBack> {
       const [copy, database] = await Promise.all([
         resolveAppDatabase(context.api, facts.app, context.result<Addon>('create-scratch').name), resolveAppDatabase(context.api, facts.app, facts.database.attachment),
       ])
-      return putBackMissingRows(copy, database, tables, out)
+      return putBackMissingRows(copy, database, tables, out, context.writeSignal)
     },
     // The rows put back are listed in the folder; going back wholesale is the safety backup, when there is one.
     undo: () => plan.safetyBackup ? {title: 'Restore the safety backup', command: restoreCommand(facts, 'SAFETY-BACKUP'), automatic: false} : undefined,
