@@ -188,6 +188,40 @@ describe('the runner', () => {
     assert.deepEqual(outcome.undo, [])
   })
 
+  describe('a change that relies on an earlier one (needs)', () => {
+    const rollback = (then: () => Promise<string>): Step<string> => ({
+      id: 'rollback', title: 'Roll back', needs: ['maintenance-on'], apply: async () => 'v53', then,
+      undo: () => ({title: 'Roll back again', command: 'heroku safe-rollback v52 --app shop', automatic: false}),
+    })
+
+    it('keeps the earlier change once the later one exists, and says how to undo both, newest first', async () => {
+      const {run, dataDir} = await runner()
+      nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+      const outcome = await run.run([maintenanceOn('shop'), rollback(async () => {
+        throw new Error('the dynos crashed')
+      })])
+      assert.deepEqual(outcome.steps.map(s => s.state), ['done', 'failed'])
+      assert.deepEqual(outcome.undo, ['heroku safe-rollback v52 --app shop', 'heroku maintenance:off --app shop'])
+      assert.deepEqual(outcome.finish, [])
+      assert.deepEqual(openItems(listRuns(dataDir, 'shop')[0]).undo, [], 'recovery:resume does not take it back either')
+    })
+
+    it('puts the earlier change back when the later one turned out to have no effect', async () => {
+      const {run, dataDir} = await runner()
+      nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+      puttingBackMaintenance()
+      const outcome = await run.run([maintenanceOn('shop'), rollback(async () => {
+        throw new NoEffect('the release phase failed; the app still runs v52')
+      })])
+      assert.deepEqual(outcome.steps.map(s => s.state), ['undone', 'failed'])
+      assert.deepEqual(outcome.undo, [])
+      const record = readRun(outcome.log)!
+      assert.equal(record.steps[1].applied, false)
+      assert.deepEqual(openItems(record).undo, [])
+      assert.equal(listRuns(dataDir, 'shop').length, 1)
+    })
+  })
+
   it('Ctrl-C stops the wait in flight, runs no further step, and puts back what ran', async () => {
     const {run, interrupts} = await runner()
     interrupts.install()

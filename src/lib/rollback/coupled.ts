@@ -15,8 +15,9 @@ import {BackupState, captureFreshBackup} from '../backups/gate.js'
 
 // `safe-rollback --with-migrations`: one plan for a code rollback whose target needs the schema as it
 // was. The migrations the target does not know are reverted first (migrate:down's own plan and checks),
-// so that the target's dynos start on the schema they expect; if the rollback then fails, they are
-// applied again, so that the current code meets its schema again.
+// so that the target's dynos start on the schema they expect. If the rollback then does not happen, they
+// are applied again, so that the current code meets its schema again; once the rollback release exists
+// (it may go live even when waiting for it fails), they stay reverted, and the way back is said.
 
 export interface CoupledDown {
   database: AppDatabase
@@ -63,7 +64,7 @@ export function coupledSteps(plan: RollbackPlan, target: Release, down: CoupledD
     ...capture.map(captureFreshBackup),
     ...(inMaintenance ? [] : [maintenanceOn(plan.app)]),
     revertStep(down.plan, down.database, down.history, {compensate: {sql: down.sql}}),
-    rollbackStep(plan, target),
+    {...rollbackStep(plan, target), needs: ['revert']},
     ...(inMaintenance ? [] : [maintenanceOff(plan.app)]),
   ]
 }
@@ -75,7 +76,7 @@ export function withRevertedMigrations(plan: RollbackPlan, down: CoupledDown): R
     ...plan,
     warnings: [
       ...plan.warnings.filter(w => w.kind !== 'migrations'),
-      {kind: 'migrations', message: `${names.length} Prisma migration(s) the target does not know are reverted first (--with-migrations): ${names.join(', ')}; applied again if the rollback fails.`},
+      {kind: 'migrations', message: `${names.length} Prisma migration(s) the target does not know are reverted first (--with-migrations): ${names.join(', ')}; applied again if the rollback does not happen, kept once its release exists.`},
     ],
   }
 }

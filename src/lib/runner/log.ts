@@ -18,7 +18,7 @@ export type RunEvent = {at: string} & (
   | {event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: {id: string, title: string}[]}
   | {event: 'started', step: string}
   // The change exists from here on (what follows it may still fail): its undo, and work it started.
-  | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string}
+  | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string, needs?: string[]}
   | {event: 'done', step: string, note?: string}
   | {event: 'failed', step: string, error: string, applied: boolean | 'unknown'}
   | {event: 'settled', step: string}
@@ -44,6 +44,8 @@ export interface StepRecord {
   running?: {running: string, settle: Action}
   settled?: boolean
   putBack?: boolean
+  // The earlier steps whose changes this one relies on (see Step.needs).
+  needs?: string[]
 }
 
 export interface RunRecord {
@@ -132,11 +134,12 @@ export function readRun(file: string): RunRecord | undefined {
     switch (event.event) {
       case 'started': Object.assign(step!, {state: 'started'}); break
       case 'applied':
-        Object.assign(step!, {applied: true, undo: event.undo, running: event.running})
+        Object.assign(step!, {applied: true, undo: event.undo, running: event.running, needs: event.needs})
         if (event.putsBack && steps.has(event.putsBack)) steps.get(event.putsBack)!.putBack = true
         break
       case 'done': Object.assign(step!, {state: 'done', note: event.note}); break
-      case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error}); break
+      // A change that turned out to have no effect after all (a failed release phase) no longer exists.
+      case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error, ...(event.applied === false && {applied: false})}); break
       case 'settled': Object.assign(step!, {settled: true}); break
       case 'undone': Object.assign(step!, {state: 'undone'}); break
       case 'undo-failed': Object.assign(step!, {state: 'undo failed', error: event.error}); break
@@ -152,7 +155,8 @@ export function readRun(file: string): RunRecord | undefined {
 export function openItems(record: RunRecord): {settle: StepRecord[], undo: StepRecord[]} {
   if (['running', 'succeeded', 'finished'].includes(record.status)) return {settle: [], undo: []}
   const settle = record.steps.filter(s => s.running && !s.settled)
-  const undo = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.automatic && s.undo.action && !s.putBack).reverse()
+  const needed = new Set(record.steps.filter(s => s.applied).flatMap(s => s.needs ?? []))
+  const undo = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.automatic && s.undo.action && !s.putBack && !needed.has(s.id)).reverse()
   return {settle, undo}
 }
 

@@ -89,6 +89,7 @@ export class Runner {
   private readonly putBackDone = new Set<string>()
   // Steps whose change exists (even when what followed it failed).
   private readonly applied = new Set<string>()
+  private readonly needs = new Map<string, string[]>()
 
   constructor(private readonly settings: RunSettings) {}
 
@@ -100,6 +101,7 @@ export class Runner {
     const {dataDir, command, app, what} = this.settings
     this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title}) => ({id, title}))})
     this.reports = steps.map(({id, title}) => ({id, title, state: 'not run'}))
+    for (const step of steps) if (step.needs) this.needs.set(step.id, step.needs)
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
       let failure: {step: Step, error: string} | undefined
       for (const [index, step] of steps.entries()) {
@@ -111,6 +113,10 @@ export class Runner {
         }
       }
       if (!this.leaving && (failure || this.signal)) await this.putBack(steps)
+      for (const report of this.reports) {
+        const later = this.reports.find(r => this.applied.has(r.id) && this.needs.get(r.id)?.includes(report.id))
+        if (later && report.state === 'done' && (failure || this.signal)) report.note = `${report.note ? `${report.note}; ` : ''}kept, for "${later.title}" relies on it`
+      }
       for (const [index, step] of steps.entries()) {
         const report = this.reports[index]
         if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') report.note = 'not needed: put back above'
@@ -156,7 +162,7 @@ export class Runner {
     const undo = step.undo?.(result as never)
     const keeps = step.keepsRunning?.(result)
     report.undo = undo && strip(undo)
-    this.log.append({event: 'applied', step: step.id, undo, running: keeps && {running: keeps.running, settle: keeps.settle}, putsBack: step.putsBack})
+    this.log.append({event: 'applied', step: step.id, undo, running: keeps && {running: keeps.running, settle: keeps.settle}, putsBack: step.putsBack, needs: step.needs})
     if (step.putsBack) this.putBackDone.add(step.putsBack)
     if (keeps) {
       const settled = await this.settle(step, keeps)
@@ -282,7 +288,12 @@ export class Runner {
 
   // Automatic undos of the steps that ran and were not put back by a later step, newest first.
   private dueUndos(): StepReport[] {
-    return this.reports.filter(r => this.applied.has(r.id) && r.state !== 'undone' && r.undo?.automatic && !this.putBackDone.has(r.id)).reverse()
+    return this.reports.filter(r => this.applied.has(r.id) && r.state !== 'undone' && r.undo?.automatic && !this.putBackDone.has(r.id) && !this.needed(r.id)).reverse()
+  }
+
+  // A later change that exists relies on this one.
+  private needed(id: string): boolean {
+    return [...this.applied].some(later => this.needs.get(later)?.includes(id))
   }
 
   private async putBack(steps: Step[]) {
@@ -314,7 +325,7 @@ export class Runner {
     const open = [...(this.leaving ? this.dueUndos() : []), ...this.reports.filter(r => r.state === 'undo failed')]
     const finish = open.length > 0 || this.leaving ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
     // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
-    const undo = this.reports.filter(r => this.applied.has(r.id) && r.undo && !r.undo.automatic && !this.putBackDone.has(r.id))
+    const undo = this.reports.filter(r => this.applied.has(r.id) && r.undo && (!r.undo.automatic || this.needed(r.id)) && !this.putBackDone.has(r.id))
       .reverse().map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})

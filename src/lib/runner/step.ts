@@ -51,6 +51,9 @@ export interface Step<R = unknown> {
   keepsRunning?(result: R): KeepsRunning | undefined
   // This step puts back an earlier one (maintenance off after maintenance on): that one's undo is then done.
   putsBack?: string
+  // Once this step's change exists, it relies on these earlier changes (a code rollback onto reverted
+  // migrations): they stay even when the run fails, and their undo becomes a command to run by hand.
+  needs?: string[]
   // One line for the report once the step is done.
   done?(result: R): string
 }
