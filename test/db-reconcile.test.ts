@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import type {Addon, App} from '../src/sandbox/index.js'
+import pg from 'pg'
 import {heroku, Result} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
@@ -50,6 +51,44 @@ function assertNoRowValues(result: Result) {
 }
 
 const folderIn = (label: string) => join(workDir, label)
+
+// Another session holds a SHARE lock on the table (from the moment `from` holds): reads go on, a write
+// waits. `blocked` turns true once a write of the plugin waits for it, the moment to press Ctrl-C.
+async function holdWriteLock(addon: Addon, table: string, from: () => boolean | Promise<boolean> = () => true) {
+  const connect = async () => {
+    const client = new pg.Client({connectionString: addon._database!.url})
+    client.on('error', () => {})
+    await client.connect()
+    return client
+  }
+  const lock = {blocked: false}
+  let holder: pg.Client | undefined
+  let busy = false
+  const timer = setInterval(async () => {
+    if (busy || lock.blocked) return
+    busy = true
+    try {
+      if (!holder && await from()) {
+        holder = await connect()
+        await holder.query(`BEGIN; LOCK TABLE ${table} IN SHARE MODE`)
+      }
+      if (holder) lock.blocked = (await sandbox().sql(addon, 'SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted'))[0].n > 0
+    } catch {
+      // The database may be busy being copied; try again.
+    } finally {
+      busy = false
+    }
+  }, 50)
+  const release = async () => {
+    clearInterval(timer)
+    await holder?.query('ROLLBACK').catch(() => {})
+    await holder?.end().catch(() => {})
+  }
+  return {lock, release}
+}
+
+// Sessions of the plugin still connected to the database: none may be left behind.
+const otherSessions = async (addon: Addon) => (await sandbox().sql(addon, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0].n
 
 describe('heroku db:reconcile', function () {
   this.timeout(120_000)
@@ -147,6 +186,26 @@ describe('heroku db:reconcile', function () {
     assert.deepEqual(await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM customers'), before)
   })
 
+  it('Ctrl-C while --apply\'s transaction waits rolls it back: nothing carried over, no session left, exit 130', async () => {
+    await sandbox().sql(recovered.old, 'INSERT INTO customers (email) VALUES (\'interrupted@example.com\')')
+    const before = await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM customers')
+    const {lock, release} = await holdWriteLock(recovered.current, 'customers')
+    let result: Result
+    try {
+      result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('interrupted'), '--apply', '--confirm', recovered.name, '--json'],
+        {signalAfter: {when: () => lock.blocked, signal: 'SIGINT'}})
+    } finally {
+      await release()
+    }
+    assert.equal(result.code, 130, result.stderr)
+    const document = JSON.parse(result.stdout)
+    assert.deepEqual(document.run.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['replay:interrupted'])
+    assert.match(document.run.steps[0].error, /stopped by the interrupt|cancel/i)
+    assert.deepEqual(await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM customers'), before, 'the transaction was rolled back')
+    assert.deepEqual(await emails(recovered.current, 'email = \'interrupted@example.com\''), [])
+    assert.equal(await otherSessions(recovered.current), 0)
+  })
+
   describe('refuses, with nothing written', () => {
     const refused = async (label: string, args: string[], message: RegExp) => {
       const out = folderIn(label)
@@ -224,5 +283,35 @@ describe('heroku db:recover --surgical', function () {
     const again = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', folderIn('surgical-2'), '--confirm', name, '--no-safety-backup'])
     assert.equal(again.code, 0, again.stderr)
     assert.match(again.stdout, /Put back 0 rows/)
+  })
+
+  it('Ctrl-C while the put-back waits rolls it back, and the scratch database is destroyed', async () => {
+    const name = appName('surgical-int')
+    const loss = await seedDataLoss(sandbox(), name)
+    // From when the plugin reads the scratch copy: copying a database (the safety backup, the copy
+    // itself) ends the sessions on it.
+    const scratchRead = async () => {
+      const scratch = [...sandbox().state.addons.values()].find(a => a.app.id === loss.app.id && a.id !== loss.database.id && a.state === 'provisioned')
+      return scratch !== undefined && await otherSessions(scratch) > 0
+    }
+    const {lock, release} = await holdWriteLock(loss.database, 'customers', scratchRead)
+    let result: Result
+    try {
+      result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', folderIn('surgical-int'), '--confirm', name, '--json'],
+        {signalAfter: {when: () => lock.blocked, signal: 'SIGINT'}})
+    } finally {
+      await release()
+    }
+    await sandbox().settle()
+    assert.equal(result.code, 130, result.stderr)
+    const document = JSON.parse(result.stdout)
+    const states = Object.fromEntries(document.run.steps.map((s: {id: string, state: string}) => [s.id, s.state]))
+    assert.equal(states['put-back'], 'interrupted')
+    assert.equal(states['create-scratch'], 'undone')
+    const [{n}] = await sandbox().sql(loss.database, 'SELECT count(*)::int AS n FROM customers')
+    assert.equal(n, 20, 'no row was put back')
+    const scratch = [...sandbox().state.addons.values()].filter(a => a.app.id === loss.app.id && a.id !== loss.database.id)
+    assert.ok(scratch.length > 0 && scratch.every(a => a.state === 'deprovisioned'), 'the scratch database is gone')
+    assert.equal(await otherSessions(loss.database), 0)
   })
 })
