@@ -64,7 +64,7 @@ export function findBucket(config: Record<string, string | null>, options: Bucke
     }
   }
   if (value('CLOUDCUBE_URL') && !options.bucket) {
-    const {bucket, prefix} = parseCloudcube(value('CLOUDCUBE_URL')!)
+    const {bucket, prefix} = parseCloudcube(value('CLOUDCUBE_URL')!, endpoint)
     return {
       ref: {provider: 'cloudcube', bucket, prefix, region: value('CLOUDCUBE_REGION') ?? value('AWS_REGION') ?? 'us-east-1', endpoint,
         keyVars: {accessKeyId: 'CLOUDCUBE_ACCESS_KEY_ID', secretAccessKey: 'CLOUDCUBE_SECRET_ACCESS_KEY'}},
@@ -91,15 +91,16 @@ function bucketFromVars(config: Record<string, string | null>): string {
 }
 
 // https://cloud-cube-us2.s3.amazonaws.com/abcdefgh: the bucket is the host's first label and the app's
-// files live under `abcdefgh/`. On an S3-compatible endpoint (the sandbox): http://HOST/BUCKET/CUBE.
-export function parseCloudcube(text: string): {bucket: string, prefix: string} {
+// files live under `abcdefgh/`. On an S3-compatible endpoint (the sandbox): ENDPOINT/BUCKET/CUBE.
+export function parseCloudcube(text: string, endpoint?: string): {bucket: string, prefix: string} {
   let url: URL
   try {
     url = new URL(text)
   } catch {
     throw new Refused('CLOUDCUBE_URL is not a URL.')
   }
-  const parts = url.pathname.split('/').filter(Boolean)
+  const base = endpoint && text.startsWith(endpoint.replace(/\/+$/, '')) ? new URL(endpoint).pathname.replace(/\/+$/, '') : ''
+  const parts = url.pathname.slice(base.length).split('/').filter(Boolean)
   if (/\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com$/.test(url.hostname)) {
     if (parts.length === 0) throw new Refused('CLOUDCUBE_URL has no cube name in its path.')
     return {bucket: url.hostname.split('.')[0], prefix: `${parts.join('/')}/`}

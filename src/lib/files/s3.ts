@@ -181,7 +181,7 @@ export class Bucket {
 // What to tell an engineer whose credentials may read the bucket but not change it.
 export function deniedAdvice(ref: BucketRef, what: string): string {
   const who = ref.provider === 'aws' ? 'whoever manages the AWS account' : `${providerName(ref.provider)} support`
-  return `The credentials in ${ref.keyVars.accessKeyId} are not allowed to ${what} on bucket ${ref.bucket}. Ask ${who} to turn on versioning `
+  return `The credentials in ${ref.keyVars.accessKeyId} are not allowed to ${what} for bucket ${ref.bucket}. Ask ${who} to turn on versioning `
     + 'and keep noncurrent versions (a lifecycle rule with NoncurrentVersionExpiration), or for credentials with s3:PutBucketVersioning and s3:PutLifecycleConfiguration.'
 }
 
