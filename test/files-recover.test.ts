@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
+import {bucketConfig, newAccessKeys} from '../src/sandbox/files-scenario.js'
+import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {cliEnv, heroku, Result} from './support/heroku.js'
 import {content, type Endpoint, listing, Moto, sdk, seedUploads, type Uploads} from './support/files.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -151,6 +153,19 @@ for (const target of ['sandbox', 'moto'] as const) {
       assertNoSecrets(short, old, future)
     })
 
+    it('works from Cloudcube config vars: the bucket and the cube (prefix) from CLOUDCUBE_URL', async () => {
+      const app = newApp('files-cube')
+      const uploads = await seedUploads(endpoint, app)
+      // The same bucket seen as a Cloudcube cube: the app's files are under uploads/.
+      for (const name of Object.keys(app.config)) delete app.config[name]
+      Object.assign(app.config, bucketConfig('cloudcube', uploads.bucket, endpoint.url, uploads.keys, 'uploads'))
+      const result = await heroku(['files:recover', '--app', app.name, '--to', uploads.recoverTo, '--confirm', app.name])
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`Cloudcube bucket ${uploads.bucket} \\(prefix uploads/\\)`))
+      await assertAsBefore(uploads, uploads.deleted)
+      assertNoSecrets(uploads, result)
+    })
+
     it('--keys-from-db recovers only the missing files the database references', async () => {
       const app = newApp('files-db')
       const database = await sandbox().createPostgres(app, 'heroku-postgresql:standard-0', 'DATABASE', {release: false})
@@ -251,5 +266,20 @@ describe('heroku files:recover (S3: sandbox, faults)', function () {
     const rerun = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--confirm', name])
     assert.equal(rerun.code, 0, rerun.stderr)
     await assertAsBefore(uploads, uploads.deleted)
+  })
+})
+
+describe('heroku db:recover and files:recover', function () {
+  this.timeout(90_000)
+
+  it('db:recover ends with the files:recover command for the same time when the app keeps uploads in a bucket', async () => {
+    const name = appName('files-db-recover')
+    const loss = await seedDataLoss(sandbox(), name)
+    const keys = newAccessKeys()
+    Object.assign(loss.app.config, bucketConfig('bucketeer', `${name}-uploads`, sandbox().s3Endpoint, keys))
+    const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--no-maintenance'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, new RegExp(`Uploaded files are not in the database.*\\n  heroku files:recover --app ${name} --to ${loss.beforeLoss.replace(/[.]/g, '\\.')}`))
+    assert.ok(!(result.stdout + result.stderr).includes(keys.secretAccessKey))
   })
 })
