@@ -3,6 +3,7 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
 import {bucketConfig, newAccessKeys} from '../src/sandbox/files-scenario.js'
+import {Bucket} from '../src/lib/files/s3.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {cliEnv, heroku, Result} from './support/heroku.js'
 import {content, type Endpoint, listing, Moto, sdk, seedUploads, type Uploads} from './support/files.js'
@@ -151,6 +152,34 @@ for (const target of ['sandbox', 'moto'] as const) {
       assert.match(future.stderr, /is in the future/)
       assert.deepEqual(await listing(short), shortBefore)
       assertNoSecrets(short, old, future)
+    })
+
+    it('pages ListObjectVersions with key and version-id markers: 3 at a time gives what one page gives, keys split across pages included', async () => {
+      const uploads = await seedUploads(endpoint, newApp('files-pages'))
+      const bucket = await Bucket.open({provider: 'aws', bucket: uploads.bucket, prefix: '', region: 'us-east-1', endpoint: endpoint.url, keyVars: {accessKeyId: 'A', secretAccessKey: 'S'}}, uploads.keys)
+      try {
+        const read = async (pageSize: number) => {
+          const seen: string[] = []
+          const pagesOf = new Map<string, Set<number>>()
+          let pages = 0
+          for await (const page of bucket.versions('uploads/', {pageSize})) {
+            pages++
+            assert.ok(page.length <= pageSize)
+            for (const v of page) pagesOf.set(v.key, (pagesOf.get(v.key) ?? new Set()).add(pages))
+            seen.push(...page.map(v => `${v.key}|${v.versionId}|${v.deleteMarker ? 'marker' : 'version'}|${v.isLatest ? 'latest' : ''}`))
+          }
+          return {seen, pages, split: [...pagesOf.values()].filter(p => p.size > 1).length}
+        }
+        const small = await read(3)
+        assert.ok(small.split > 0, 'no key was split across pages')
+        const one = await read(1000)
+        assert.equal(one.pages, 1)
+        assert.ok(small.pages >= Math.ceil(one.seen.length / 3))
+        assert.deepEqual([...small.seen].sort(), [...one.seen].sort())
+        assert.deepEqual([...one.seen].sort(), (await listing(uploads)).filter(line => line.startsWith('uploads/')))
+      } finally {
+        bucket.destroy()
+      }
     })
 
     it('works from Cloudcube config vars: the bucket and the cube (prefix) from CLOUDCUBE_URL', async () => {
