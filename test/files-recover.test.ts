@@ -243,6 +243,19 @@ describe('heroku files:recover (S3: sandbox, faults)', function () {
     assert.ok(removals.every(r => /versionId=/.test(r.query)))
   })
 
+  it('an S3 error while listing refuses in one line, with nothing changed', async () => {
+    const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-list403')))
+    const before = await listing(uploads)
+    // The third read of the bucket itself: after versioning and lifecycle, the listing.
+    const denied = sandbox().inject({kind: 'status', status: 403, method: 'GET', path: new RegExp(`^/s3/${uploads.bucket}/?$`), nth: 3})
+    const result = await heroku(['files:recover', '--app', uploads.app.name, '--to', uploads.recoverTo, '--confirm', uploads.app.name])
+    assert.equal(result.code, 1)
+    assert.equal(denied.hits, 1)
+    assert.match(result.stderr, /^Error: ListObjectVersions failed \(AccessDenied, HTTP 403\).*may not read the versions of bucket/m)
+    assert.match(result.stderr, /^Nothing was changed\.$/m)
+    assert.deepEqual(await listing(uploads), before)
+  })
+
   it('Ctrl-C half-way puts back what was recovered, read back from the bucket; re-running finishes', async () => {
     const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-int')), {files: 60})
     const name = uploads.app.name

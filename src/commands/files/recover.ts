@@ -65,7 +65,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
   }
 
   private async recover(bucket: Bucket, request: NonNullable<ReturnType<typeof targetRequest>>, flags: {app: string, prefix?: string, 'include-overwritten': boolean, 'keys-from-db'?: string, confirm?: string, 'dry-run': boolean, bucket?: string, endpoint?: string}) {
-    const [{gatherFiles, referencedKeys}, {planVersions, timeChecks}, {describeRecoverPlan, describeRecovered}, {recoverSteps, totals}] = await Promise.all([
+    const [{gatherFiles, readFailure, referencedKeys}, {planVersions, timeChecks}, {describeRecoverPlan, describeRecovered}, {recoverSteps, totals}] = await Promise.all([
       import('../../lib/files/gather.js'), import('../../lib/files/plan.js'), import('../../lib/files/render.js'), import('../../lib/files/steps.js'),
     ])
     const {app} = flags
@@ -76,7 +76,9 @@ overwritten since only with --include-overwritten; created since is reported, ne
     const checks = timeChecks(facts.protection, at, facts.now)
     const prefix = bucket.ref.prefix + (flags.prefix ?? '')
     const referenced = flags['keys-from-db'] && blocking(checks).length === 0 ? await referencedKeys(this.api, app, flags['keys-from-db'], bucket.ref.prefix) : undefined
-    const listing = blocking(checks).length > 0 ? undefined : await planVersions(bucket.versions(prefix), {at, includeOverwritten: flags['include-overwritten'], referenced})
+    const listing = blocking(checks).length > 0 ? undefined : await planVersions(bucket.versions(prefix), {at, includeOverwritten: flags['include-overwritten'], referenced}).catch(error => {
+      throw readFailure(bucket.ref, error)
+    })
     let runId: string | undefined
     const currentRun = () => (runId ??= listRuns(this.config.dataDir, app).find(r => r.pid === process.pid && r.status === 'running')?.id) ?? 'RUN'
     const steps = listing ? recoverSteps(app, bucket, listing.actions, currentRun) : []

@@ -32,6 +32,13 @@ export async function gatherFiles(api: Api, app: string, bucket: Bucket, prefix 
   }
 }
 
+// Reading failed before anything was changed: an S3 error says so in one line.
+export function readFailure(ref: BucketRef, error: unknown): unknown {
+  if (!(error instanceof S3Failure)) return error
+  const hint = error.denied ? ` The credentials in ${ref.keyVars.accessKeyId} may not read the versions of bucket ${ref.bucket} (s3:ListBucketVersions).` : ''
+  return new Refused(`${error.message}.${hint}`)
+}
+
 // --keys-from-db: the keys the app's database references, by one read-only query on DATABASE (first
 // column of each row). Keys are taken relative to the app's prefix when they do not carry it.
 export async function referencedKeys(api: Api, app: string, sql: string, prefix: string): Promise<Set<string>> {
