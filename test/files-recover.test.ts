@@ -99,8 +99,12 @@ for (const target of ['sandbox', 'moto'] as const) {
     it('copies back the older version of overwritten files with --include-overwritten, byte for byte', async () => {
       const uploads = await seedUploads(endpoint, newApp('files-ovw'))
       const name = uploads.app.name
-      const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--include-overwritten', '--confirm', name])
+      // A release one minute after the time: --before-release v1 means the same time.
+      const release = sandbox().state.addRelease(uploads.app, {description: 'Deploy 0badc0de'}, new Date(Date.parse(uploads.recoverTo) + 60_000).toISOString())
+      const result = await heroku(['files:recover', '--app', name, '--before-release', `v${release.version}`, '--include-overwritten', '--confirm', name])
       assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`as of ${uploads.recoverTo.replace(/[.]/g, '\\.')}: one minute before v${release.version}`))
+      assert.doesNotMatch(result.stderr, /Warning/, 'the AWS SDK warned on stderr')
       assert.match(result.stdout, /Recovered \d+ files .*: \d+ undeleted exactly .*, 2 copied back/)
       await assertAsBefore(uploads, [...uploads.before.keys()])
       for (const key of uploads.created) assert.ok(await content(uploads, key), 'a file created since was deleted')
@@ -121,8 +125,9 @@ for (const target of ['sandbox', 'moto'] as const) {
       const missing = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--confirm', name])
       assert.equal(missing.code, 1)
       assert.match(missing.stderr, /no config var names the bucket .*pass --bucket/)
-      const flagged = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--bucket', uploads.bucket, '--dry-run'])
+      const flagged = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--bucket', uploads.bucket, '--prefix', 'uploads/new/', '--dry-run'])
       assert.equal(flagged.code, 0, flagged.stderr)
+      assert.match(flagged.stdout, /Read 2 versions of 2 files; 0 unchanged since\.\n  2 created since/)
       assert.match(flagged.stdout, /Nothing to recover/)
       assertNoSecrets(uploads, result, missing, flagged)
     })
