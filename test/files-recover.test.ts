@@ -288,7 +288,7 @@ describe('heroku files:recover (S3: sandbox, faults)', function () {
     const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-int2')), {files: 60})
     const name = uploads.app.name
     const since = Date.now()
-    sandbox().inject({kind: 'delay', ms: 250, method: 'DELETE', path: new RegExp(`^/s3/${uploads.bucket}/`), times: 10_000})
+    sandbox().inject({kind: 'delay', ms: 600, method: 'DELETE', path: new RegExp(`^/s3/${uploads.bucket}/`), times: 10_000})
     let firstAt = 0
     const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--confirm', name], {signals: [
       {when: () => {
