@@ -1,5 +1,7 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {createServer} from 'node:net'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {S3Client} from '@aws-sdk/client-s3'
@@ -25,7 +27,8 @@ const freePort = () => new Promise<number>((resolve, reject) => {
 })
 
 function motoCommand(): string[] | undefined {
-  for (const candidate of [['moto_server'], ['python3', '-m', 'moto.server']]) {
+  // On PATH, or where pyenv installs it (a CI shell may not have pyenv's shims on its PATH).
+  for (const candidate of [['moto_server'], ['python3', '-m', 'moto.server'], [join(homedir(), '.pyenv', 'shims', 'moto_server')]]) {
     try {
       execFileSync(candidate[0], [...candidate.slice(1), '--help'], {stdio: 'ignore', timeout: 20_000})
       return candidate
