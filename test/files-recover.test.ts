@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
-import {bucketConfig, newAccessKeys} from '../src/sandbox/files-scenario.js'
+import {bucketConfig, newAccessKeys, seedMissingUploads} from '../src/sandbox/files-scenario.js'
 import {Bucket} from '../src/lib/files/s3.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {cliEnv, heroku, Result} from './support/heroku.js'
@@ -232,6 +232,19 @@ describe('heroku files:recover (S3: sandbox, faults)', function () {
 
   // Deletes of the bucket's objects since `since` (the seeding's own deletes come before).
   const deletes = (bucket: string, since: number) => (r: RecordedRequest) => r.at >= since && r.method === 'DELETE' && r.path.startsWith(`/s3/${bucket}/`) && r.applied
+
+  it('the demo\'s scenario (seeded hours back, without HTTP): 4 deleted (one twice) put back exactly, 2 overwritten and 2 new left', async () => {
+    const uploads = seedMissingUploads(sandbox(), sandbox().createApp(appName('files-demo')))
+    const name = uploads.app.name
+    const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--confirm', name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const out = JSON.parse(result.stdout)
+    assert.deepEqual([out.counts.deleted, out.counts.overwrittenKept, out.counts.created, out.counts.unchanged], [4, 2, 2, 6])
+    assert.deepEqual(out.recovered, {undeleted: 4, markersRemoved: 5, copiedBack: 0})
+    for (const key of uploads.deleted) assert.deepEqual(sandbox().s3.current(uploads.bucket, key), uploads.before.get(key))
+    for (const key of uploads.overwritten) assert.notDeepEqual(sandbox().s3.current(uploads.bucket, key), uploads.before.get(key))
+    assert.equal(uploads.bucket.objects.get(uploads.deletedTwice)!.length, 1, 'both markers of the key deleted twice are gone')
+  })
 
   it('retries S3\'s throttling (503 SlowDown) and finishes', async () => {
     const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-slow')))
