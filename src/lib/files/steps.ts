@@ -172,9 +172,11 @@ export async function isReverted(api: Api, action: RevertAction): Promise<boolea
   const bucket = await bucketFor(api, action)
   const call = {signal: api.settings.signal}
   try {
-    for (const {key, versionId} of action.versions) if (await bucket.exists(key, versionId, call)) return false
-    for (const {key} of action.markers) if (await bucket.exists(key, undefined, call)) return false
-    return true
+    let reverted = true
+    await pool([...action.versions, ...action.markers.map(({key}) => ({key, versionId: undefined}))], CONCURRENCY, async ({key, versionId}) => {
+      if (reverted && await bucket.exists(key, versionId, call)) reverted = false
+    })
+    return reverted
   } finally {
     bucket.destroy()
   }
