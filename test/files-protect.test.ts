@@ -125,3 +125,23 @@ describe('heroku files:protect (S3: sandbox, credentials that may not change the
     assertNoSecrets(keys, result)
   })
 })
+
+describe('heroku files:* bad input', function () {
+  this.timeout(60_000)
+
+  it('refuses in one line before reading anything: --keep-versions not in whole days, files:recover without a time, no bucket', async () => {
+    const app = sandbox().createApp(appName('files-input'))
+    sandbox().clearRequests()
+    const days = await heroku(['files:protect', '--app', app.name, '--keep-versions', '36h', '--apply', '--confirm', app.name])
+    assert.equal(days.code, 1)
+    assert.match(days.stderr, /^Error: --keep-versions 36h must be whole days between 1d and 3650d/m)
+    const noTime = await heroku(['files:recover', '--app', app.name, '--confirm', app.name])
+    assert.equal(noTime.code, 1)
+    assert.match(noTime.stderr, /^Error: Say when to go back to: --to TIME, --by DURATION or --before-release vN\.$/m)
+    assert.equal(sandbox().requests.filter(r => r.path.startsWith('/s3/') || r.path.includes(app.name)).length, 0, 'something was read or sent')
+    const none = await heroku(['files:recover', '--app', app.name, '--by', '1h', '--confirm', app.name])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^Error: No S3 bucket in the app's config vars/m)
+    assert.match(none.stderr, /^Nothing was changed\.$/m)
+  })
+})
