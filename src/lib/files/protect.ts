@@ -15,6 +15,8 @@ export type LifecycleAction = Extract<Action, {kind: 'files-lifecycle'}>
 const denied = (bucket: Bucket, error: unknown, what: string) =>
   error instanceof S3Failure && error.denied ? new Error(deniedAdvice(bucket.ref, what)) : error
 
+const others = (n: number) => n === 0 ? '' : `; ${n} other rule${n === 1 ? ' kept as it is' : 's kept as they are'}`
+
 export function ourRule(prefix: string, days: number): LifecycleRule {
   return {ID: RULE_ID, Status: 'Enabled', Filter: {Prefix: prefix}, NoncurrentVersionExpiration: {NoncurrentDays: days}}
 }
@@ -44,7 +46,7 @@ export function protectSteps(bucket: Bucket, facts: FilesFacts, days: number): S
     const rules = [...facts.rules.filter(r => r.ID !== RULE_ID), wanted]
     steps.push({
       id: 'lifecycle-rule',
-      title: `${existing ? 'Change' : 'Add'} lifecycle rule ${RULE_ID}: noncurrent versions${bucket.ref.prefix ? ` under ${bucket.ref.prefix}` : ''} kept ${days} days (${facts.rules.filter(r => r.ID !== RULE_ID).length} other rule(s) kept as they are)`,
+      title: `${existing ? 'Change' : 'Add'} lifecycle rule ${RULE_ID}: noncurrent versions${bucket.ref.prefix ? ` under ${bucket.ref.prefix}` : ''} kept ${days} days${others(facts.rules.filter(r => r.ID !== RULE_ID).length)}`,
       async apply({signal}) {
         await bucket.putLifecycle(rules, {signal}).catch(error => {
           throw denied(bucket, error, 'change the lifecycle rules')

@@ -16,7 +16,7 @@ export const describeChecks = (checks: Check[]) => ['Checks:', ...checks.map(c =
 const FINDINGS: [Finding, string][] = [
   ['deleted', 'deleted since: put back'],
   ['overwritten', 'overwritten since: the older version copied back (--include-overwritten)'],
-  ['overwrittenKept', 'overwritten since: left as they are now'],
+  ['overwrittenKept', 'overwritten since: left as they are now (--include-overwritten copies the older version back)'],
   ['created', 'created since: reported, never deleted'],
   ['archived', 'in an archive storage class (Glacier): reported, not restored; restore them with S3 first'],
   ['notReferenced', 'deleted since but not referenced by the database (--keys-from-db): left deleted'],
