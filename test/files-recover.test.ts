@@ -5,7 +5,7 @@ import type {RecordedRequest} from '../src/sandbox/index.js'
 import {bucketConfig, newAccessKeys, seedMissingUploads} from '../src/sandbox/files-scenario.js'
 import {Bucket} from '../src/lib/files/s3.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
-import {cliEnv, heroku, Result} from './support/heroku.js'
+import {cliEnv, heroku, interactive, Result} from './support/heroku.js'
 import {content, type Endpoint, listing, Moto, sdk, seedUploads, type Uploads} from './support/files.js'
 import {appName, sandbox} from './support/sandbox.js'
 
@@ -244,6 +244,19 @@ describe('heroku files:recover (S3: sandbox, faults)', function () {
     for (const key of uploads.deleted) assert.deepEqual(sandbox().s3.current(uploads.bucket, key), uploads.before.get(key))
     for (const key of uploads.overwritten) assert.notDeepEqual(sandbox().s3.current(uploads.bucket, key), uploads.before.get(key))
     assert.equal(uploads.bucket.objects.get(uploads.deletedTwice)!.length, 1, 'both markers of the key deleted twice are gone')
+  })
+
+  it('in a terminal, asks for the app name: a wrong one changes nothing, the right one recovers', async () => {
+    const uploads = seedMissingUploads(sandbox(), sandbox().createApp(appName('files-tty')))
+    const name = uploads.app.name
+    const wrong = await interactive(['files:recover', '--app', name, '--to', uploads.recoverTo], [{waitFor: /To proceed, type/, send: 'not-the-app\r'}])
+    assert.notEqual(wrong.code, 0)
+    assert.match(wrong.stdout, /This changes 4 files in bucket \S+; files created since stay\./)
+    assert.match(wrong.stdout, /Confirmation "not-the-app" did not match/)
+    for (const key of uploads.deleted) assert.equal(sandbox().s3.current(uploads.bucket, key), undefined)
+    const right = await interactive(['files:recover', '--app', name, '--to', uploads.recoverTo], [{waitFor: /To proceed, type/, send: `${name}\r`}])
+    assert.equal(right.code, 0, right.stdout)
+    for (const key of uploads.deleted) assert.deepEqual(sandbox().s3.current(uploads.bucket, key), uploads.before.get(key))
   })
 
   it('retries S3\'s throttling (503 SlowDown) and finishes', async () => {
