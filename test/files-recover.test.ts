@@ -221,8 +221,8 @@ for (const target of ['sandbox', 'moto'] as const) {
   })
 }
 
-// Faults need the sandbox's injection: a throttled S3 and a Ctrl-C with S3 calls in flight.
-describe('heroku files:recover (S3: sandbox, faults)', function () {
+// Sandbox only: faults need its injection (a throttled S3, a Ctrl-C with S3 calls in flight); the demo's scenario is seeded in it.
+describe('heroku files:recover (S3: sandbox only: injected faults, the demo scenario, a terminal)', function () {
   this.timeout(120_000)
   let endpoint: Endpoint
   before(() => {
