@@ -6,6 +6,7 @@ import {dataRoutes} from './data.js'
 import {appliesBeforeFault, Fault, faultLabel, faultReply, Faults, Injected} from './faults.js'
 import {ApiError, readBody, Reply, Router, send} from './http.js'
 import {platformRoutes} from './platform.js'
+import {s3FaultReply, SandboxS3} from './s3.js'
 import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './point-in-time.js'
 import {PostgresServer, startPostgres} from './postgres.js'
 import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
@@ -52,6 +53,8 @@ const COLORS = ['AMBER', 'BLUE', 'BRONZE', 'CHARCOAL', 'COBALT', 'CRIMSON', 'GOL
 // PostgreSQL server. The real `heroku` CLI reaches it with HEROKU_HOST and HEROKU_DATA_HOST (see `env`).
 export class Sandbox {
   readonly state = new SandboxState()
+  // Versioned S3 buckets, path-style under /s3 (see s3.ts): `s3Endpoint` is what apps' config vars name.
+  readonly s3 = new SandboxS3()
   readonly requests: RecordedRequest[] = []
   readonly apiKey: string
   delays: Delays
@@ -106,9 +109,14 @@ export class Sandbox {
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`
   }
 
+  get s3Endpoint(): string {
+    return `${this.url}/s3`
+  }
+
   private async serve(router: Router, req: IncomingMessage, res: ServerResponse) {
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox')
+      if (url.pathname === '/s3' || url.pathname.startsWith('/s3/')) return await this.serveS3(req, res, url)
       const request: RecordedRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.search, body: await readBody(req), headers: req.headers, applied: false, at: Date.now()}
       this.requests.push(request)
       const fault = this.faults.hit(request.method, request.path, app => this.concerns(app, request))
@@ -125,6 +133,28 @@ export class Sandbox {
       // Only a stopped sandbox (its waits aborted) or a body that never arrived gets here.
       if (!req.socket.destroyed) send(res, internalError())
     }
+  }
+
+  // S3 requests: raw bodies (uploads are bytes), S3's XML errors, the same faults and latency as the API.
+  private async serveS3(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const body = Buffer.concat(chunks)
+    const request: RecordedRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.search, body: undefined, headers: req.headers, applied: false, at: Date.now()}
+    this.requests.push(request)
+    const fault = this.faults.hit(request.method, request.path, app => this.s3.ownerOf(request.path) === app)
+    if (fault) request.fault = faultLabel(fault)
+    await this.wait(this.latencyMs / 2)
+    let reply: Reply | undefined
+    if (appliesBeforeFault(fault)) {
+      request.applied = true
+      reply = this.s3.handle(request.method, url.pathname, url.searchParams, req.headers, body)
+    }
+    if (fault?.kind === 'hang') return
+    if (fault?.kind === 'delay') await this.wait(fault.ms)
+    await this.wait(this.latencyMs / 2)
+    if (fault?.kind === 'reset') return req.socket.resetAndDestroy()
+    send(res, fault?.kind === 'status' ? s3FaultReply(fault.status) : reply!)
   }
 
   private async apply(router: Router, request: RecordedRequest, req: IncomingMessage, url: URL): Promise<Reply> {

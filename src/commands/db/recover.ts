@@ -88,7 +88,22 @@ export default class DbRecover extends GuardedCommand {
     const started = Date.now()
     const outcome = await this.execute(steps, {app: flags.app, what: describeWhat(plan), timeoutMs, report})
     this.log(`\n${describeOutcome(facts, plan, outcome, Date.now() - started)}`)
-    return report(outcome)
+    const files = await this.filesCommand(plan)
+    if (files) this.log(`\nUploaded files are not in the database: to put the app's bucket back to the same time, preview with --dry-run:\n  ${files}`)
+    return {...report(outcome), files}
+  }
+
+  // When the app keeps uploads in S3, the files:recover command for the same time (names of config vars only are looked at).
+  private async filesCommand(plan: RecoveryPlan): Promise<string | undefined> {
+    const at = plan.drill || plan.surgical ? undefined : plan.target?.at ?? plan.backup?.finishedAt
+    if (!at) return undefined
+    try {
+      const {hasBucketVars, readConfig} = await import('../../lib/files/bucket.js')
+      if (!hasBucketVars(Object.keys(await readConfig(this.api, plan.app)))) return undefined
+      return shellQuote(['heroku', 'files:recover', '--app', plan.app, '--to', new Date(at).toISOString()])
+    } catch {
+      return undefined
+    }
   }
 
   // The command that recovers to exactly what was previewed: the backup by name, the time to the second.

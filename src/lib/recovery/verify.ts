@@ -39,22 +39,22 @@ function writingPart(value: unknown): string | undefined {
 // Refuses, before anything runs, whatever is not exactly one plain read: a single SELECT, VALUES or
 // TABLE, without data-modifying CTEs, SELECT INTO or row locks. A function the query calls may still
 // try to write: the READ ONLY transaction of `readOnlyRows` stops that.
-export async function assertReadOnlyQuery(sql: string): Promise<void> {
-  const statements = await parseStatements(sql, '--verify')
-  if (statements.length !== 1) throw new Refused(`--verify must be exactly one query; it has ${statements.length} statements.`)
+export async function assertReadOnlyQuery(sql: string, flag = '--verify'): Promise<void> {
+  const statements = await parseStatements(sql, flag)
+  if (statements.length !== 1) throw new Refused(`${flag} must be exactly one query; it has ${statements.length} statements.`)
   const [{kind, node, text}] = statements
   if (kind !== 'SelectStmt') {
     const what = WRITES.get(kind) ?? text.split(/\s+/)[0].toUpperCase()
-    throw new Refused(`--verify must be a query that only reads (SELECT, VALUES or TABLE), not ${what}.`)
+    throw new Refused(`${flag} must be a query that only reads (SELECT, VALUES or TABLE), not ${what}.`)
   }
   const writing = writingPart(node)
-  if (writing) throw new Refused(`--verify must only read: ${writing}.`)
+  if (writing) throw new Refused(`${flag} must only read: ${writing}.`)
 }
 
 // The rows of a read-only query, in a READ ONLY transaction with a statement timeout, always rolled
 // back. The extended protocol runs one statement at most, whatever the text holds.
-export async function readOnlyRows(client: ClientBase, sql: string, timeoutMs = VERIFY_TIMEOUT_MS): Promise<Record<string, unknown>[]> {
-  await assertReadOnlyQuery(sql)
+export async function readOnlyRows(client: ClientBase, sql: string, timeoutMs = VERIFY_TIMEOUT_MS, flag = '--verify'): Promise<Record<string, unknown>[]> {
+  await assertReadOnlyQuery(sql, flag)
   await client.query('BEGIN READ ONLY')
   try {
     await client.query(`SET LOCAL statement_timeout = ${Math.round(timeoutMs)}`)

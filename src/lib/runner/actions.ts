@@ -15,6 +15,11 @@ export type Action =
   | {kind: 'await-transfer', billingApp: string, uuid: string, name: string}
   // `database` names the config var (DATABASE_URL), never its value.
   | {kind: 'reapply-migrations', app: string, database: string, migrations: Reapplied[]}
+  // files:recover's undo: a delete marker again on each key it undeleted, and the versions it copied back
+  // removed. The bucket by name: the credentials come from the app's config vars when it runs.
+  | {kind: 'files-revert', app: string, bucket: {bucket: string, provider: 'bucketeer' | 'cloudcube' | 'aws', endpoint?: string}, markers: {key: string, versionIds: string[]}[], versions: {key: string, versionId: string}[]}
+  // files:protect's undo: the bucket's lifecycle rules as they were (rules hold no secret).
+  | {kind: 'files-lifecycle', app: string, bucket: {bucket: string, provider: 'bucketeer' | 'cloudcube' | 'aws', endpoint?: string}, rules: Record<string, unknown>[]}
 
 export interface Performing {
   timeoutMs: number
@@ -60,6 +65,26 @@ const KINDS: {[K in Action['kind']]: Kind<Extract<Action, {kind: K}>>} = {
       return withConnection(await resolveAppDatabase(api, app, database), ({client, schema}) => areApplied(client, schema, migrations.map(m => m.name)))
     },
   },
+  'files-revert': {
+    async perform(api, action) {
+      const {performRevert} = await import('../files/steps.js')
+      await performRevert(api, action)
+    },
+    async isDone(api, action) {
+      const {isReverted} = await import('../files/steps.js')
+      return isReverted(api, action)
+    },
+  },
+  'files-lifecycle': {
+    async perform(api, action) {
+      const {performLifecycle} = await import('../files/protect.js')
+      await performLifecycle(api, action)
+    },
+    async isDone(api, action) {
+      const {isLifecycleBack} = await import('../files/protect.js')
+      return isLifecycleBack(api, action)
+    },
+  },
 }
 
 const kindOf = <A extends Action>(action: A) => KINDS[action.kind] as unknown as Kind<A>
@@ -76,6 +101,7 @@ export function commandFor(action: Action): string {
     case 'destroy-addon': return `heroku addons:destroy ${action.name} --app ${action.app} --confirm ${action.app}`
     case 'await-transfer': return `heroku pg:backups:info ${action.name} --app ${action.billingApp}`
     case 'reapply-migrations': return `DATABASE_URL="$(heroku config:get ${action.database} --app ${action.app})" npx prisma migrate deploy`
+    case 'files-revert': case 'files-lifecycle': return `heroku recovery:log --app ${action.app}`
   }
 }
 

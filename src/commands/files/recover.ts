@@ -1,0 +1,147 @@
+import {flags} from '@heroku-cli/command'
+import {blocking} from '../../lib/checks.js'
+import {GuardedCommand} from '../../lib/command.js'
+import {Refused} from '../../lib/errors.js'
+import type {Bucket} from '../../lib/files/s3.js'
+import {assertAppName} from '../../lib/names.js'
+import {confirmApp} from '../../lib/prompts.js'
+import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
+import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
+import {listRuns} from '../../lib/runner/log.js'
+import {runJson} from '../../lib/runner/report.js'
+import type {RunOutcome} from '../../lib/runner/runner.js'
+import type {Step} from '../../lib/runner/step.js'
+import {shellQuote} from '../../lib/shell.js'
+
+const TIME_FLAGS = ['to', 'by', 'before-release', 'undo']
+
+export default class FilesRecover extends GuardedCommand {
+  static override description = `put an app's uploaded files (S3) back as they were at a point in time
+Reads every version in the app's bucket (Bucketeer, Cloudcube or AWS_* config vars; versioning must be on)
+and, per file, compares its state at the time with its state now: deleted since is put back (by removing
+the delete markers when only deletes came after, else by copying that version back inside S3);
+overwritten since only with --include-overwritten; created since is reported, never deleted.`
+
+  static override examples = [
+    '<%= config.bin %> files:recover --app my-app --to "2026-11-24 14:00+00" --dry-run',
+    '<%= config.bin %> files:recover --app my-app --before-release v51 --confirm my-app',
+    '<%= config.bin %> files:recover --app my-app --by 2h --include-overwritten --prefix uploads/ --confirm my-app',
+    '<%= config.bin %> files:recover --app my-app --to 2026-11-24T14:00:00Z --keys-from-db "SELECT path FROM attachments" --confirm my-app',
+    '<%= config.bin %> files:recover --app my-app --undo 261126-021819-48b2 --confirm my-app',
+  ]
+
+  static override flags = {
+    app: flags.app({required: true}),
+    remote: flags.remote(),
+    to: flags.string({description: 'the time to put the files back to (ISO 8601, or "YYYY-MM-DD HH:MM+00")', exclusive: TIME_FLAGS.filter(f => f !== 'to')}),
+    by: flags.string({description: 'go back this long (90m, 3h, 2d)', exclusive: TIME_FLAGS.filter(f => f !== 'by')}),
+    'before-release': flags.string({description: 'go back to one minute before this release (v51) was created', exclusive: TIME_FLAGS.filter(f => f !== 'before-release')}),
+    prefix: flags.string({description: 'only files whose key starts with this (inside the add-on\'s own prefix)'}),
+    'include-overwritten': flags.boolean({description: 'also copy back the older version of files overwritten since'}),
+    'keys-from-db': flags.string({description: 'one read-only query on DATABASE returning the keys the app references: only those, when missing, are recovered'}),
+    bucket: flags.string({description: 'the bucket, with plain AWS_* credentials and no bucket config var'}),
+    endpoint: flags.string({description: 'an S3-compatible endpoint (default: the app\'s AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)'}),
+    undo: flags.string({description: 'undo an earlier files:recover run (its id, as recovery:log lists it)', exclusive: TIME_FLAGS.filter(f => f !== 'undo')}),
+    confirm: flags.string({description: 'the app name, to run without the confirmation prompt'}),
+    'dry-run': flags.boolean({description: 'read the bucket and show the plan, without changing anything'}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(FilesRecover)
+    assertAppName(flags.app)
+    const [{openAppBucket}] = await Promise.all([import('../../lib/files/gather.js')])
+    if (flags.undo) return this.undo(flags.app, flags.undo, flags.confirm, flags['dry-run'])
+    const request = targetRequest(flags)
+    if (!request || request.kind !== 'time') throw new Refused('Say when to go back to: --to TIME, --by DURATION or --before-release vN.')
+    assertTargetFlags(flags)
+    if (flags['keys-from-db']) await assertReadOnlyQuery(flags['keys-from-db'], '--keys-from-db')
+    this.noticeUnfinished(flags.app)
+    const bucket = await openAppBucket(this.api, flags.app, {bucket: flags.bucket, endpoint: flags.endpoint})
+    try {
+      return await this.recover(bucket, request, flags)
+    } finally {
+      bucket.destroy()
+    }
+  }
+
+  private async recover(bucket: Bucket, request: NonNullable<ReturnType<typeof targetRequest>>, flags: {app: string, prefix?: string, 'include-overwritten': boolean, 'keys-from-db'?: string, confirm?: string, 'dry-run': boolean, bucket?: string, endpoint?: string}) {
+    const [{gatherFiles, readFailure, referencedKeys}, {planVersions, timeChecks}, {describeRecoverPlan, describeRecovered}, {recoverSteps, totals}] = await Promise.all([
+      import('../../lib/files/gather.js'), import('../../lib/files/plan.js'), import('../../lib/files/render.js'), import('../../lib/files/steps.js'),
+    ])
+    const {app} = flags
+    const facts = await gatherFiles(this.api, app, bucket, flags.prefix)
+    const target = await resolveTarget(this.api, app, request, facts.now)
+    if (target.kind !== 'time') throw new Refused('files:recover goes back to a time, not a backup.')
+    const at = target.at.getTime()
+    const checks = timeChecks(facts.protection, at, facts.now)
+    const prefix = bucket.ref.prefix + (flags.prefix ?? '')
+    const referenced = flags['keys-from-db'] && blocking(checks).length === 0 ? await referencedKeys(this.api, app, flags['keys-from-db'], bucket.ref.prefix) : undefined
+    const listing = blocking(checks).length > 0 ? undefined : await planVersions(bucket.versions(prefix), {at, includeOverwritten: flags['include-overwritten'], referenced}).catch(error => {
+      throw readFailure(bucket.ref, error)
+    })
+    let runId: string | undefined
+    const currentRun = () => (runId ??= listRuns(this.config.dataDir, app).find(r => r.pid === process.pid && r.status === 'running')?.id) ?? 'RUN'
+    const steps = listing ? recoverSteps(app, bucket, listing.actions, currentRun) : []
+    const report = (outcome?: RunOutcome) => ({
+      dryRun: !outcome, app, bucket: {...bucket.ref, keyVars: undefined}, at: target.at.toISOString(), reason: target.reason, checks,
+      counts: listing?.counts, samples: listing?.samples, versionsRead: listing?.versions, filesRead: listing?.keys,
+      steps: steps.map(s => s.title),
+      recovered: outcome && totals(outcome.steps.map(s => outcome.result(s.id))),
+      undo: outcome && outcome.status === 'succeeded' ? `heroku files:recover --app ${app} --undo ${outcome.run}` : undefined,
+      run: outcome && runJson(outcome),
+    })
+    this.log(describeRecoverPlan(app, bucket.ref, target.at, target.reason, checks, listing, steps))
+    const failed = blocking(checks)
+    if (failed.length > 0) throw new Refused(failed.map(c => c.detail).join(' '), report())
+    if (steps.length === 0) {
+      this.log('\nNothing to recover: every file is as it was then, or left as the flags say.')
+      return report()
+    }
+    if (flags['dry-run']) {
+      this.log(`\nDry run: nothing was changed. To recover exactly this: ${shellQuote([
+        'heroku', 'files:recover', '--app', app, '--to', target.at.toISOString(),
+        ...(flags.prefix ? ['--prefix', flags.prefix] : []), ...(flags['include-overwritten'] ? ['--include-overwritten'] : []),
+        ...(flags['keys-from-db'] ? ['--keys-from-db', flags['keys-from-db']] : []), ...(flags.bucket ? ['--bucket', flags.bucket] : []),
+        ...(flags.endpoint ? ['--endpoint', flags.endpoint] : []), '--confirm', app,
+      ])}`)
+      return report()
+    }
+    await confirmApp(app, flags.confirm, `This changes ${listing!.actions.length} file${listing!.actions.length === 1 ? '' : 's'} in bucket ${bucket.ref.bucket}; files created since stay.`)
+    const started = Date.now()
+    const outcome = await this.execute(steps, {app, what: `recover files of ${bucket.ref.bucket} to ${target.at.toISOString()}`, timeoutMs: 60 * 60_000, report})
+    this.log(`\n${describeRecovered(app, totals(outcome.steps.map(s => outcome.result(s.id))), outcome.run, Date.now() - started)}`)
+    return report(outcome)
+  }
+
+  // Undoes an earlier run from its run log: each batch's put-back, newest first, each read back.
+  private async undo(app: string, id: string, confirm: string | undefined, dryRun: boolean) {
+    const [{findRun, RunLog}, {isDone}, {performChecked}, {describeSteps}] = await Promise.all([
+      import('../../lib/runner/log.js'), import('../../lib/runner/actions.js'), import('../../lib/runner/runner.js'), import('../../lib/runner/report.js'),
+    ])
+    const record = findRun(this.config.dataDir, id)
+    if (!record || record.app !== app || record.command !== 'files:recover') throw new Refused(`No files:recover run ${id} on ${app} on this machine: \`heroku recovery:log --app ${app}\` lists them.`)
+    if (record.status === 'running') throw new Refused(`Run ${id} is still running (process ${record.pid}): let it finish first.`)
+    const due = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.action?.kind === 'files-revert').reverse()
+    if (due.length === 0) {
+      this.log(`Nothing to undo: run ${id} left no change in place.`)
+      return {run: id, undone: [], dryRun}
+    }
+    const steps = due.map((s): Step<void> => ({
+      id: `undo-${s.id}`, title: s.undo!.title,
+      async apply({api}) {
+        if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
+      },
+    }))
+    this.log(['Steps:', ...describeSteps(steps)].join('\n'))
+    if (dryRun) {
+      this.log('\nDry run: nothing was changed.')
+      return {run: id, steps: steps.map(s => s.title), dryRun}
+    }
+    await confirmApp(app, confirm, `This puts the files run ${id} recovered back as they were before it.`)
+    const outcome = await this.execute(steps, {app, what: `undo files:recover run ${id}`, timeoutMs: 60 * 60_000, report: run => ({run: id, undoneBy: runJson(run)})})
+    const log = RunLog.attach(record.file)
+    for (const s of due) log.append({event: 'undone', step: s.id})
+    this.log(`\nRun ${id} is undone: the files it recovered are as they were before it.`)
+    return {run: id, undoneBy: runJson(outcome)}
+  }
+}

@@ -1,0 +1,56 @@
+import type {Api} from '../api/client.js'
+import {Refused} from '../errors.js'
+import {type BucketOptions, type BucketRef, findBucket, readConfig} from './bucket.js'
+import {keptDays, type Protection} from './plan.js'
+import {Bucket, type LifecycleRule, refuseDenied, S3Failure} from './s3.js'
+
+// What files:protect and files:recover read before deciding anything: the bucket from the app's config
+// vars, whether versioning is on, and how long the lifecycle rules keep old versions.
+
+export interface FilesFacts {
+  app: string
+  ref: BucketRef
+  protection: Protection
+  rules: LifecycleRule[]
+  now: number
+}
+
+export async function openAppBucket(api: Api, app: string, options: BucketOptions): Promise<Bucket> {
+  const {ref, credentials} = findBucket(await readConfig(api, app), options)
+  return Bucket.open(ref, credentials)
+}
+
+export async function gatherFiles(api: Api, app: string, bucket: Bucket, prefix = ''): Promise<FilesFacts> {
+  try {
+    const [versioning, rules] = await Promise.all([bucket.versioning(), bucket.lifecycle()])
+    const kept = keptDays(rules, bucket.ref.prefix + prefix)
+    return {app, ref: bucket.ref, protection: {versioning, keptDays: kept.days, rule: kept.rule}, rules, now: Date.now()}
+  } catch (error) {
+    if (error instanceof S3Failure && error.denied) throw refuseDenied(bucket.ref, 'read the bucket\'s versioning and lifecycle settings')
+    if (error instanceof S3Failure && error.code === 'NoSuchBucket') throw new Refused(`Bucket ${bucket.ref.bucket} does not exist (${error.message}).`)
+    throw error
+  }
+}
+
+// Reading failed before anything was changed: an S3 error says so in one line.
+export function readFailure(ref: BucketRef, error: unknown): unknown {
+  if (!(error instanceof S3Failure)) return error
+  const hint = error.denied ? ` The credentials in ${ref.keyVars.accessKeyId} may not read the versions of bucket ${ref.bucket} (s3:ListBucketVersions).` : ''
+  return new Refused(`${error.message}.${hint}`)
+}
+
+// --keys-from-db: the keys the app's database references, by one read-only query on DATABASE (first
+// column of each row). Keys are taken relative to the app's prefix when they do not carry it.
+export async function referencedKeys(api: Api, app: string, sql: string, prefix: string): Promise<Set<string>> {
+  const [{readOnlyRows}, {resolveAppDatabase, withConnection}] = await Promise.all([import('../recovery/verify.js'), import('../postgres/connect.js')])
+  const database = await resolveAppDatabase(api, app, 'DATABASE_URL')
+  const rows = await withConnection(database, ({client}) => readOnlyRows(client, sql, undefined, '--keys-from-db'))
+  const keys = new Set<string>()
+  for (const row of rows) {
+    const value = Object.values(row)[0]
+    if (typeof value !== 'string' || value === '') continue
+    const key = value.replace(/^\/+/, '')
+    keys.add(prefix && !key.startsWith(prefix) ? prefix + key : key)
+  }
+  return keys
+}

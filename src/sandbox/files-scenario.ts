@@ -1,0 +1,84 @@
+import {randomBytes} from 'node:crypto'
+import type {Sandbox} from './index.js'
+import type {S3Bucket} from './s3.js'
+import type {App} from './state.js'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+export type UploadsProvider = 'bucketeer' | 'cloudcube' | 'aws'
+
+// The config vars an add-on sets, pointing at a bucket on `endpoint` (the sandbox's S3, or moto).
+export function bucketConfig(provider: UploadsProvider, bucket: string, endpoint: string, keys: {accessKeyId: string, secretAccessKey: string}, cube = 'cube1'): Record<string, string> {
+  switch (provider) {
+    case 'bucketeer': return {BUCKETEER_BUCKET_NAME: bucket, BUCKETEER_AWS_ACCESS_KEY_ID: keys.accessKeyId, BUCKETEER_AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, BUCKETEER_AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint}
+    case 'cloudcube': return {CLOUDCUBE_URL: `${endpoint}/${bucket}/${cube}`, CLOUDCUBE_ACCESS_KEY_ID: keys.accessKeyId, CLOUDCUBE_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_ENDPOINT_URL_S3: endpoint}
+    case 'aws': return {AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: 'us-east-1', S3_BUCKET: bucket, AWS_ENDPOINT_URL: endpoint}
+  }
+}
+
+// Access keys shaped like AWS's, different for every app, so that a test can look for them in output.
+export const newAccessKeys = () => ({accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url')})
+
+export interface MissingUploads {
+  app: App
+  bucket: S3Bucket
+  // Every file was as it should be at this time (whole second, ISO 8601).
+  recoverTo: string
+  // The content of each key at `recoverTo`.
+  before: Map<string, Buffer>
+  deleted: string[]
+  overwritten: string[]
+  created: string[]
+  // Deleted once, restored by the app, deleted again: two delete markers after the time.
+  deletedTwice: string
+}
+
+// The runbook's "missing uploaded files": an app on Bucketeer (the sandbox's S3) with 12 uploads, then,
+// after `recoverTo`, a bad deploy's cleanup job deletes 4 of them (one of them twice), overwrites 2 and
+// new uploads arrive. Times are set directly, without waiting.
+export function seedMissingUploads(sandbox: Sandbox, app: App, options: {bucket?: string, versioning?: boolean} = {}): MissingUploads {
+  const keys = newAccessKeys()
+  const bucket = sandbox.s3.createBucket(options.bucket ?? `${app.name}-uploads`, {app: app.name, versioning: options.versioning === false ? undefined : 'Enabled'})
+  Object.assign(app.config, bucketConfig('bucketeer', bucket.name, sandbox.s3Endpoint, keys))
+  const now = Date.now()
+  const recoverTo = Math.floor((now - HOUR) / 1000) * 1000
+  const before = new Map<string, Buffer>()
+  for (let i = 1; i <= 12; i++) {
+    const key = `uploads/avatars/user-${i}.png`
+    const content = randomBytes(200 + i * 37)
+    sandbox.s3.put(bucket, key, content, now - 3 * HOUR + i * MINUTE)
+    before.set(key, content)
+  }
+  const deleted = ['uploads/avatars/user-2.png', 'uploads/avatars/user-5.png', 'uploads/avatars/user-7.png', 'uploads/avatars/user-11.png']
+  const overwritten = ['uploads/avatars/user-3.png', 'uploads/avatars/user-9.png']
+  const created = ['uploads/avatars/user-13.png', 'uploads/avatars/user-14.png']
+  for (const key of deleted) sandbox.s3.delete(bucket, key, now - 40 * MINUTE)
+  const deletedTwice = deleted[1]
+  sandbox.s3.delete(bucket, deletedTwice, now - 20 * MINUTE)
+  for (const key of overwritten) sandbox.s3.put(bucket, key, randomBytes(99), now - 30 * MINUTE)
+  for (const key of created) sandbox.s3.put(bucket, key, randomBytes(120), now - 10 * MINUTE)
+  return {app, bucket, recoverTo: new Date(recoverTo).toISOString(), before, deleted, overwritten, created, deletedTwice}
+}
+
+// The benchmark's bucket: `versions` versions in all, over keys with one to four versions each, some
+// deleted since; seeded in memory, without HTTP.
+export function seedManyVersions(sandbox: Sandbox, app: App, versions: number): {bucket: S3Bucket, recoverTo: string} {
+  const bucket = sandbox.s3.createBucket(`${app.name}-bulk`, {app: app.name, versioning: 'Enabled'})
+  Object.assign(app.config, bucketConfig('bucketeer', bucket.name, sandbox.s3Endpoint, newAccessKeys()))
+  const now = Date.now()
+  const recoverTo = Math.floor((now - HOUR) / 1000) * 1000
+  const body = Buffer.from('x')
+  let made = 0
+  for (let i = 0; made < versions; i++) {
+    const key = `uploads/${String(i % 1000).padStart(3, '0')}/file-${i}.bin`
+    const count = Math.min(1 + (i % 4), versions - made)
+    for (let v = 0; v < count; v++) {
+      const at = v === 0 ? now - 5 * HOUR : now - 30 * MINUTE + v * 1000
+      if (v > 0 && i % 7 === 0) sandbox.s3.delete(bucket, key, at)
+      else sandbox.s3.put(bucket, key, body, at)
+      made++
+    }
+  }
+  return {bucket, recoverTo: new Date(recoverTo).toISOString()}
+}

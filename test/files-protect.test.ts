@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict'
+import type {App} from '../src/sandbox/index.js'
+import {configFor, type Endpoint, Moto, s3Client, sdk} from './support/files.js'
+import {newAccessKeys} from '../src/sandbox/files-scenario.js'
+import {heroku, Result} from './support/heroku.js'
+import {appName, sandbox} from './support/sandbox.js'
+
+// `heroku files:protect` through the real CLI, against the sandbox's S3 and moto_server: the bucket's
+// settings are read back after each run.
+
+let buckets = 0
+
+async function unprotected(endpoint: Endpoint, app: App, rules = true) {
+  const {CreateBucketCommand, PutBucketLifecycleConfigurationCommand} = await sdk()
+  const keys = newAccessKeys()
+  const client = await s3Client(endpoint.url, keys)
+  const bucket = `protect-${process.pid}-${++buckets}`
+  await client.send(new CreateBucketCommand({Bucket: bucket}))
+  if (rules) {
+    await client.send(new PutBucketLifecycleConfigurationCommand({Bucket: bucket, LifecycleConfiguration: {Rules: [
+      {ID: 'expire-tmp', Status: 'Enabled', Filter: {Prefix: 'tmp/'}, Expiration: {Days: 7}},
+    ]}}))
+  }
+  Object.assign(app.config, configFor('bucketeer', bucket, endpoint.url, keys))
+  return {client, bucket, keys}
+}
+
+async function settings(client: Awaited<ReturnType<typeof s3Client>>, bucket: string) {
+  const {GetBucketVersioningCommand, GetBucketLifecycleConfigurationCommand} = await sdk()
+  const versioning = (await client.send(new GetBucketVersioningCommand({Bucket: bucket}))).Status ?? 'off'
+  const rules = await client.send(new GetBucketLifecycleConfigurationCommand({Bucket: bucket})).then(r => r.Rules ?? [], () => [])
+  return {versioning, rules}
+}
+
+function assertNoSecrets(keys: {accessKeyId: string, secretAccessKey: string}, ...results: Result[]) {
+  for (const result of results) {
+    const text = result.stdout + result.stderr
+    assert.ok(!text.includes(keys.accessKeyId) && !text.includes(keys.secretAccessKey), 'a credential was printed')
+  }
+}
+
+for (const target of ['sandbox', 'moto'] as const) {
+  describe(`heroku files:protect (S3: ${target})`, function () {
+    this.timeout(60_000)
+    let endpoint: Endpoint
+    let moto: Moto | undefined
+
+    before(async function () {
+      this.timeout(60_000)
+      if (target === 'sandbox') {
+        endpoint = {name: 'sandbox', url: sandbox().s3Endpoint}
+        return
+      }
+      const started = await Moto.start()
+      if (typeof started === 'string') {
+        process.stdout.write(`      SKIPPED: files:protect is NOT checked against moto on this machine: ${started}.\n`)
+        this.skip()
+      }
+      moto = started as Moto
+      endpoint = {name: 'moto', url: moto.url}
+    })
+
+    after(async () => moto?.stop())
+
+    it('reports versioning off and how far back files can be recovered, changing nothing', async () => {
+      const app = sandbox().createApp(appName('protect-report'))
+      const {client, bucket, keys} = await unprotected(endpoint, app)
+      const result = await heroku(['files:protect', '--app', app.name])
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`Files of ${app.name}: Bucketeer bucket ${bucket}`))
+      assert.match(result.stdout, /Versioning: off\./)
+      assert.match(result.stdout, /Lifecycle rules: expire-tmp \(Enabled\)\./)
+      assert.match(result.stdout, /So: files deleted or overwritten now cannot be recovered/)
+      assert.match(result.stdout, /1\. Turn versioning on/)
+      assert.match(result.stdout, new RegExp(`Nothing was changed\\. To protect the files: heroku files:protect --app ${app.name} --keep-versions 30d --apply`))
+      const now = await settings(client, bucket)
+      assert.equal(now.versioning, 'off')
+      assert.deepEqual(now.rules.map(r => r.ID), ['expire-tmp'])
+
+      const unattended = await heroku(['files:protect', '--app', app.name, '--apply'])
+      assert.equal(unattended.code, 1)
+      assert.match(unattended.stderr, /needs a terminal; pass --confirm/)
+      assert.equal((await settings(client, bucket)).versioning, 'off')
+      assertNoSecrets(keys, result, unattended)
+    })
+
+    it('--apply turns versioning on and adds the rule for old versions, keeping the other rules; a second run changes nothing', async () => {
+      const app = sandbox().createApp(appName('protect-apply'))
+      const {client, bucket, keys} = await unprotected(endpoint, app)
+      const result = await heroku(['files:protect', '--app', app.name, '--keep-versions', '14d', '--apply', '--confirm', app.name, '--json'])
+      assert.equal(result.code, 0, result.stderr)
+      const out = JSON.parse(result.stdout)
+      assert.equal(out.applied, true)
+      const after = await settings(client, bucket)
+      assert.equal(after.versioning, 'Enabled')
+      const ids = after.rules.map(r => r.ID).sort()
+      assert.deepEqual(ids, ['expire-tmp', 'heroku-files-protect'])
+      const ours = after.rules.find(r => r.ID === 'heroku-files-protect')!
+      assert.equal(ours.NoncurrentVersionExpiration?.NoncurrentDays, 14)
+      const kept = after.rules.find(r => r.ID === 'expire-tmp')!
+      assert.equal(kept.Expiration?.Days, 7)
+      assert.equal(kept.Filter?.Prefix, 'tmp/')
+
+      const again = await heroku(['files:protect', '--app', app.name, '--keep-versions', '14d', '--apply', '--confirm', app.name])
+      assert.equal(again.code, 0, again.stderr)
+      assert.match(again.stdout, /So: files can be recovered back to 14 days \(lifecycle rule heroku-files-protect\)/)
+      assert.match(again.stdout, /Nothing to change/)
+      assertNoSecrets(keys, result, again)
+    })
+  })
+}
+
+describe('heroku files:protect (S3: sandbox, credentials that may not change the bucket)', function () {
+  this.timeout(60_000)
+
+  it('says plainly that the credentials may not change the bucket and what to ask the provider; nothing changes', async () => {
+    const app = sandbox().createApp(appName('protect-denied'))
+    const {client, bucket, keys} = await unprotected({name: 'sandbox', url: sandbox().s3Endpoint}, app, false)
+    sandbox().s3.bucket(bucket).readOnlyKeys.add(keys.accessKeyId)
+    const result = await heroku(['files:protect', '--app', app.name, '--apply', '--confirm', app.name])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /The credentials in BUCKETEER_AWS_ACCESS_KEY_ID are not allowed to turn versioning on for bucket \S+\. Ask Bucketeer support to turn on versioning/)
+    assert.match(result.stderr, /✗ Turn versioning on for bucket \S+: failed; nothing was changed/)
+    assert.deepEqual(await settings(client, bucket), {versioning: 'off', rules: []})
+    assertNoSecrets(keys, result)
+  })
+})
+
+describe('heroku files:* bad input', function () {
+  this.timeout(60_000)
+
+  it('refuses in one line before reading anything: --keep-versions not in whole days, files:recover without a time, no bucket', async () => {
+    const app = sandbox().createApp(appName('files-input'))
+    sandbox().clearRequests()
+    const days = await heroku(['files:protect', '--app', app.name, '--keep-versions', '36h', '--apply', '--confirm', app.name])
+    assert.equal(days.code, 1)
+    assert.match(days.stderr, /^Error: --keep-versions 36h must be whole days between 1d and 3650d/m)
+    const noTime = await heroku(['files:recover', '--app', app.name, '--confirm', app.name])
+    assert.equal(noTime.code, 1)
+    assert.match(noTime.stderr, /^Error: Say when to go back to: --to TIME, --by DURATION or --before-release vN\.$/m)
+    assert.equal(sandbox().requests.filter(r => r.path.startsWith('/s3/') || r.path.includes(app.name)).length, 0, 'something was read or sent')
+    const none = await heroku(['files:recover', '--app', app.name, '--by', '1h', '--confirm', app.name])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^Error: No S3 bucket in the app's config vars/m)
+    assert.match(none.stderr, /^Nothing was changed\.$/m)
+  })
+})
