@@ -274,6 +274,26 @@ describe('heroku files:recover (S3: sandbox only: injected faults, the demo scen
     assert.ok(removals.every(r => /versionId=/.test(r.query)))
   })
 
+  it('a copy back whose answer is lost after S3 made it is read back, not sent again; a throttled copy is sent again once read back as not made', async () => {
+    const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-copy-lost')))
+    const name = uploads.app.name
+    const copies = (r: RecordedRequest) => r.method === 'PUT' && r.path.startsWith(`/s3/${uploads.bucket}/`) && r.applied
+    const start = await listing(uploads)
+    const from = sandbox().requests.length
+    const lost = sandbox().inject({kind: 'reset', when: 'after', method: 'PUT', path: new RegExp(`^/s3/${uploads.bucket}/`), nth: 1})
+    const throttled = sandbox().inject({kind: 'status', status: 503, method: 'PUT', path: new RegExp(`^/s3/${uploads.bucket}/`), nth: 2})
+    const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--include-overwritten', '--confirm', name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual([lost.hits, throttled.hits], [1, 1])
+    const out = JSON.parse(result.stdout)
+    assert.equal(out.recovered.copiedBack, uploads.overwritten.length)
+    assert.equal(sandbox().requests.slice(from).filter(copies).length, uploads.overwritten.length, 'one copy per overwritten file, none twice')
+    await assertAsBefore(uploads, [...uploads.deleted, ...uploads.overwritten])
+    const after = await listing(uploads)
+    const versionsOf = (lines: string[], key: string) => lines.filter(line => line.startsWith(`${key}|`)).length
+    for (const key of uploads.overwritten) assert.equal(versionsOf(after, key), versionsOf(start, key) + 1, `${key}: exactly one copy back`)
+  })
+
   it('an S3 error while listing refuses in one line, with nothing changed', async () => {
     const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-list403')))
     const before = await listing(uploads)

@@ -43,6 +43,9 @@ function failure(error: any, what: string): Error {
   return new S3Failure(`${what} failed (${code}${status ? `, HTTP ${status}` : ''})${text}`, code, status)
 }
 
+// S3 turned the request away for the rate (SlowDown, 503): it did not act on it.
+export const isThrottled = (error: unknown) => error instanceof S3Failure && (error.status === 503 || /SlowDown|Throttl|RequestLimitExceeded/.test(error.code))
+
 // Not found: NoSuchKey, NoSuchVersion, NotFound (HEAD answers carry no code), or a delete marker.
 const isMissing = (error: any) => error instanceof S3Failure && (error.status === 404 || /NoSuchKey|NoSuchVersion|NotFound/.test(error.code))
 
@@ -51,25 +54,26 @@ export interface Call {
 }
 
 export class Bucket {
-  private constructor(readonly ref: BucketRef, private readonly client: S3Client, private readonly sdk: typeof import('@aws-sdk/client-s3')) {}
+  // `once` makes one attempt: a copy that creates a version is never sent again without reading the key first.
+  private constructor(readonly ref: BucketRef, private readonly client: S3Client, private readonly once: S3Client, private readonly sdk: typeof import('@aws-sdk/client-s3')) {}
 
   static async open(ref: BucketRef, credentials: Credentials): Promise<Bucket> {
     // The SDK warns on stderr about Node.js versions it will drop in the future; the CLI's output is not the place.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
     const sdk = await import('@aws-sdk/client-s3')
-    const client = new sdk.S3Client({
+    const client = (maxAttempts: number) => new sdk.S3Client({
       region: ref.region, credentials, endpoint: ref.endpoint, forcePathStyle: Boolean(ref.endpoint),
-      maxAttempts: 6, retryMode: 'standard',
+      maxAttempts, retryMode: 'standard',
       requestHandler: {requestTimeout: 60_000, connectionTimeout: 10_000},
       // Checksums only where S3 requires them (lifecycle rules): the sandbox and older S3-compatible stores know no others.
       requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
     })
-    return new Bucket(ref, client, sdk)
+    return new Bucket(ref, client(6), client(1), sdk)
   }
 
-  private async send<T>(command: any, what: string, call: Call = {}): Promise<T> {
+  private async send<T>(command: any, what: string, call: Call = {}, client = this.client): Promise<T> {
     try {
-      return await this.client.send(command, {abortSignal: call.signal}) as T
+      return await client.send(command, {abortSignal: call.signal}) as T
     } catch (error) {
       throw failure(error, what)
     }
@@ -148,10 +152,12 @@ export class Bucket {
     return out.VersionId
   }
 
-  // Copies an older version of a key on top of it, inside S3 (the content never leaves it). Returns the new version's id.
+  // Copies an older version of a key on top of it, inside S3 (the content never leaves it), in one
+  // attempt: each copy makes a new version, so a failed one is read back before anything is sent again.
+  // Returns the new version's id.
   async copyBack(key: string, versionId: string, call?: Call): Promise<string> {
     const source = `${this.ref.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}?versionId=${encodeURIComponent(versionId)}`
-    const out = await this.send<{VersionId?: string}>(new this.sdk.CopyObjectCommand({Bucket: this.ref.bucket, Key: key, CopySource: source}), 'CopyObject', call)
+    const out = await this.send<{VersionId?: string}>(new this.sdk.CopyObjectCommand({Bucket: this.ref.bucket, Key: key, CopySource: source}), 'CopyObject', call, this.once)
     if (!out.VersionId) throw new S3Failure('CopyObject gave no version id: is versioning on?', 'NoVersionId', undefined)
     return out.VersionId
   }
@@ -175,6 +181,7 @@ export class Bucket {
 
   destroy() {
     this.client.destroy()
+    this.once.destroy()
   }
 }
 

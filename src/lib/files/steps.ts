@@ -1,11 +1,11 @@
-import {Aborted} from '../abort.js'
+import {Aborted, sleep} from '../abort.js'
 import type {Api} from '../api/client.js'
 import {messageOf} from '../errors.js'
 import type {Action} from '../runner/actions.js'
 import type {Step} from '../runner/step.js'
 import type {BucketRef} from './bucket.js'
 import type {FileAction} from './plan.js'
-import type {Bucket} from './s3.js'
+import {type Bucket, isThrottled, type ObjectVersion} from './s3.js'
 
 // files:recover's changes as runner steps: the actions in batches, each batch applied with bounded
 // concurrency (the SDK retries S3's throttling). Each batch records every delete marker it removed and
@@ -14,6 +14,8 @@ import type {Bucket} from './s3.js'
 
 export const BATCH_SIZE = 250
 export const CONCURRENCY = 8
+// A copy S3 turned away for the rate is sent again up to this many times in all (after reading the key back).
+const COPY_ATTEMPTS = 6
 
 // Where the bucket is, for an undo run by another process (recovery:resume): names only, the
 // credentials are read again from the app's config vars.
@@ -59,8 +61,7 @@ async function perform(bucket: Bucket, action: FileAction, result: BatchResult, 
       }
       result.markersRemoved.push({key: action.key, versionIds: action.markers})
     } else {
-      const versionId = await bucket.copyBack(action.key, action.versionId, {signal: writeSignal})
-      result.versionsCreated.push({key: action.key, versionId, from: action.versionId})
+      await copyBack(bucket, action, result, writeSignal)
     }
   } catch (error) {
     if (!writeSignal.aborted) throw error
@@ -73,12 +74,39 @@ async function perform(bucket: Bucket, action: FileAction, result: BatchResult, 
       if (recorded) recorded.versionIds = removed
       else if (removed.length > 0) result.markersRemoved.push({key: action.key, versionIds: removed})
     } else {
-      const newest = now.find(v => v.isLatest)
-      if (newest && !newest.deleteMarker && newest.versionId !== action.latest && newest.versionId !== action.versionId) {
-        result.versionsCreated.push({key: action.key, versionId: newest.versionId, from: action.versionId})
-      }
+      const made = newVersion(now, action)
+      if (made) result.versionsCreated.push({key: action.key, versionId: made, from: action.versionId})
     }
     throw error
+  }
+}
+
+type Copy = Extract<FileAction, {kind: 'copy'}>
+
+// The version a copy of `action` made, if the key's newest version is one the plan did not know.
+function newVersion(versions: ObjectVersion[], action: Copy): string | undefined {
+  const newest = versions.find(v => v.isLatest)
+  return newest && !newest.deleteMarker && newest.versionId !== action.latest && newest.versionId !== action.versionId ? newest.versionId : undefined
+}
+
+// A copy back, never sent twice blindly: after a failure the key is read back; the copy is sent again only
+// when S3 turned it away for the rate and the key shows it was not made.
+async function copyBack(bucket: Bucket, action: Copy, result: BatchResult, writeSignal: AbortSignal) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const versionId = await bucket.copyBack(action.key, action.versionId, {signal: writeSignal})
+      result.versionsCreated.push({key: action.key, versionId, from: action.versionId})
+      return
+    } catch (error) {
+      if (writeSignal.aborted) throw error
+      const made = newVersion(await bucket.keyVersions(action.key, {signal: readBackSignal()}), action)
+      if (made) {
+        result.versionsCreated.push({key: action.key, versionId: made, from: action.versionId})
+        return
+      }
+      if (!isThrottled(error) || attempt === COPY_ATTEMPTS) throw error
+      await sleep(Math.min(8000, 250 * 2 ** attempt * (0.5 + Math.random())), writeSignal)
+    }
   }
 }
 
