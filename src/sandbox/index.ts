@@ -8,6 +8,7 @@ import {ApiError, readBody, Reply, Router, send} from './http.js'
 import {platformRoutes} from './platform.js'
 import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './point-in-time.js'
 import {PostgresServer, startPostgres} from './postgres.js'
+import type {PostgresOptions} from './postgres-process.js'
 import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
 
 export interface RecordedRequest {
@@ -30,6 +31,7 @@ export interface SandboxOptions {
   // How long simulated work takes, in milliseconds.
   delays?: Partial<Delays>
   latencyMs?: number
+  postgres?: PostgresOptions
 }
 
 export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number}
@@ -70,7 +72,7 @@ export class Sandbox {
   }
 
   static async start(options: SandboxOptions = {}): Promise<Sandbox> {
-    const pg = await startPostgres(options.postgresPort ?? await freePort())
+    const pg = await startPostgres(options.postgresPort ?? await freePort(), options.postgres)
     const sandbox = new Sandbox(pg, options)
     await sandbox.listen(options.port ?? 0)
     return sandbox
