@@ -3,7 +3,8 @@
 // `heroku` CLI (this project's own, with the plugin linked) pointed at it. Run with `npm run sandbox`
 // (it builds first); `-- --list`, `-- --scenario NAME|FILE`, `-- --shell`. Nothing touches a real Heroku account.
 import {spawn} from 'node:child_process'
-import {basename} from 'node:path'
+import {writeFileSync} from 'node:fs'
+import {basename, join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 const usage = `Usage: npm run sandbox -- [--scenario NAME|FILE] [--list] [--shell] [--fast]
@@ -45,38 +46,36 @@ try {
 }
 
 process.stderr.write(`Starting the sandbox and loading ${options.scenario === 'all' ? 'every scenario' : basename(options.scenario)}...\n`)
-// Until the session exists, a signal has nothing of ours to clean up but what startSession removes itself.
 let session
 let stopping
+let interrupted
 const stop = signal => {
   if (stopping) {
     if (signal) process.stderr.write('Still stopping the sandbox...\n')
     return stopping
   }
-  if (signal) process.stderr.write(`\n${signal}: stopping the sandbox and removing its files...\n`)
+  process.stderr.write(signal ? `\n${signal}: stopping the sandbox and removing its files...\n` : 'Stopping the sandbox and removing its files...\n')
   stopping = (session ? session.stop() : Promise.resolve()).then(() => process.stderr.write('Sandbox stopped; nothing is left behind.\n'))
   return stopping
 }
+const stopAndExit = signal => stop(signal).then(() => process.exit(0), error => {
+  process.stderr.write(`Error while stopping: ${error.message}\n`)
+  process.exit(1)
+})
+// While starting, a signal is remembered: the session is stopped as soon as it exists.
 const onSignal = signal => {
-  if (!session) {
-    // Still starting: startSession cleans up after itself once it fails; end after that.
-    process.stderr.write(`\n${signal} while starting: stopping...\n`)
-    process.exitCode = 0
-    return
-  }
-  stop(signal).then(() => process.exit(0), error => {
-    process.stderr.write(`Error while stopping: ${error.message}\n`)
-    process.exit(1)
-  })
+  if (session) stopAndExit(signal)
+  else interrupted ??= signal
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal)
 
 try {
   session = await startSession({scenario: options.scenario, fast: options.fast})
 } catch (error) {
-  process.stderr.write(`Error: ${error.message}\n`)
-  process.exit(1)
+  process.stderr.write(interrupted ? `${interrupted} while starting: stopped; nothing is left behind.\n` : `Error: ${error.message}\n`)
+  process.exit(interrupted ? 0 : 1)
 }
+if (interrupted) await stopAndExit(interrupted)
 
 process.stdout.write(`\n${guide(session, options.shell)}\n`)
 
@@ -84,7 +83,7 @@ if (options.shell) {
   const shell = process.env.SHELL || 'bash'
   const env = shellEnv(session)
   // bash: the user's own startup file, then a prompt that says where commands go.
-  const args = basename(shell) === 'bash' ? ['--rcfile', await rcfile(session.dir), '-i'] : ['-i']
+  const args = basename(shell) === 'bash' ? ['--rcfile', rcfile(session.dir), '-i'] : ['-i']
   const child = spawn(shell, args, {stdio: 'inherit', env, cwd: session.dir})
   // The shell and what runs in it get Ctrl-C; the sandbox stops when the shell ends (or on SIGTERM/SIGHUP, ending the shell too).
   process.removeAllListeners('SIGINT').on('SIGINT', () => {})
@@ -96,9 +95,7 @@ if (options.shell) {
 }
 // Otherwise it runs until a signal: the HTTP server and PostgreSQL keep the event loop alive.
 
-async function rcfile(dir) {
-  const {writeFileSync} = await import('node:fs')
-  const {join} = await import('node:path')
+function rcfile(dir) {
   const file = join(dir, 'bashrc')
   writeFileSync(file, [
     '[ -f ~/.bashrc ] && . ~/.bashrc',

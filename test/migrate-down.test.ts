@@ -170,7 +170,7 @@ describe('heroku migrate:down', () => {
     assert.match(result.stdout, /ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR\(50\);/)
     assert.match(result.stdout, /DROP TYPE "Status";/)
     for (const check of ['history', 'order', 'checksums', 'down-sql', 'transaction', 'down-check', 'data-loss', 'backups', 'schema-only']) {
-      assert.match(result.stdout, new RegExp(`(ok|warn) +${check}: `), `${check}\n${result.stdout}`)
+      assert.match(result.stdout, new RegExp(`^  [✓!] ${check} +\\S`, 'm'), `${check}\n${result.stdout}`)
     }
     assert.match(result.stdout, /Dry run: nothing was changed/)
     assert.deepEqual(sandbox().writes(name), [])
