@@ -252,6 +252,8 @@ export async function loadApp(sandbox: Sandbox, spec: AppSpec, options: LoadOpti
       const {scheduled, ago, fails} = event.backup
       const transfer = sandbox.capture(database, {scheduled, fails, ...(ago === undefined ? {} : {finishedAt: at(ago)})})
       await sandbox.settle()
+      // A backup that finished some time ago also started then (a minute earlier), as `pg:backups` lists it.
+      if (ago !== undefined) transfer.created_at = transfer.started_at = at(agoMs(ago) + 60_000)
       if (event.backup.name) names[event.backup.name] = sandbox.state.transferName(transfer)
     } else if ('checkpoint' in event) {
       const snapshot = await sandbox.checkpoint(database)
