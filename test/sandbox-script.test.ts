@@ -132,6 +132,26 @@ describe('npm run sandbox', () => {
     assert.deepEqual(folders.filter(folder => existsSync(folder)), [], 'no folder of the sandbox is left')
   })
 
+  it('--shell opens a shell in which heroku talks to the sandbox, and stops everything when the shell exits', async function () {
+    this.timeout(240_000)
+    // A pseudo-terminal (util-linux `script`), as a person would have.
+    const child = spawn('script', ['-qefc', `stty cols 200; ${process.execPath} ${script} --scenario broken-deploy --fast --shell`, '/dev/null'], {
+      cwd: repoRoot, env: {...process.env, SHELL: '/bin/bash', TERM: 'xterm'}, stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let screen = ''
+    child.stdout.on('data', chunk => (screen += chunk))
+    const exited = new Promise<number | null>(resolve => child.on('close', code => resolve(code)))
+    await until(() => screen.includes('(heroku sandbox) '), 'the shell prompt')
+    const session = screen.match(/export PATH="(\S+)\/bin:\$PATH"/)![1]
+    assert.ok(existsSync(session))
+    child.stdin.write('heroku releases --app acme-shop --num 2\n')
+    await until(() => /Current: v52/.test(screen), 'heroku releases in the shell', 60_000)
+    child.stdin.write('exit\n')
+    assert.equal(await exited, 0, screen)
+    assert.match(screen, /Sandbox stopped; nothing is left behind\./)
+    assert.equal(existsSync(session), false, `${session} is left behind`)
+  })
+
   it('--list lists every scenario file, without starting anything', async () => {
     const listed = start(['--list'])
     assert.equal(await listed.exited, 0, listed.stderr())
