@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {repoRoot} from '../src/sandbox/cli.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, prismaAppSpec} from '../src/sandbox/prisma-scenario.js'
@@ -182,6 +183,19 @@ describe('scenario files', () => {
       }
       assert.ok(loaded.try.length > 0, `${file}: something to try`)
       for (const line of loaded.try) assert.doesNotMatch(line, /\{[\w-]+\}/, `${file}: a placeholder left in "${line}"`)
+    }
+  })
+
+  it('a broken copy is refused with what is wrong, before anything is loaded', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-test-'))
+    try {
+      const file = join(dir, 'mine.json')
+      writeFileSync(file, JSON.stringify({title: 'mine', try: [], apps: [{name: 'Bad_Name', releases: [{attach: 'DATABASE', ago: '3 weeks'}], events: [{sql: 'SELECT 1', database: 'OTHER'}]}]}))
+      assert.throws(() => readScenario(file), {message: `${file}: app "Bad_Name" is not a Heroku app name; a release of Bad_Name attaches DATABASE, which "databases" does not list; "3 weeks" is not a duration such as 30d, 9h or 1d12h; an event of Bad_Name is about OTHER, which "databases" does not list`})
+      writeFileSync(file, '{"title": ')
+      assert.throws(() => readScenario(file), new RegExp(`^Error: ${file}: .*JSON`))
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
     }
   })
 
