@@ -146,7 +146,7 @@ describe('heroku db:recover refuses and recovers safely', function () {
         signalAfter: {when: () => loss.app.maintenance && workers(loss.app) === 0, signal: 'SIGINT'},
       })
       assert.equal(result.code, 130, result.stderr)
-      assert.match(result.stderr, /Stopping at the next step; what was done will be put back\./)
+      assert.match(result.stderr, /Stopping at the next step; what was done will be put back, or listed with the command that undoes it\./)
       assert.match(result.stderr, /- Restore b\d+ into DATABASE .*: not run/)
       assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
       assert.match(result.stderr, /↺ Scale worker=1 to 0, .*: undone/)

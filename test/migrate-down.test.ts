@@ -104,7 +104,7 @@ describe('heroku migrate:down', () => {
     const before = await snapshot(database)
     const refused = await down(name, dir, ['--to', M.posts, '--confirm', name])
     assert.equal(refused.code, 1)
-    assert.match(refused.stdout, /FAIL {2}data-loss: Data would be lost/)
+    assert.match(refused.stdout, /✗ data-loss +Data would be lost/)
     assert.match(refused.stdout, /narrows column "User"\."name" from text to varchar\(50\): 1 value would not fit/)
     assert.match(refused.stdout, /drops column "Post"\."status": 3 non-null values/)
     assert.match(refused.stdout, /drops column "User"\."bio": 1 non-null value/)
@@ -115,7 +115,7 @@ describe('heroku migrate:down', () => {
     await sandbox().sql(database, 'UPDATE "User" SET name = \'Ada\' WHERE email = \'ada@example.com\'')
     const allowed = await down(name, dir, ['--to', M.posts, '--allow-data-loss', '--confirm', name])
     assert.equal(allowed.code, 0, allowed.stderr)
-    assert.match(allowed.stdout, /warn {2}data-loss: Data will be lost/)
+    assert.match(allowed.stdout, /! data-loss +Data will be lost/)
     assert.deepEqual(await applied(database), [M.init, M.posts])
   })
 
@@ -145,11 +145,11 @@ describe('heroku migrate:down', () => {
     appendFileSync(join(dir, 'prisma', 'migrations', M.widen, 'migration.sql'), '\n-- edited after it was applied\n')
     const refused = await down(name, dir, ['--confirm', name])
     assert.equal(refused.code, 1)
-    assert.match(refused.stdout, /FAIL {2}checksums: 20260501000000_widen_user_name: migration\.sql differs from what was applied/)
+    assert.match(refused.stdout, /✗ checksums +20260501000000_widen_user_name: migration\.sql differs from what was applied/)
     assert.equal((await applied(database)).length, 5)
     const ignored = await down(name, dir, ['--confirm', name, '--ignore-checksum'])
     assert.equal(ignored.code, 0, ignored.stderr)
-    assert.match(ignored.stdout, /warn {2}checksums: .*--ignore-checksum/)
+    assert.match(ignored.stdout, /! checksums +.*--ignore-checksum/)
     assert.equal((await applied(database)).length, 4)
   })
 
@@ -170,7 +170,7 @@ describe('heroku migrate:down', () => {
     assert.match(result.stdout, /ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR\(50\);/)
     assert.match(result.stdout, /DROP TYPE "Status";/)
     for (const check of ['history', 'order', 'checksums', 'down-sql', 'transaction', 'down-check', 'data-loss', 'backups', 'schema-only']) {
-      assert.match(result.stdout, new RegExp(`(ok|warn) +${check}: `), `${check}\n${result.stdout}`)
+      assert.match(result.stdout, new RegExp(`^  [✓!] ${check} +\\S`, 'm'), `${check}\n${result.stdout}`)
     }
     assert.match(result.stdout, /Dry run: nothing was changed/)
     assert.deepEqual(sandbox().writes(name), [])
@@ -212,7 +212,7 @@ describe('heroku migrate:down', () => {
     const {name, dir, database} = await seed({backupAgeMs: 3 * 24 * 3_600_000})
     const refused = await down(name, dir, ['--confirm', name])
     assert.equal(refused.code, 1)
-    assert.match(refused.stdout, /FAIL {2}backups: .*newest good backup a\d+ is 3d old \(limit 1d\)/)
+    assert.match(refused.stdout, /✗ backups +.*newest good backup a\d+ is 3d old \(limit 1d\)/)
     assert.equal((await applied(database)).length, 5)
     const captured = await down(name, dir, ['--confirm', name, '--capture-backup'])
     assert.equal(captured.code, 0, captured.stderr)
@@ -220,7 +220,7 @@ describe('heroku migrate:down', () => {
     assert.equal((await applied(database)).length, 4)
     const skipped = await down(name, dir, ['--confirm', name, '--skip-backup-check', '--max-backup-age', '1h'])
     assert.equal(skipped.code, 0, skipped.stderr)
-    assert.match(skipped.stdout, /warn {2}backups: Skipped with --skip-backup-check/)
+    assert.match(skipped.stdout, /! backups +Skipped with --skip-backup-check/)
   })
 
   it('reports a failed migration in the history with what to do about it', async () => {
@@ -229,7 +229,7 @@ describe('heroku migrate:down', () => {
       VALUES ('4f1c1a52-0000-4000-8000-000000000001', repeat('a', 64), '20260601000000_broken', 'ERROR: boom', now(), 0)`)
     const result = await down(name, dir, ['--confirm', name])
     assert.equal(result.code, 1)
-    assert.match(result.stdout, /FAIL {2}history: 20260601000000_broken failed .* may be half-applied: .*npx prisma migrate resolve --rolled-back 20260601000000_broken/)
+    assert.match(result.stdout, /✗ history +20260601000000_broken failed .* may be half-applied: .*npx prisma migrate resolve --rolled-back 20260601000000_broken/)
     assert.equal((await applied(database)).length, 5)
   })
 
@@ -238,7 +238,7 @@ describe('heroku migrate:down', () => {
     writeFileSync(join(dir, 'prisma', 'migrations', M.widen, 'down.sql'), 'DROP INDEX CONCURRENTLY "User_email_key";\n')
     const result = await down(name, dir, ['--confirm', name])
     assert.equal(result.code, 1)
-    assert.match(result.stdout, /FAIL {2}transaction: .*DROP INDEX CONCURRENTLY "User_email_key".*cannot run inside a transaction/)
+    assert.match(result.stdout, /✗ transaction +.*DROP INDEX CONCURRENTLY "User_email_key".*cannot run inside a transaction/)
   })
 
   it('waits at most --lock-timeout for Prisma\'s migration lock and then changes nothing', async () => {
@@ -264,7 +264,7 @@ describe('heroku migrate:down', () => {
     rmSync(join(dir, 'prisma', 'migrations', M.widen, 'down.sql'))
     const result = await down(name, dir, ['--confirm', name])
     assert.equal(result.code, 1)
-    assert.match(result.stdout, /FAIL {2}down-sql: 20260501000000_widen_user_name has no down\.sql, and no Prisma CLI is installed in the project to generate one\. Write it by hand beside migration\.sql as down\.sql/)
+    assert.match(result.stdout, /✗ down-sql +20260501000000_widen_user_name has no down\.sql, and no Prisma CLI is installed in the project to generate one\. Write it by hand beside migration\.sql as down\.sql/)
   })
 
   it('prints no secret (database password, API key), even with DEBUG=*', async () => {

@@ -329,7 +329,7 @@ describe('heroku safe-rollback', () => {
         const pending = heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {signalAfter: {when: () => rollbackRequests(name).length > 0, signal: 'SIGINT'}})
         const result = await pending
         assert.equal(result.code, 130)
-        assert.match(result.stderr, /Stopping at the next step; what was done will be put back\./)
+        assert.match(result.stderr, /Stopping at the next step; what was done will be put back, or listed with the command that undoes it\./)
         assert.match(result.stderr, /^Error: stopped waiting; v53 \(the rollback\) was requested and may still finish: check `heroku releases --app sr-/m)
         assert.match(result.stderr, /↺ Turn maintenance mode on: undone/)
         assert.deepEqual(maintenanceRequests(name), [true, false])

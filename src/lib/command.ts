@@ -57,26 +57,40 @@ export abstract class GuardedCommand extends Command {
     this.warn(`The last run on ${app} (${last.what}, ${last.startedAt}, run ${last.id}) did not finish: ${left.join('; ')}. Finish it with \`heroku recovery:resume ${last.id}\`.`)
   }
 
-  // Progress on stderr: a spinner in a terminal, one line per step otherwise, nothing but messages with --json.
+  // Progress on stderr: a spinner in a terminal, one line per update otherwise, nothing but messages with --json.
+  // The spinner only where oclif draws one (a TTY, no CI, a capable TERM): its fallback writes status
+  // updates one after the other on one line ("...provisionedWaiting for..."), so outside the spinner
+  // every update is a line of its own, written here.
   protected get progress(): Progress {
     const quiet = this.jsonEnabled()
-    const tty = Boolean(process.stderr.isTTY)
+    const spinner = Boolean(process.stderr.isTTY) && ux.action.type === 'spinner'
     const write = (text: string) => process.stderr.write(text)
+    const line = (text: string) => write(text.endsWith('\n') ? text : `${text}\n`)
     let last = ''
     return {
-      start: title => quiet || (tty ? ux.action.start(title) : write(`${title}...\n`)),
+      start: title => {
+        last = ''
+        if (quiet) return
+        if (spinner) ux.action.start(title)
+        else line(`${title}...`)
+      },
       status: text => {
         if (quiet || text === last) return
         last = text
-        if (tty) ux.action.status = text
-        else write(`  ${text}\n`)
+        if (spinner) ux.action.status = text
+        else line(`  ${text}`)
       },
-      stop: result => quiet || (tty ? ux.action.stop(result) : write(`  ${result}\n`)),
+      stop: result => quiet || (spinner ? ux.action.stop(result) : line(`  ${result}`)),
       say: text => {
-        if (tty && ux.action.running) ux.action.pause(() => write(`${text}\n`))
-        else write(`${text}\n`)
+        if (spinner && ux.action.running) ux.action.pause(() => line(text))
+        else line(text)
       },
-      output: text => quiet || write(text),
+      // Release phase output: whole lines, above the spinner.
+      output: text => {
+        if (quiet || !text) return
+        if (spinner && ux.action.running) ux.action.pause(() => line(text))
+        else line(text)
+      },
     }
   }
 

@@ -9,6 +9,7 @@ import {platformRoutes} from './platform.js'
 import {s3FaultReply, SandboxS3} from './s3.js'
 import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './point-in-time.js'
 import {PostgresServer, startPostgres} from './postgres.js'
+import type {PostgresOptions} from './postgres-process.js'
 import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
 
 export interface RecordedRequest {
@@ -31,6 +32,7 @@ export interface SandboxOptions {
   // How long simulated work takes, in milliseconds.
   delays?: Partial<Delays>
   latencyMs?: number
+  postgres?: PostgresOptions
 }
 
 export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number}
@@ -73,7 +75,7 @@ export class Sandbox {
   }
 
   static async start(options: SandboxOptions = {}): Promise<Sandbox> {
-    const pg = await startPostgres(options.postgresPort ?? await freePort())
+    const pg = await startPostgres(options.postgresPort ?? await freePort(), options.postgres)
     const sandbox = new Sandbox(pg, options)
     await sandbox.listen(options.port ?? 0)
     return sandbox

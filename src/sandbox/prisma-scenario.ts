@@ -3,7 +3,8 @@ import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {Sandbox} from './index.js'
-import {BrokenApp, BrokenAppOptions, seedBrokenApp} from './scenario.js'
+import {BrokenApp, BrokenAppOptions, brokenAppSpec} from './scenario.js'
+import {AppSpec, loadApp} from './scenarios.js'
 import type {Addon} from './state.js'
 
 // An app whose database was migrated by `prisma migrate deploy` from a Prisma project folder: the
@@ -59,10 +60,17 @@ export async function deployMigrations(sandbox: Sandbox, database: Addon, migrat
 }
 
 // A whole app (releases, a fresh backup) whose database has the project's migrations applied, and optional seed rows.
+// sandbox/scenarios/unwanted-migration.json is this app for the fixture project, with DEMO_ROWS.
+export function prismaAppSpec(name: string, projectDir: string, options: PrismaAppOptions = {}): AppSpec {
+  const spec = brokenAppSpec(name, options)
+  return {...spec, events: [
+    ...spec.events!,
+    {migrate: {project: projectDir, ...(options.applied === undefined ? {} : {applied: options.applied})}},
+    ...(options.seedSql ? [{sql: options.seedSql}] : []),
+  ]}
+}
+
 export async function seedPrismaApp(sandbox: Sandbox, name: string, projectDir: string, options: PrismaAppOptions = {}): Promise<BrokenApp & {database: Addon}> {
-  const seeded = await seedBrokenApp(sandbox, name, options)
-  const database = seeded.database!
-  await deployMigrations(sandbox, database, join(projectDir, 'prisma', 'migrations'), options.applied)
-  if (options.seedSql) await sandbox.sql(database, options.seedSql)
-  return {...seeded, database}
+  const {app, databases} = await loadApp(sandbox, prismaAppSpec(name, projectDir, options))
+  return {app, database: databases.DATABASE}
 }

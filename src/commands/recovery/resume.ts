@@ -5,7 +5,8 @@ import {Refused} from '../../lib/errors.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {describeRecord, finishingSteps} from '../../lib/runner/history.js'
 import {findRun, openItems, RunLog} from '../../lib/runner/log.js'
-import {describeSteps, runJson} from '../../lib/runner/report.js'
+import {stepList} from '../../lib/render/index.js'
+import {runJson} from '../../lib/runner/report.js'
 
 export default class RecoveryResume extends GuardedCommand {
   static override description = `finish a run that did not: wait for what it left running, then put back what it changed
@@ -41,7 +42,7 @@ each checked by reading the state back. What is already as it should be is left 
       return {run: record.id, finished: [], dryRun: flags['dry-run']}
     }
     const steps = finishingSteps(record)
-    this.log(['', 'Steps:', ...describeSteps(steps)].join('\n'))
+    this.log(['', 'Steps:', ...stepList(steps)].join('\n'))
     if (flags['dry-run']) {
       this.log('\nDry run: nothing was changed.')
       return {run: record.id, steps: steps.map(s => s.title), dryRun: true}

@@ -1,10 +1,7 @@
-import type {Check} from '../checks.js'
-import {describeSteps} from '../runner/report.js'
+import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
 import type {DownPlan} from './plan.js'
 import type {ApplyResult} from './steps.js'
-
-const MARK: Record<Check['outcome'], string> = {passed: 'ok  ', failed: 'FAIL', warning: 'warn', skipped: 'skip'}
 
 const indent = (text: string, spaces: number) => text.split('\n').map(line => `${' '.repeat(spaces)}${line}`).join('\n')
 
@@ -21,11 +18,10 @@ export function describePlan(plan: DownPlan, steps: Step<any>[]): string {
     const sql = step.statements.map(s => s.endsWith(';') ? s : `${s};`).join('\n')
     lines.push(indent(sql || '(no down SQL: see the down-sql check below)', 6))
   }
-  lines.push(`Afterwards: ${plan.keep ? `${plan.keep} is the newest applied migration.` : 'no migration is applied.'}`, '', 'Checks:')
-  for (const check of plan.checks) lines.push(`  ${MARK[check.outcome]}  ${check.name}: ${check.detail}`)
+  lines.push(`Afterwards: ${plan.keep ? `${plan.keep} is the newest applied migration.` : 'no migration is applied.'}`, '', ...checksSection(plan.checks))
   const statementTimeout = plan.settings.statementTimeout ?? 'the database\'s default'
   lines.push('', `All in one transaction holding Prisma's migration lock; lock_timeout ${plan.settings.lockTimeout}, statement_timeout ${statementTimeout}.`, `Bookkeeping: ${plan.bookkeeping}`)
-  if (steps.length > 0) lines.push('', 'Steps:', ...describeSteps(steps))
+  if (steps.length > 0) lines.push('', 'Steps:', ...stepList(steps))
   return lines.join('\n')
 }
 

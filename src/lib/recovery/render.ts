@@ -1,7 +1,7 @@
 import type {Addon} from '../api/addons.js'
 import {Transfer, transferName} from '../api/postgres.js'
 import {formatDuration} from '../duration.js'
-import {describeSteps} from '../runner/report.js'
+import {checksSection, stepList} from '../render/index.js'
 import type {RunOutcome} from '../runner/runner.js'
 import type {Step} from '../runner/step.js'
 import type {RecoveryFacts} from './gather.js'
@@ -13,8 +13,6 @@ import {restoreCommand} from './steps.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
 // hold names, times and commands, never URLs or credentials.
-
-const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
 
 function headline(plan: RecoveryPlan): string {
   const db = `${plan.database.attachment} (${plan.database.addon}, ${plan.database.plan}) on ${plan.app}`
@@ -30,11 +28,10 @@ export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
   return [
     headline(plan),
     '',
-    'Checks:',
-    ...plan.checks.map(c => `  ${MARKS[c.outcome]} ${c.name}: ${c.detail}`),
+    ...checksSection(plan.checks),
     '',
     'Steps:',
-    ...describeSteps(steps),
+    ...stepList(steps),
     ...(plan.warnings.length > 0 ? ['', ...plan.warnings.map(w => `Warning: ${w}`)] : []),
   ].join('\n')
 }

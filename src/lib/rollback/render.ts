@@ -1,10 +1,8 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
-import {describeSteps} from '../runner/report.js'
+import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
 import type {ReleaseSummary, RollbackPlan} from './plan.js'
-
-const MARK: Record<Check['outcome'], string> = {passed: '✓', failed: '✗', skipped: '-', warning: '!'}
 
 const line = (r: ReleaseSummary) => `  ${`v${r.version}`.padEnd(6)} ${r.description.padEnd(44)} ${(r.user ?? '').padEnd(24)} ${r.age} ago`
 
@@ -28,11 +26,7 @@ export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<a
   out.push('Config vars the rollback changes (names only):', ...(changes.length > 0 ? changes : ['  none']), '')
   out.push('What a rollback does not undo:')
   for (const warning of plan.warnings) out.push(`  ${warning.loud ? color.red('!!') : ' !'} ${warning.loud ? color.bold(warning.message) : warning.message}`)
-  out.push('', 'Checks:')
-  for (const check of checks) {
-    const mark = check.outcome === 'failed' ? color.red(MARK.failed) : check.outcome === 'warning' ? color.yellow(MARK.warning) : color.green(MARK[check.outcome])
-    out.push(`  ${mark} ${check.name.padEnd(8)} ${check.detail}`)
-  }
-  out.push('', ...schemaLines, 'Steps:', ...describeSteps(steps))
+  out.push('', ...checksSection(checks))
+  out.push('', ...schemaLines, 'Steps:', ...stepList(steps))
   return out.join('\n')
 }

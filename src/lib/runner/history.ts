@@ -1,11 +1,11 @@
 import {commandFor, isDone, perform} from './actions.js'
-import {openItems, RunRecord, StepRecord} from './log.js'
+import {openItems, RunRecord} from './log.js'
 import {performChecked} from './runner.js'
 import type {Step} from './step.js'
+import {stepLine} from '../render/index.js'
 
 // Runs on record, as `recovery:log` shows them and `recovery:resume` finishes them.
 
-const MARKS: Record<StepRecord['state'], string> = {'not run': '-', started: '…', done: '✓', failed: '✗', unknown: '?', undone: '↺', 'undo failed': '✗'}
 
 export function recordJson(record: RunRecord) {
   const {settle, undo} = openItems(record)
@@ -24,7 +24,7 @@ export function describeRecord(record: RunRecord): string {
   const json = recordJson(record)
   const lines = [
     `${record.id}  ${record.startedAt.replace('T', ' ').slice(0, 19)} UTC  ${record.who}  ${record.command} on ${record.app}: ${record.what}  [${record.status}]`,
-    ...record.steps.map(s => `  ${MARKS[s.state]} ${s.title}${s.error ? `: ${s.error}` : s.note ? `: ${s.note}` : ''}`),
+    ...record.steps.map(s => stepLine(s.state, s.title, s.error ?? s.note)),
   ]
   if (json.unfinished.length > 0) lines.push(`  Left unfinished: ${json.unfinished.join('; ')}.`, `  Finish it: heroku recovery:resume ${record.id}`)
   if (json.undo.length > 0) lines.push(`  Undo: ${json.undo.join(', then ')}`)

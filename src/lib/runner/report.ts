@@ -1,13 +1,9 @@
 import {SafeRollbackError} from '../errors.js'
 import {exitCodeOf} from '../interrupts.js'
 import type {RunOutcome, StepReport} from './runner.js'
-import type {Step} from './step.js'
+import {stepLine} from '../render/index.js'
 
-// How a plan's steps and a run's outcome read: the same marks and words for every command.
-
-const MARKS: Record<StepReport['state'], string> = {
-  done: '✓', failed: '✗', unknown: '?', interrupted: '✗', 'not run': '-', undone: '↺', 'undo failed': '✗', 'left running': '…',
-}
+// How a run's outcome reads (see render/ for the marks and columns every command shares).
 
 const CHANGE = {
   'not made': '; nothing was changed',
@@ -15,27 +11,19 @@ const CHANGE = {
   unknown: '; it may or may not have happened: reading the state back did not tell',
 }
 
-export function describeSteps(steps: Step<any>[]): string[] {
-  return steps.map((step, i) => {
-    const undo = step.undo?.(undefined)
-    const back = undo ? ` (undo: ${undo.automatic ? `${undo.title.toLowerCase()}, by itself on failure or Ctrl-C` : `\`${undo.command}\``})` : ''
-    return `  ${i + 1}. ${step.title}${back}`
-  })
-}
-
 // One line per step, saying what is true of it now; the error itself is the headline above.
-function stepLine(report: StepReport): string {
+function reportLine(report: StepReport): string {
   const detail = report.state === 'undone' ? `undone (${report.undo?.title.toLowerCase()}; read back)`
     : report.state === 'undo failed' ? `NOT undone: ${report.undo?.title.toLowerCase()} failed (${report.error}); run \`${report.undo?.command}\``
       : report.state === 'failed' || report.state === 'interrupted' ? `${report.state}${CHANGE[report.change ?? 'not made']}`
         : report.state === 'unknown' ? CHANGE.unknown.slice(2)
           : report.state === 'left running' ? report.error
             : report.state === 'not run' ? report.note ?? 'not run' : report.note
-  return `  ${MARKS[report.state]} ${report.title}${detail ? `: ${detail}` : ''}`
+  return stepLine(report.state, report.title, detail)
 }
 
 export function describeRun(outcome: RunOutcome): string {
-  const lines = outcome.steps.map(stepLine)
+  const lines = outcome.steps.map(reportLine)
   if (outcome.finish.length > 0) lines.push('To finish what was left:', ...outcome.finish.map(c => `  ${c}`))
   if (outcome.undo.length > 0) lines.push(`To undo what was done: ${outcome.undo.map(c => `\`${c}\``).join(', then ')}`)
   lines.push(`Run log: heroku recovery:log --app ${appOf(outcome)} (run ${outcome.run})`)

@@ -280,7 +280,7 @@ export class Runner {
       this.putBackControl.abort()
       return
     }
-    if (count === 1) this.settings.progress.say('Stopping at the next step; what was done will be put back.')
+    if (count === 1) this.settings.progress.say('Stopping at the next step; what was done will be put back, or listed with the command that undoes it.')
     this.stepControl.abort()
     if (count === 1) setTimeout(() => this.writeControl.abort(), WRITE_GRACE_MS).unref()
     else this.writeControl.abort()

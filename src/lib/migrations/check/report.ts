@@ -1,3 +1,5 @@
+import type {Check} from '../../checks.js'
+import {checkLines, CheckLine} from '../../render/index.js'
 import type {MigrationCheck, Verdict} from './staircase.js'
 
 // The staircase's verdicts as migrate:check reports them: one line per migration, then a summary; the
@@ -24,7 +26,7 @@ export function summarize(migrationsDir: string, database: string, data: boolean
   return {migrationsDir, database, data, migrations: checks, summary, exitCode, passed: exitCode === 0}
 }
 
-const MARK: Record<Verdict, string> = {reverts: 'ok  ', differs: 'FAIL', 'no-down': 'FAIL', broken: 'FAIL', 'cannot-check': 'skip', 'not-checked': 'skip'}
+const OUTCOME: Record<Verdict, Check['outcome']> = {reverts: 'passed', differs: 'failed', 'no-down': 'failed', broken: 'failed', 'cannot-check': 'skipped', 'not-checked': 'skipped'}
 
 function headline(check: MigrationCheck, allowMissingDown: boolean): string {
   switch (check.verdict) {
@@ -37,10 +39,13 @@ function headline(check: MigrationCheck, allowMissingDown: boolean): string {
   }
 }
 
-export const describeMigrationCheck = (check: MigrationCheck, allowMissingDown = false): string[] => [
-  `  ${check.verdict === 'no-down' && allowMissingDown ? 'warn' : MARK[check.verdict]}  ${check.migration}  ${headline(check, allowMissingDown)}`,
-  ...[...check.problems, ...check.drops, ...check.notes].map(line => `          ${line}`),
-]
+// Each migration as a check line (the same marks and columns as every command's checks), its differences under it.
+export const migrationCheckLine = (check: MigrationCheck, allowMissingDown = false): CheckLine => ({
+  name: check.migration,
+  outcome: check.verdict === 'no-down' && allowMissingDown ? 'warning' : OUTCOME[check.verdict],
+  detail: headline(check, allowMissingDown),
+  more: [...check.problems, ...check.drops, ...check.notes],
+})
 
 export function describeSummary(report: CheckReport, allowMissingDown: boolean): string {
   const {summary} = report
@@ -60,7 +65,7 @@ export function describeReport(report: CheckReport, allowMissingDown: boolean): 
     `Migrations folder: ${report.migrationsDir}`,
     `Scratch database: ${report.database}${report.data ? ', with sample rows in every table before each down' : ''}`,
     '',
-    ...report.migrations.flatMap(check => describeMigrationCheck(check, allowMissingDown)),
+    ...checkLines(report.migrations.map(check => migrationCheckLine(check, allowMissingDown))),
     '',
     describeSummary(report, allowMissingDown),
   ].join('\n')
