@@ -3,6 +3,7 @@ import {checkLines} from '../src/lib/render/index.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
+import {seedMissingUploads} from '../src/sandbox/files-scenario.js'
 import {heroku, interactive} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
@@ -58,7 +59,7 @@ describe('one renderer for every command', () => {
     ])
   })
 
-  it('safe-rollback, db:recover and migrate:down print their checks in one format', async function () {
+  it('safe-rollback, db:recover, migrate:down and files:recover print their checks in one format', async function () {
     this.timeout(180_000)
     const broken = appName('render')
     await seedBrokenApp(sandbox(), broken)
@@ -70,7 +71,9 @@ describe('one renderer for every command', () => {
     const rollback = await heroku(['safe-rollback', 'v50', '--app', broken, '--dry-run'])
     const recover = await heroku(['db:recover', '--app', lost, '--to', loss.beforeLoss, '--dry-run'])
     const down = await heroku(['migrate:down', '--app', prisma, '--dry-run'], {cwd: PRISMA_FIXTURE})
-    for (const [command, result] of Object.entries({rollback, recover, down})) {
+    const uploads = seedMissingUploads(sandbox(), sandbox().createApp(appName('render')))
+    const files = await heroku(['files:recover', '--app', uploads.app.name, '--to', uploads.recoverTo, '--dry-run'])
+    for (const [command, result] of Object.entries({rollback, recover, down, files})) {
       assert.equal(result.code, 0, `${command}: ${result.stderr}`)
       assertOneFormat(command, checksOf(result.stdout))
     }

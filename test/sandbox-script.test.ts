@@ -8,6 +8,7 @@ import {DEMO_ROWS, PRISMA_FIXTURE, prismaAppSpec} from '../src/sandbox/prisma-sc
 import {dataLossSpec} from '../src/sandbox/recovery-scenario.js'
 import {brokenAppSpec} from '../src/sandbox/scenario.js'
 import {loadScenario, readScenario, SCENARIOS_DIR, scenarioFiles} from '../src/sandbox/scenarios.js'
+import {heroku as linkedHeroku} from './support/heroku.js'
 import {sandbox} from './support/sandbox.js'
 
 // `npm run sandbox` (bin/sandbox.js): it starts, prints exports that point the real CLI at it, and
@@ -165,7 +166,7 @@ describe('npm run sandbox', () => {
   it('refuses an unknown scenario in one line, naming the ones there are', async () => {
     const refused = start(['--scenario', 'nope'])
     assert.equal(await refused.exited, 2)
-    assert.equal(refused.stderr(), 'Error: No scenario "nope": use one of broken-deploy, data-loss, unwanted-migration, all, or the path of a scenario file.\n')
+    assert.equal(refused.stderr(), 'Error: No scenario "nope": use one of broken-deploy, data-loss, deleted-uploads, unwanted-migration, all, or the path of a scenario file.\n')
   })
 })
 
@@ -216,5 +217,18 @@ describe('scenario files', () => {
     assert.match(names['before-loss'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/)
     assert.match(names['backup-before-loss'], /^b\d{3}$/)
     assert.ok(loaded.try.some(line => line.includes(`--to ${names['before-loss']}`)))
+  })
+
+  it('the deleted-uploads scenario lost files after its moment, which files:recover finds, matched to the database', async function () {
+    this.timeout(60_000)
+    const spec = readScenario(join(SCENARIOS_DIR, 'deleted-uploads.json'))
+    const name = 'scenario-uploads'
+    const loaded = await loadScenario(sandbox(), {...spec, apps: spec.apps.map(app => ({...app, name, uploads: {...app.uploads!, bucket: `${name}-bucket`}}))})
+    const moment = loaded.apps[0].names.beforeCleanup
+    assert.match(moment, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/)
+    const result = await linkedHeroku(['files:recover', '--app', name, '--to', moment, '--keys-from-db', 'SELECT s3_key FROM avatars', '--dry-run', '--json'])
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    const {counts} = JSON.parse(result.stdout)
+    assert.deepEqual([counts.deleted, counts.notReferenced, counts.overwrittenKept, counts.created], [3, 1, 2, 2])
   })
 })

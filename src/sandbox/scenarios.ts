@@ -1,15 +1,17 @@
+import {randomBytes} from 'node:crypto'
 import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {Sandbox} from './index.js'
 import {deployMigrations} from './prisma-scenario.js'
+import {bucketConfig, newAccessKeys, type UploadsProvider} from './files-scenario.js'
 import type {Addon, App} from './state.js'
 
 // Scenarios: small declarative files (sandbox/scenarios/*.json) that describe an app's shape as Heroku
 // would show it (process types, releases with their config vars and commits, Postgres add-ons and
 // their attachments) and what happened to its data (tables and rows, Prisma migrations, backups,
-// points in time). `loadScenario` turns one into sandbox state; the seed functions of the tests and
+// points in time, uploaded files). `loadScenario` turns one into sandbox state; the seed functions of the tests and
 // the demo (scenario.ts, recovery-scenario.ts, prisma-scenario.ts) are thin uses of `loadApp`.
 
 export const SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sandbox', 'scenarios')
@@ -65,12 +67,23 @@ export type EventSpec =
   | {backup: {scheduled?: boolean, ago?: Ago, fails?: boolean, name?: string}, database?: string}
   | {checkpoint: string | true, database?: string}
 
+// The app's uploads: a versioned bucket of the sandbox's S3 behind an add-on's config vars, and what
+// happened to its files, in order: files uploaded (random content), deleted (a delete marker),
+// overwritten (`put` again), and named moments for `try` (ISO times to the second).
+export interface UploadsSpec {
+  bucket: string
+  provider?: UploadsProvider
+  versioning?: boolean
+  files: ({put: string[], ago: Ago} | {delete: string[], ago: Ago} | {moment: string, ago: Ago})[]
+}
+
 export interface AppSpec {
   name: string
   formation?: ProcessSpec[]
   databases?: DatabaseSpec[]
   releases: (ReleaseSpec | DeploysSpec)[]
   events?: EventSpec[]
+  uploads?: UploadsSpec
 }
 
 export interface ScenarioSpec {
@@ -171,6 +184,13 @@ function validate(spec: ScenarioSpec): string[] {
       if ('backup' in event) problems.push(...durationProblem(event.backup.ago))
       if (!['sql', 'migrate', 'backup', 'checkpoint'].some(kind => kind in event)) problems.push(`an event of ${app.name} is none of sql, migrate, backup, checkpoint`)
     }
+    if (app.uploads) {
+      if (typeof app.uploads.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{2,62}$/.test(app.uploads.bucket)) problems.push(`the uploads bucket of ${app.name} is not an S3 bucket name`)
+      for (const change of app.uploads.files ?? []) {
+        if (!['put', 'delete', 'moment'].some(kind => kind in change)) problems.push(`a change to the files of ${app.name} is none of put, delete, moment`)
+        problems.push(...durationProblem(change.ago))
+      }
+    }
   }
   return problems
 }
@@ -266,7 +286,22 @@ export async function loadApp(sandbox: Sandbox, spec: AppSpec, options: LoadOpti
       }
     }
   }
+  if (spec.uploads) Object.assign(names, loadUploads(sandbox, app, spec.uploads))
   return {app, databases, names}
+}
+
+// The bucket, its config vars, and its files' history; returns the named moments.
+function loadUploads(sandbox: Sandbox, app: App, spec: UploadsSpec): Record<string, string> {
+  const bucket = sandbox.s3.createBucket(spec.bucket, {app: app.name, versioning: spec.versioning === false ? undefined : 'Enabled'})
+  Object.assign(app.config, bucketConfig(spec.provider ?? 'bucketeer', bucket.name, sandbox.s3Endpoint, newAccessKeys()))
+  const moments: Record<string, string> = {}
+  for (const change of spec.files) {
+    const when = Date.now() - agoMs(change.ago)
+    if ('put' in change) for (const key of change.put) sandbox.s3.put(bucket, key, randomBytes(200 + key.length * 7), when)
+    else if ('delete' in change) for (const key of change.delete) sandbox.s3.delete(bucket, key, when)
+    else moments[change.moment] = new Date(Math.floor(when / 1000) * 1000).toISOString()
+  }
+  return moments
 }
 
 const resolveFrom = (root: string, path: string) => (isAbsolute(path) ? path : join(root, path))

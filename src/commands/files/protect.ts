@@ -45,8 +45,8 @@ Reports whether the bucket keeps versions and how long lifecycle rules keep the 
   }
 
   private async protect(bucket: Bucket, days: number, flags: {app: string, apply: boolean, confirm?: string, 'dry-run': boolean}) {
-    const [{gatherFiles}, {describeProtection}, {protectSteps}, {describeSteps}] = await Promise.all([
-      import('../../lib/files/gather.js'), import('../../lib/files/render.js'), import('../../lib/files/protect.js'), import('../../lib/runner/report.js'),
+    const [{gatherFiles}, {describeProtection}, {protectSteps}, {stepList}] = await Promise.all([
+      import('../../lib/files/gather.js'), import('../../lib/files/render.js'), import('../../lib/files/protect.js'), import('../../lib/render/index.js'),
     ])
     const {app} = flags
     const facts = await gatherFiles(this.api, app, bucket)
@@ -60,7 +60,7 @@ Reports whether the bucket keeps versions and how long lifecycle rules keep the 
       this.log(`\nProtected: versioning is on and old versions are kept${facts.protection.keptDays === undefined ? '' : ` ${facts.protection.keptDays} days`}. Nothing to change.`)
       return report()
     }
-    this.log(['', flags.apply ? 'Steps:' : 'With --apply:', ...describeSteps(steps)].join('\n'))
+    this.log(['', flags.apply ? 'Steps:' : 'With --apply:', ...stepList(steps)].join('\n'))
     if (!flags.apply || flags['dry-run']) {
       this.log(`\n${flags.apply ? 'Dry run: nothing was changed.' : `Nothing was changed. To protect the files: heroku files:protect --app ${app} --keep-versions ${days}d --apply`}`)
       return report()

@@ -115,8 +115,8 @@ overwritten since only with --include-overwritten; created since is reported, ne
 
   // Undoes an earlier run from its run log: each batch's put-back, newest first, each read back.
   private async undo(app: string, id: string, confirm: string | undefined, dryRun: boolean) {
-    const [{findRun, RunLog}, {isDone}, {performChecked}, {describeSteps}] = await Promise.all([
-      import('../../lib/runner/log.js'), import('../../lib/runner/actions.js'), import('../../lib/runner/runner.js'), import('../../lib/runner/report.js'),
+    const [{findRun, RunLog}, {isDone}, {performChecked}, {stepList}] = await Promise.all([
+      import('../../lib/runner/log.js'), import('../../lib/runner/actions.js'), import('../../lib/runner/runner.js'), import('../../lib/render/index.js'),
     ])
     const record = findRun(this.config.dataDir, id)
     if (!record || record.app !== app || record.command !== 'files:recover') throw new Refused(`No files:recover run ${id} on ${app} on this machine: \`heroku recovery:log --app ${app}\` lists them.`)
@@ -132,7 +132,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
         if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
       },
     }))
-    this.log(['Steps:', ...describeSteps(steps)].join('\n'))
+    this.log(['Steps:', ...stepList(steps)].join('\n'))
     if (dryRun) {
       this.log('\nDry run: nothing was changed.')
       return {run: id, steps: steps.map(s => s.title), dryRun}

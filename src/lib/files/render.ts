@@ -1,6 +1,6 @@
 import type {Check} from '../checks.js'
 import {formatDuration} from '../duration.js'
-import {describeSteps} from '../runner/report.js'
+import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
 import {type BucketRef, describeBucket} from './bucket.js'
 import type {FilesCounts, Finding, Listing, Protection} from './plan.js'
@@ -8,10 +8,6 @@ import type {LifecycleRule} from './s3.js'
 
 // The preview and the outcome as people read them: names of keys, counts, times and commands; never a
 // credential, never the content of a file.
-
-const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
-
-export const describeChecks = (checks: Check[]) => ['Checks:', ...checks.map(c => `  ${MARKS[c.outcome]} ${c.name}: ${c.detail}`)]
 
 const FINDINGS: [Finding, string][] = [
   ['deleted', 'deleted since: put back'],
@@ -37,11 +33,11 @@ export function describeFindings(listing: Listing): string[] {
 const MAX_STEPS_SHOWN = 6
 
 export function describeRecoverPlan(app: string, ref: BucketRef, at: Date, reason: string, checks: Check[], listing: Listing | undefined, steps: Step<any>[]): string {
-  const shown = steps.length > MAX_STEPS_SHOWN ? [...describeSteps(steps.slice(0, MAX_STEPS_SHOWN - 1)), `  ... and ${steps.length - MAX_STEPS_SHOWN + 1} more batches like these`] : describeSteps(steps)
+  const shown = steps.length > MAX_STEPS_SHOWN ? [...stepList(steps.slice(0, MAX_STEPS_SHOWN - 1)), `  ... and ${steps.length - MAX_STEPS_SHOWN + 1} more batches like these`] : stepList(steps)
   return [
     `Recovering the files of ${app} in ${describeBucket(ref)} as of ${at.toISOString()}: ${reason}.`,
     '',
-    ...describeChecks(checks),
+    ...checksSection(checks),
     ...(listing ? ['', ...describeFindings(listing)] : []),
     ...(steps.length > 0 ? ['', 'Steps:', ...shown] : []),
   ].join('\n')
