@@ -158,7 +158,7 @@ export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[],
         const undeleted = result?.markersRemoved.length ?? undeletes
         const created = result?.versionsCreated.length ?? copies
         return {
-          title: `Put these files back as they were (${[undeleted ? `${undeleted} deleted again` : '', created ? `${created} copies removed` : ''].filter(Boolean).join(', ') || 'nothing changed'})`,
+          title: `Put these files back as they were (${[undeleted ? `${undeleted} deleted again` : '', created ? `${created} ${created === 1 ? 'copy' : 'copies'} removed` : ''].filter(Boolean).join(', ') || 'nothing changed'})`,
           command: `heroku files:recover --app ${app} --undo ${runId()}`,
           action: result ? revertAction(app, bucket.ref, result) : undefined,
           automatic: true,
