@@ -1,5 +1,3 @@
-import {flags} from '@heroku-cli/command'
-import {Args} from '@oclif/core'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
@@ -12,6 +10,7 @@ import {confirmApp} from '../../lib/prompts.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
 import {assertNoPasswordInArgv} from '../../lib/secrets.js'
+import {Args, flags} from '../../lib/heroku.js'
 
 export default class MigrateDown extends GuardedCommand {
   static override description = 'revert applied Prisma migrations on an app\'s database, in one transaction, with data-loss checks'

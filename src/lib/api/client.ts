@@ -1,5 +1,6 @@
 import type {APIClient} from '@heroku-cli/command'
 import {isAbort, sleep} from '../abort.js'
+import {cliUtils} from '../heroku.js'
 
 // The one layer that talks to Heroku: every request goes through the CLI's own authenticated client
 // (`this.heroku`), with the Data API on the data host the CLI uses. It decides what may be repeated:
@@ -103,9 +104,9 @@ export class Api {
   send<T>(method: string, url: string, options: RequestOptions): Promise<Response<T>> {
     const headers = {...options.headers, ...(options.range ? {Range: options.range} : {})}
     const request = async () => {
-      const {utils} = options.data ? await import('@heroku/heroku-cli-util') : {utils: undefined}
+      const utils = options.data ? await cliUtils() : undefined
       const {body, headers: received} = await this.request(url, {
-        method, body: options.body, headers, partial: options.range !== undefined, ...(utils ? {hostname: utils.pg.host()} : {}),
+        method, body: options.body, headers, partial: options.range !== undefined, ...(utils ? {hostname: utils.getHost()} : {}),
       }, method === 'GET')
       return {body: body as T, headers: received}
     }
