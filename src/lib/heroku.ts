@@ -83,5 +83,22 @@ let utils: Promise<CliUtils> | undefined
 // heroku-cli-util's resolvers and Postgres helpers, loaded on the paths that need them.
 export const cliUtils = (): Promise<CliUtils> => (utils ??= load<CliUtils>(located?.utils, () => import('@heroku/heroku-cli-util/utils')))
 
+// The copies of `debug` that the CLI's HTTP client, oclif and heroku-cli-util log through, when they are
+// the CLI's: with DEBUG set, secrets.ts routes them through redaction as it does our own.
+export function debugModuleFiles(): string[] {
+  if (!located) return []
+  const files = new Set<string>()
+  const resolve = (from: string, ...chain: string[]) => {
+    try {
+      files.add(chain.reduce((at, name) => createRequire(at).resolve(name), from))
+    } catch {}
+  }
+  resolve(located.command, '@heroku/http-call', 'debug')
+  resolve(located.command, 'debug')
+  resolve(located.core, 'debug')
+  resolve(located.utils, 'debug')
+  return [...files]
+}
+
 // Whether the CLI's modules are used (for tests and `DEBUG=safe-rollback:modules`).
 export const sharedWithCli = located !== undefined

@@ -172,4 +172,11 @@ export function classify(error: unknown, method: string): ApiFailure {
   return new ApiFailure(what, undefined, code ?? 'error', applied)
 }
 
+// A read started now and awaited later: its failure is reported where it is awaited, never as an
+// unhandled rejection when a refusal ends the command before that.
+export function started<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => {})
+  return read
+}
+
 export const statusOf = (error: unknown) => error instanceof ApiFailure ? error.status : classify(error, 'GET').status
