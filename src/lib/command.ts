@@ -6,7 +6,8 @@ import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
 import type {Step} from './runner/step.js'
 import {guardDebugOutput, redact} from './secrets.js'
-import {Command, debugModuleFiles, ux} from './heroku.js'
+import {debugModuleFiles} from './cli-modules.js'
+import {Command, ux} from './heroku.js'
 
 // The base of the plugin's commands: one API client, one runner for every change, --json that is always
 // one document, signals handled from start to end, and the one place where failures become a one-line

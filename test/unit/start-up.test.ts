@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {satisfiesCaret} from '../../src/lib/heroku.js'
+import {satisfiesCaret} from '../../src/lib/cli-modules.js'
 import type {RecordedRequest} from '../../src/sandbox/index.js'
 import {rounds, roundsBefore} from '../../src/sandbox/rounds.js'
 

@@ -1,6 +1,6 @@
 import type {APIClient} from '@heroku-cli/command'
 import {isAbort, sleep} from '../abort.js'
-import {cliUtils} from '../heroku.js'
+import {cliUtils} from '../cli-modules.js'
 
 // The one layer that talks to Heroku: every request goes through the CLI's own authenticated client
 // (`this.heroku`), with the Data API on the data host the CLI uses. It decides what may be repeated:

@@ -1,4 +1,4 @@
-import {cliUtils} from '../heroku.js'
+import {cliUtils} from '../cli-modules.js'
 import {poll} from '../poll.js'
 import {Api, path, SDK_HEADERS} from './client.js'
 

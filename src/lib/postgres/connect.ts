@@ -4,7 +4,7 @@ import type {Api} from '../api/client.js'
 import {statusOf} from '../api/client.js'
 import {noSuchApp} from '../api/apps.js'
 import {messageOf, Refused} from '../errors.js'
-import {cliUtils} from '../heroku.js'
+import {cliUtils} from '../cli-modules.js'
 import {registerSecrets} from '../secrets.js'
 
 export interface Connection {

@@ -3,7 +3,7 @@ import {getApp, listFormation, noSuchApp, Process} from '../api/apps.js'
 import type {Api} from '../api/client.js'
 import {databaseInfo, listTransfers, Transfer} from '../api/postgres.js'
 import {Refused} from '../errors.js'
-import {cliUtils} from '../heroku.js'
+import {cliUtils} from '../cli-modules.js'
 
 // Everything the planner looks at, read before anything is written.
 
