@@ -16,7 +16,9 @@ import {appName, sandbox} from './support/sandbox.js'
 // other go out together. A simulated round trip on every request makes the rounds visible in the sandbox's
 // request log (see src/sandbox/rounds.ts); the counts, not the timings, are asserted.
 
-const LATENCY_MS = 150
+// Well above the CPU time between two rounds on a loaded machine (a module loading), so that only a read
+// that waits for another's answer starts a new round.
+const LATENCY_MS = 400
 const describeRound = (round: RecordedRequest[]) => round.map(r => `${r.method} ${r.path}`).sort().join(', ')
 const shown = (grouped: RecordedRequest[][]) => grouped.map((round, i) => `round ${i + 1}: ${describeRound(round)}`).join('\n')
 const scratch: string[] = []
