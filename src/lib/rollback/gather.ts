@@ -95,7 +95,9 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
   const schema = database && sources.then(([currentSource, targetSource]) => checkSchema(api, app, database, {
     cwd: options.cwd, target, current, listed: newest, sources: new Map([[current.id, currentSource], [target.id, targetSource]]),
   }))
-  const [undone, currentConfig, targetConfig, [{commit: currentCommit}, {commit: targetCommit}], schemaCheck, processes, backupList, info] = await Promise.all([
+  // The git commands run while the config vars and the database are read.
+  const deployed = sources.then(([{commit: currentCommit}, {commit: targetCommit}]) => migrationsAddedBetween(options.cwd, targetCommit, currentCommit))
+  const [undone, currentConfig, targetConfig, [{commit: currentCommit}, {commit: targetCommit}], schemaCheck, processes, backupList, info, migrations] = await Promise.all([
     (target.version >= oldestListed ? Promise.resolve(newest) : releasesAfter(api, app, target.version))
       .then(list => list.filter(r => r.version > target.version && r.version <= current.version)),
     releaseConfig(api, app, current.version),
@@ -105,8 +107,8 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
     formation,
     backups,
     appInfo,
+    deployed,
   ])
-  const migrations = await migrationsAddedBetween(options.cwd, targetCommit, currentCommit)
   const releaseCommand = processes.find(p => p.type === 'release')?.command
   const plan = planRollback({app, current, target, undone, currentConfig, targetConfig, currentCommit, targetCommit, releaseCommand, migrations})
   return {plan, target, current, backups: backupList, inMaintenance: info?.maintenance ?? false, schema: schemaCheck}
