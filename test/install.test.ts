@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {HerokuCli, packPlugin} from '../src/sandbox/cli.js'
 import {PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {appName, sandbox} from './support/sandbox.js'
+import {assertNoSecrets, secretsOf} from './support/secrets.js'
 
 // Users get the plugin from `heroku plugins:install`, not from a linked checkout: only what package.json
 // ships (its `files` and `dependencies`) is there. A runtime module left in devDependencies, or a
@@ -33,7 +34,7 @@ describe('the packed plugin, installed with `heroku plugins:install`', function 
     const name = appName('packed')
     const project = join(scratch, 'prisma-app')
     cpSync(PRISMA_FIXTURE, project, {recursive: true})
-    await seedPrismaApp(sandbox(), name, project, {releaseCommand: null})
+    const seeded = await seedPrismaApp(sandbox(), name, project, {releaseCommand: null})
     sandbox().clearRequests()
 
     // Each command's lazy imports (the API layer, heroku-cli-util, pg, the PostgreSQL parser) load from the install.
@@ -46,6 +47,28 @@ describe('the packed plugin, installed with `heroku plugins:install`', function 
     assert.match(runs[0].stdout, /Rolling back .* to v50/)
     assert.match(runs[1].stdout, /Restore a\d+ into DATABASE/)
     assert.match(runs[2].stdout, /Dry run/)
+    assert.deepEqual(sandbox().writes(name), [])
+
+    // The CLI's own @heroku-cli/command, @oclif/core and heroku-cli-util are used (not a second, cold copy);
+    // forced to its own copies, the plugin works the same, with the CLI's login.
+    const shared = await cli.run(['safe-rollback', 'v50', '--app', name, '--dry-run'], {env: {DEBUG: 'safe-rollback:modules'}})
+    assert.equal(shared.code, 0, shared.stderr)
+    assert.match(shared.stderr, /using the CLI's modules/)
+    assert.doesNotMatch(shared.stderr, /heroku-safe-rollback\/node_modules\/@heroku-cli\/command/)
+    const own = await Promise.all([
+      cli.run(['safe-rollback', 'v50', '--app', name, '--dry-run'], {env: {DEBUG: 'safe-rollback:modules', HEROKU_SAFE_ROLLBACK_OWN_MODULES: '1'}}),
+      cli.run(['migrate:down', '--app', name, '--dry-run'], {cwd: project, env: {HEROKU_SAFE_ROLLBACK_OWN_MODULES: '1'}}),
+    ])
+    for (const result of own) assert.equal(result.code, 0, result.stderr)
+    assert.match(own[0].stderr, /using our own modules/)
+    assert.match(own[0].stdout, /Rolling back .* to v50/)
+    assert.match(own[1].stdout, /Dry run/)
+
+    // With DEBUG=*, the CLI's HTTP client logs through the CLI's copy of `debug`: redacted too.
+    const debugged = await cli.run(['migrate:down', '--app', name, '--dry-run'], {cwd: project, env: {DEBUG: '*'}})
+    assert.equal(debugged.code, 0, debugged.stderr)
+    assert.match(debugged.stderr, /\bhttp\b.*← GET \S+\/config-vars/, 'the HTTP client logged the read of the config vars')
+    assertNoSecrets(debugged, secretsOf(seeded.app, [seeded.database]))
     assert.deepEqual(sandbox().writes(name), [])
   })
 })

@@ -1,5 +1,3 @@
-import {flags} from '@heroku-cli/command'
-import {Args, Flags} from '@oclif/core'
 import {backupGate} from '../lib/backups/gate.js'
 import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
@@ -16,6 +14,7 @@ import {rollbackReport} from '../lib/rollback/report.js'
 import type {RunOutcome} from '../lib/runner/runner.js'
 import {blockedMessage, renderSchema, schemaCheckLine, schemaJson, schemaWarnings} from '../lib/schema/report.js'
 import {RolledBack, rollbackSteps} from '../lib/rollback/steps.js'
+import {Args, flags, Flags} from '../lib/heroku.js'
 
 export default class SafeRollback extends GuardedCommand {
   static override description = `roll an app's code and config back to a stable release, with backups checked first

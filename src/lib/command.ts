@@ -1,5 +1,3 @@
-import {Command} from '@heroku-cli/command'
-import {ux} from '@oclif/core'
 import {Api, ApiFailure} from './api/client.js'
 import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
@@ -8,6 +6,8 @@ import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
 import type {Step} from './runner/step.js'
 import {guardDebugOutput, redact} from './secrets.js'
+import {debugModuleFiles} from './cli-modules.js'
+import {Command, ux} from './heroku.js'
 
 // The base of the plugin's commands: one API client, one runner for every change, --json that is always
 // one document, signals handled from start to end, and the one place where failures become a one-line
@@ -19,7 +19,7 @@ export abstract class GuardedCommand extends Command {
   private client?: Api
 
   override async init() {
-    await guardDebugOutput()
+    await guardDebugOutput(debugModuleFiles())
     // A terminal that went away (SIGHUP) must not crash the put-back with EPIPE.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
     this.interrupts.install()

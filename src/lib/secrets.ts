@@ -23,11 +23,20 @@ const CONFIG_VALUES_PATH = /\/config-vars\b|\/bastion\b|\/credentials\b/
 
 // With DEBUG set, the CLI's HTTP client logs every response body, config var values included. Route
 // that log through here: bodies of requests that carry secrets are dropped, everything is redacted.
-export async function guardDebugOutput() {
+// `also`: other copies of the `debug` module (files), such as the one the CLI's own HTTP client logs through.
+export async function guardDebugOutput(also: string[] = []) {
   if (!process.env.DEBUG) return
   const {default: createDebug} = await import('debug')
   const {format} = await import('node:util')
-  createDebug.log = (...args: unknown[]) => {
+  const {createRequire} = await import('node:module')
+  const copies = also.map(file => {
+    try {
+      return createRequire(import.meta.url)(file) as typeof createDebug
+    } catch {
+      return undefined
+    }
+  })
+  const log = (...args: unknown[]) => {
     let text = format(...args)
     const [first, ...rest] = text.split('\n')
     if (CONFIG_VALUES_PATH.test(first)) {
@@ -36,6 +45,7 @@ export async function guardDebugOutput() {
     }
     process.stderr.write(redact(text) + '\n')
   }
+  for (const copy of [createDebug, ...copies]) if (copy) copy.log = log
 }
 
 // A URL with a password, in its user info (`postgres://u:PASSWORD@host`) or as libpq's `?password=`.

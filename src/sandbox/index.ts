@@ -21,8 +21,9 @@ export interface RecordedRequest {
   // The injected fault it hit ('status-503', 'reset-after'...), and whether its handler ran.
   fault?: string
   applied: boolean
-  // When it arrived (ms since the epoch).
+  // When it arrived, and when its answer was sent (ms since the epoch).
   at: number
+  done?: number
 }
 
 export interface SandboxOptions {
@@ -131,6 +132,7 @@ export class Sandbox {
       await this.wait(halfTrip)
       if (fault?.kind === 'reset') return req.socket.resetAndDestroy()
       send(res, fault?.kind === 'status' ? faultReply(fault) : reply!)
+      request.done = Date.now()
     } catch {
       // Only a stopped sandbox (its waits aborted) or a body that never arrived gets here.
       if (!req.socket.destroyed) send(res, internalError())

@@ -52,6 +52,30 @@ describe('poll', () => {
     assert.equal(calls, 1)
     await assert.rejects(poll(async () => undefined, {intervalMs: 10, timeoutMs: 50, description: 'nothing'}), PollTimeout)
   })
+
+  it('asks again at once when woken (a release phase\'s output ended), once', async () => {
+    let calls = 0
+    let ended!: () => void
+    const wake = new Promise<void>(resolve => {
+      ended = resolve
+    })
+    // A wait of a minute, cut short: without the wake, mocha's timeout ends the test.
+    const value = await poll(async () => {
+      if (++calls === 1) setImmediate(ended)
+      return calls === 2 ? 'live' : undefined
+    }, {intervalMs: 60_000, timeoutMs: 120_000, description: 'x', wake})
+    assert.equal(value, 'live')
+    assert.equal(calls, 2)
+    // Ctrl-C still ends a poll that can be woken.
+    const stop = new AbortController()
+    let attempts = 0
+    const waiting = poll(async () => {
+      if (++attempts === 2) setTimeout(() => stop.abort(), 20)
+      return undefined
+    }, {intervalMs: 1, maxIntervalMs: 1, timeoutMs: 60_000, description: 'x', wake: Promise.resolve(), signal: stop.signal})
+    await assert.rejects(waiting, /cancelled/)
+    assert.ok(attempts >= 2)
+  })
 })
 
 describe('redact', () => {

@@ -1,5 +1,4 @@
 import {join} from 'node:path'
-import {flags} from '@heroku-cli/command'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
@@ -14,6 +13,7 @@ import {parseTime} from '../../lib/recovery/target.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
 import {shellQuote} from '../../lib/shell.js'
+import {flags} from '../../lib/heroku.js'
 
 const list = (text?: string) => text?.split(',').map(t => t.trim()).filter(Boolean)
 

@@ -1,6 +1,4 @@
 import {resolve} from 'node:path'
-import {flags} from '@heroku-cli/command'
-import {Args} from '@oclif/core'
 import {blocking} from '../../lib/checks.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
@@ -18,6 +16,7 @@ import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
 import {shellQuote} from '../../lib/shell.js'
+import {Args, flags} from '../../lib/heroku.js'
 
 const TIME_FLAGS = ['backup', 'to', 'by', 'before-release']
 

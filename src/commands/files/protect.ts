@@ -1,4 +1,4 @@
-import {flags} from '@heroku-cli/command'
+import {flags} from '../../lib/heroku.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {parseDuration} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'

@@ -1,4 +1,4 @@
-import {flags} from '@heroku-cli/command'
+import {flags} from '../../lib/heroku.js'
 import {blocking} from '../../lib/checks.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {Refused} from '../../lib/errors.js'

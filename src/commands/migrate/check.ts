@@ -1,8 +1,8 @@
-import {flags} from '@heroku-cli/command'
 import {GuardedCommand} from '../../lib/command.js'
 import {checkMigrations, CheckFailed} from '../../lib/migrations/check/gather.js'
 import {describeReport} from '../../lib/migrations/check/report.js'
 import {assertNoPasswordInArgv} from '../../lib/secrets.js'
+import {flags} from '../../lib/heroku.js'
 
 export default class MigrateCheck extends GuardedCommand {
   static override description = 'prove on a scratch database that every down.sql undoes its Prisma migration exactly'

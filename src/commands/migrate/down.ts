@@ -1,5 +1,5 @@
-import {flags} from '@heroku-cli/command'
-import {Args} from '@oclif/core'
+import {started} from '../../lib/api/client.js'
+import {backupStates} from '../../lib/backups/gate.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
@@ -12,6 +12,7 @@ import {confirmApp} from '../../lib/prompts.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
 import {assertNoPasswordInArgv} from '../../lib/secrets.js'
+import {Args, flags} from '../../lib/heroku.js'
 
 export default class MigrateDown extends GuardedCommand {
   static override description = 'revert applied Prisma migrations on an app\'s database, in one transaction, with data-loss checks'
@@ -54,12 +55,14 @@ export default class MigrateDown extends GuardedCommand {
     const statementTimeout = flags['statement-timeout'] ? `${durationFlag(flags['statement-timeout'], '--statement-timeout')}ms` : null
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
     this.noticeUnfinished(flags.app)
+    // The backup states are read alongside the database's resolution, not after the project and database work.
+    const backups = flags['skip-backup-check'] ? undefined : started(backupStates(this.api, flags.app, maxAgeMs))
     const database = await resolveAppDatabase(this.api, flags.app, args.database)
     const {plan, history, gate} = await withConnection(database, ({client}) => gatherDown(this.api, client, {
       app: flags.app, database: database.label, schema: database.schema, projectDir: process.cwd(), dir: flags.dir,
       target: {steps: flags.steps, to: flags.to}, shadowDatabaseUrl: flags['shadow-database-url'],
       allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'], skipDownCheck: flags['skip-down-check'], cacheDir: this.config.cacheDir, lockTimeout, statementTimeout,
-      backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']}, dryRun: flags['dry-run'],
+      backup: {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check']}, backupStates: backups, dryRun: flags['dry-run'],
     }))
     const report = (outcome?: RunOutcome) => ({
       plan, dryRun: !outcome, applied: outcome?.status === 'succeeded',

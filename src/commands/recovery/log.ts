@@ -1,9 +1,8 @@
-import {flags} from '@heroku-cli/command'
-import {Args} from '@oclif/core'
 import {GuardedCommand} from '../../lib/command.js'
 import {describeRecord, recordJson} from '../../lib/runner/history.js'
 import {Refused} from '../../lib/errors.js'
 import {findRun, listRuns} from '../../lib/runner/log.js'
+import {Args, flags} from '../../lib/heroku.js'
 
 export default class RecoveryLog extends GuardedCommand {
   static override description = `list what this plugin's commands did on this machine, newest first

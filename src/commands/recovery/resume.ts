@@ -1,4 +1,3 @@
-import {Args, Flags} from '@oclif/core'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
@@ -7,6 +6,7 @@ import {describeRecord, finishingSteps} from '../../lib/runner/history.js'
 import {findRun, openItems, RunLog} from '../../lib/runner/log.js'
 import {stepList} from '../../lib/render/index.js'
 import {runJson} from '../../lib/runner/report.js'
+import {Args, Flags} from '../../lib/heroku.js'
 
 export default class RecoveryResume extends GuardedCommand {
   static override description = `finish a run that did not: wait for what it left running, then put back what it changed

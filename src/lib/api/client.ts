@@ -1,5 +1,6 @@
 import type {APIClient} from '@heroku-cli/command'
 import {isAbort, sleep} from '../abort.js'
+import {cliUtils} from '../cli-modules.js'
 
 // The one layer that talks to Heroku: every request goes through the CLI's own authenticated client
 // (`this.heroku`), with the Data API on the data host the CLI uses. It decides what may be repeated:
@@ -103,9 +104,9 @@ export class Api {
   send<T>(method: string, url: string, options: RequestOptions): Promise<Response<T>> {
     const headers = {...options.headers, ...(options.range ? {Range: options.range} : {})}
     const request = async () => {
-      const {utils} = options.data ? await import('@heroku/heroku-cli-util') : {utils: undefined}
+      const utils = options.data ? await cliUtils() : undefined
       const {body, headers: received} = await this.request(url, {
-        method, body: options.body, headers, partial: options.range !== undefined, ...(utils ? {hostname: utils.pg.host()} : {}),
+        method, body: options.body, headers, partial: options.range !== undefined, ...(utils ? {hostname: utils.getHost()} : {}),
       }, method === 'GET')
       return {body: body as T, headers: received}
     }
@@ -169,6 +170,13 @@ export function classify(error: unknown, method: string): ApiFailure {
   const applied = write && !NEVER_SENT.has(code ?? '') ? 'unknown' : false
   const what = code === 'ETIMEDOUT' ? 'no answer in time' : code === 'ECONNRESET' ? 'the connection was lost before an answer' : (e?.message ?? String(error))
   return new ApiFailure(what, undefined, code ?? 'error', applied)
+}
+
+// A read started now and awaited later: its failure is reported where it is awaited, never as an
+// unhandled rejection when a refusal ends the command before that.
+export function started<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => {})
+  return read
 }
 
 export const statusOf = (error: unknown) => error instanceof ApiFailure ? error.status : classify(error, 'GET').status

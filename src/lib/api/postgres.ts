@@ -1,3 +1,4 @@
+import {cliUtils} from '../cli-modules.js'
 import {poll} from '../poll.js'
 import {Api, path, SDK_HEADERS} from './client.js'
 
@@ -41,14 +42,14 @@ export const isBackup = (t: Transfer) => t.from_type === 'pg_dump' && t.to_type 
 export const isRestore = (t: Transfer) => t.to_type === 'pg_restore'
 
 export async function postgresDatabases(api: Api, app: string): Promise<Database[]> {
-  const [attachments, {utils}] = await Promise.all([
+  const [attachments, {isPostgresAddon}] = await Promise.all([
     api.get<{name: string, addon: PostgresAddon}[]>(path`/apps/${app}/addon-attachments`, {
       headers: {...SDK_HEADERS, 'Accept-Inclusion': 'addon:plan,config_vars'},
     }),
-    import('@heroku/heroku-cli-util'),
+    cliUtils(),
   ])
   const byAddon = new Map<string, Database>()
-  for (const attachment of attachments.filter(a => a.addon?.plan && utils.pg.isPostgresAddon(a.addon as any))) {
+  for (const attachment of attachments.filter(a => a.addon?.plan && isPostgresAddon(a.addon as any))) {
     const entry = byAddon.get(attachment.addon.id) ?? {addon: attachment.addon, attachmentNames: []}
     entry.attachmentNames.push(attachment.name)
     byAddon.set(attachment.addon.id, entry)

@@ -79,10 +79,11 @@ export const createRollback = (api: Api, app: string, releaseId: string) =>
   api.post<Release>(path`/apps/${app}/releases`, {body: {release: releaseId}, headers: SDK_HEADERS})
 
 // Waits until a release has left `pending`: its release phase succeeded or failed.
-export async function waitForRelease(api: Api, app: string, release: Release, timeoutMs: number): Promise<Release> {
+// `phaseEnded`: settles when the release phase's output stream ends, so the status is read again at once.
+export async function waitForRelease(api: Api, app: string, release: Release, timeoutMs: number, phaseEnded?: Promise<unknown>): Promise<Release> {
   if (release.status !== 'pending') return release
   return poll(async () => {
     const latest = await getRelease(api, app, release.id)
     return latest.status === 'pending' ? undefined : latest
-  }, {timeoutMs, description: `release v${release.version} to finish its release phase`, signal: api.settings.signal})
+  }, {timeoutMs, description: `release v${release.version} to finish its release phase`, signal: api.settings.signal, wake: phaseEnded})
 }

@@ -39,10 +39,14 @@ const belongsTo = (db: Database, transfer: Transfer) =>
 
 // `notBefore` (by add-on id): a backup that finished before the database was created is of another
 // database that was attached under the same name (the one a recovery replaced), never of this one.
+// The transfers are read in the same round as the attachments, under the app itself (the billing app of
+// the databases it created); another billing app, or a first read that failed, is read once the
+// attachments name it.
 export async function backupStates(api: Api, app: string, maxAgeMs: number, notBefore: Record<string, number> = {}): Promise<BackupState[]> {
+  const early = listTransfers(api, app).catch(() => undefined)
   const databases = await postgresDatabases(api, app)
   const billingApps = [...new Set(databases.map(db => db.addon.app.name))]
-  const transfers = new Map(await Promise.all(billingApps.map(async name => [name, await listTransfers(api, name)] as const)))
+  const transfers = new Map(await Promise.all(billingApps.map(async name => [name, (name === app && await early) || await listTransfers(api, name)] as const)))
   return databases.map(database => {
     const all = transfers.get(database.addon.app.name) ?? []
     const good = all.filter(t => isBackup(t) && t.succeeded && t.finished_at && belongsTo(database, t) && Date.parse(t.finished_at) >= (notBefore[database.addon.id] ?? 0))

@@ -1,6 +1,6 @@
 import type {ClientBase} from 'pg'
 import type {Api} from '../api/client.js'
-import {backupGate, backupStates, GateResult} from '../backups/gate.js'
+import {backupGate, BackupState, backupStates, GateResult} from '../backups/gate.js'
 import {Refused} from '../errors.js'
 import {checkDowns} from './check/down-check.js'
 import {LossFinding, lossyOperations, measureLoss} from './data-loss.js'
@@ -29,6 +29,8 @@ export interface GatherOptions {
   lockTimeout: string
   statementTimeout: string | null
   backup: {maxAgeMs: number, capture: boolean, skip: boolean}
+  // The backup states, when the command started reading them before the database was resolved.
+  backupStates?: Promise<BackupState[]>
   dryRun: boolean
 }
 
@@ -58,7 +60,7 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
 
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
-  const gate = await backupGate(options.backup.skip ? [] : await backupStates(api, options.app, options.backup.maxAgeMs), {...options.backup, dryRun: options.dryRun})
+  const gate = await backupGate(options.backup.skip ? [] : await (options.backupStates ?? backupStates(api, options.app, options.backup.maxAgeMs)), {...options.backup, dryRun: options.dryRun})
 
   const plan = planDown({
     app: options.app, database: options.database, migrationsDir: `${migrationsDir.path} (${migrationsDir.source})`,

@@ -4,6 +4,7 @@ import type {Api} from '../api/client.js'
 import {statusOf} from '../api/client.js'
 import {noSuchApp} from '../api/apps.js'
 import {messageOf, Refused} from '../errors.js'
+import {cliUtils} from '../cli-modules.js'
 import {registerSecrets} from '../secrets.js'
 
 export interface Connection {
@@ -73,8 +74,8 @@ export interface AppDatabase {
 // The app's database, resolved through the API as `heroku pg:psql` does (attachments, config vars,
 // bastions of private databases). Every secret in it is registered for redaction at once.
 export async function resolveAppDatabase(api: Api, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
-  const {utils} = await import('@heroku/heroku-cli-util')
-  const details = await new utils.pg.DatabaseResolver(api.resolverClient).getDatabase(app, database).catch(error => {
+  const {DatabaseResolver} = await cliUtils()
+  const details = await new DatabaseResolver(api.resolverClient).getDatabase(app, database).catch(error => {
     if (statusOf(error) === 404 && /\bapp\b/i.test(messageOf(error))) throw noSuchApp(app)
     throw error
   })
@@ -87,13 +88,13 @@ export async function resolveAppDatabase(api: Api, app: string, database = 'DATA
 
 // A connection with Prisma's schema first on the search path, through the bastion when there is one.
 export async function connect(database: AppDatabase): Promise<Connection> {
-  const {utils} = await import('@heroku/heroku-cli-util')
-  const details = database.details as Parameters<typeof utils.pg.psql.getPsqlConfigs>[0]
+  const {getPsqlConfigs, sshTunnel} = await cliUtils()
+  const details = database.details as Parameters<typeof getPsqlConfigs>[0]
   let tunnel: {close(): void} | void
   let override: {host: string, port: number} | undefined
   if (details.bastionKey) {
-    const {dbTunnelConfig} = utils.pg.psql.getPsqlConfigs(details)
-    tunnel = await utils.pg.psql.sshTunnel(details, dbTunnelConfig)
+    const {dbTunnelConfig} = getPsqlConfigs(details)
+    tunnel = await sshTunnel(details, dbTunnelConfig)
     override = {host: dbTunnelConfig.localHost, port: dbTunnelConfig.localPort}
   }
   const client = await connectUrl(database.url, override)

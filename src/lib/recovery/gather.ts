@@ -3,6 +3,7 @@ import {getApp, listFormation, noSuchApp, Process} from '../api/apps.js'
 import type {Api} from '../api/client.js'
 import {databaseInfo, listTransfers, Transfer} from '../api/postgres.js'
 import {Refused} from '../errors.js'
+import {cliUtils} from '../cli-modules.js'
 
 // Everything the planner looks at, read before anything is written.
 
@@ -34,9 +35,9 @@ export interface RecoveryFacts {
 }
 
 async function resolveDatabase(api: Api, app: string, database: string) {
-  const {utils} = await import('@heroku/heroku-cli-util')
+  const {DatabaseResolver} = await cliUtils()
   try {
-    return await new utils.pg.DatabaseResolver(api.resolverClient).getAttachment(app, database)
+    return await new DatabaseResolver(api.resolverClient).getAttachment(app, database)
   } catch (error) {
     const message = String((error as Error).message)
     if (/couldn't find that app|app.*not found/i.test(message)) throw noSuchApp(app)
@@ -54,11 +55,11 @@ export function parseRollbackRow(info: {name: string, values: string[]}[]): Date
 }
 
 export async function gatherFacts(api: Api, app: string, databaseArg: string): Promise<RecoveryFacts> {
-  const [appInfo, attachment, attachments, formation, {utils}] = await Promise.all([
-    getApp(api, app), resolveDatabase(api, app, databaseArg), listAttachments(api, app), listFormation(api, app), import('@heroku/heroku-cli-util'),
+  const [appInfo, attachment, attachments, formation, utils] = await Promise.all([
+    getApp(api, app), resolveDatabase(api, app, databaseArg), listAttachments(api, app), listFormation(api, app), cliUtils(),
   ])
   const addon = attachment.addon as {id: string, name: string, plan: {name: string}, app: {name: string}}
-  const advanced = utils.pg.isAdvancedDatabase(addon as any)
+  const advanced = utils.isAdvancedDatabase(addon as any)
   const [transfers, info] = await Promise.all([listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id)])
   const mine = attachments.filter(a => a.addon.id === addon.id)
   return {
@@ -67,7 +68,7 @@ export async function gatherFacts(api: Api, app: string, databaseArg: string): P
     database: {
       id: addon.id, name: addon.name, plan: addon.plan.name, billingApp: addon.app.name,
       attachment: attachment.name, attachmentNames: mine.map(a => a.name), advanced,
-      essential: utils.pg.isEssentialDatabase(addon as any) || utils.pg.isLegacyEssentialDatabase(addon as any),
+      essential: utils.isEssentialDatabase(addon as any) || utils.isLegacyEssentialDatabase(addon as any),
     },
     transfers,
     rollbackEarliest: info ? parseRollbackRow(info.info) : null,

@@ -1,5 +1,5 @@
 import {getApp, listFormation} from '../api/apps.js'
-import type {Api} from '../api/client.js'
+import {type Api, started} from '../api/client.js'
 import {findRelease, sourceOf, recentReleases, Release, releaseConfig, releasesAfter, waitForRelease} from '../api/releases.js'
 import {BackupState, backupStates} from '../backups/gate.js'
 import {ageOf, formatDuration} from '../duration.js'
@@ -73,13 +73,15 @@ export async function gatherRollback(api: Api, app: string, options: GatherOptio
   }
 }
 
+// Round 1: the release list, the formation, the backup states, the maintenance state (and, in
+// `gatherRollback`, the database side). Round 2, as soon as the list names the target: the config vars
+// and the code of both releases, and the releases undone when the target is older than the list.
 async function gatherWith(api: Api, app: string, options: GatherOptions, database: OpenedDatabase | undefined): Promise<Gathered> {
-  const [newest, formation, backups, appInfo] = await Promise.all([
-    recentReleases(api, app, 25),
-    listFormation(api, app),
-    options.maxBackupAgeMs === undefined ? undefined : backupStates(api, app, options.maxBackupAgeMs),
-    options.maintenance ? getApp(api, app) : undefined,
-  ])
+  const releases = recentReleases(api, app, 25)
+  const formation = started(listFormation(api, app))
+  const backups = started(options.maxBackupAgeMs === undefined ? Promise.resolve(undefined) : backupStates(api, app, options.maxBackupAgeMs))
+  const appInfo = started(options.maintenance ? getApp(api, app) : Promise.resolve(undefined))
+  const newest = await releases
   const current = currentOf(newest)
   if (!current) throw new Refused(`${app} has no current release to roll back from.`)
   if (await settlePending(api, app, newest, current, options)) return gatherWith(api, app, {...options, waitForPending: false}, database)
@@ -89,20 +91,25 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
   assertEligible(target, current, app)
 
   const oldestListed = newest.at(-1)?.version ?? 0
-  const sources = Promise.all([sourceOf(api, app, current), sourceOf(api, app, target)])
+  const sources = started(Promise.all([sourceOf(api, app, current), sourceOf(api, app, target)]))
   const schema = database && sources.then(([currentSource, targetSource]) => checkSchema(api, app, database, {
     cwd: options.cwd, target, current, listed: newest, sources: new Map([[current.id, currentSource], [target.id, targetSource]]),
   }))
-  const [undone, currentConfig, targetConfig, [{commit: currentCommit}, {commit: targetCommit}], schemaCheck] = await Promise.all([
+  // The git commands run while the config vars and the database are read.
+  const deployed = sources.then(([{commit: currentCommit}, {commit: targetCommit}]) => migrationsAddedBetween(options.cwd, targetCommit, currentCommit))
+  const [undone, currentConfig, targetConfig, [{commit: currentCommit}, {commit: targetCommit}], schemaCheck, processes, backupList, info, migrations] = await Promise.all([
     (target.version >= oldestListed ? Promise.resolve(newest) : releasesAfter(api, app, target.version))
       .then(list => list.filter(r => r.version > target.version && r.version <= current.version)),
     releaseConfig(api, app, current.version),
     releaseConfig(api, app, target.version),
     sources,
     schema,
+    formation,
+    backups,
+    appInfo,
+    deployed,
   ])
-  const migrations = await migrationsAddedBetween(options.cwd, targetCommit, currentCommit)
-  const releaseCommand = formation.find(p => p.type === 'release')?.command
+  const releaseCommand = processes.find(p => p.type === 'release')?.command
   const plan = planRollback({app, current, target, undone, currentConfig, targetConfig, currentCommit, targetCommit, releaseCommand, migrations})
-  return {plan, target, current, backups, inMaintenance: appInfo?.maintenance ?? false, schema: schemaCheck}
+  return {plan, target, current, backups: backupList, inMaintenance: info?.maintenance ?? false, schema: schemaCheck}
 }

@@ -69,7 +69,7 @@ export function rollbackStep(plan: RollbackPlan, target: Release): Step<RolledBa
     const {api, timeoutMs} = context
     const output = requested.output_stream_url ? streamOutput(requested.output_stream_url, context) : undefined
     context.status(`v${requested.version}: release phase running`)
-    const release = await waitForRelease(api, app, requested, timeoutMs).catch(error => {
+    const release = await waitForRelease(api, app, requested, timeoutMs, output).catch(error => {
       throw error instanceof PollTimeout ? new Error(`v${requested.version} was still in its release phase after ${formatDuration(timeoutMs)}; it may still finish: check \`heroku releases --app ${app}\``) : error
     })
     await output

@@ -1,5 +1,5 @@
 import type {Client} from 'pg'
-import type {Api} from '../api/client.js'
+import {type Api, started} from '../api/client.js'
 import {CodeSource, Release, sourceOf} from '../api/releases.js'
 import {messageOf} from '../errors.js'
 import {isApplied, readHistory} from '../migrations/history.js'
@@ -95,25 +95,36 @@ export type OpenedDatabase = ReturnType<typeof openDatabaseSide>
 export async function checkSchema(api: Api, app: string, opened: OpenedDatabase, input: GateInput): Promise<SchemaCheck> {
   const database = await opened
   if (!('client' in database)) return {verdict: database.unknown ? 'unknown' : 'not applicable', reason: database.reason, findings: [], migrationsSince: []}
+  // The current release's code holds the SQL of the migrations since the target: it is read alongside the
+  // target's (keeping the SQL of every applied migration), and the read is dropped when none are since.
+  const ahead = new AbortController()
+  const stop = () => ahead.abort()
+  api.settings.signal?.addEventListener('abort', stop, {once: true})
+  const applied = new Set(database.applied)
+  const current = started(projectOf(api.with({signal: ahead.signal}), app, input.current, input, name => applied.has(name)))
   try {
     const target = await projectOf(api, app, input.target, input, () => false)
     if (!target) {
       return {verdict: 'unknown', reason: `the Prisma schema of v${input.target.version} could not be read: no git repository here with its commit, and no slug to read it from`, findings: [], migrationsSince: []}
     }
     const migrationsSince = database.applied.filter(name => !target.migrations.has(name))
-    const since = await migrationsFrom(api, app, input, new Set(migrationsSince))
+    if (migrationsSince.length === 0) stop()
+    const since = await migrationsFrom(current, new Set(migrationsSince))
     const {verdict, findings} = await judge(database, target, since)
     const floor = verdict === 'blocked' ? await findFloor(api, app, database, input, since) : undefined
     return {verdict, from: target.from, findings, migrationsSince, floor}
   } catch (error) {
     return {verdict: 'unknown', reason: `the schema check failed: ${messageOf(error)}`, findings: [], migrationsSince: []}
+  } finally {
+    stop()
+    api.settings.signal?.removeEventListener('abort', stop)
   }
 }
 
 // The SQL of the migrations since the target, from the current release's code (that deployed them).
-async function migrationsFrom(api: Api, app: string, input: GateInput, names: Set<string>): Promise<MigrationSince[]> {
+async function migrationsFrom(currentCode: Promise<ProjectAt | undefined>, names: Set<string>): Promise<MigrationSince[]> {
   if (names.size === 0) return []
-  const current = await projectOf(api, app, input.current, input, name => names.has(name)).catch(() => undefined)
+  const current = await currentCode.catch(() => undefined)
   const since: MigrationSince[] = []
   for (const name of [...names].sort()) {
     const sql = current?.migrations.get(name)
