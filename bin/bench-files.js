@@ -5,25 +5,13 @@
 // planned, nothing changed). Prints the wall clock and the CLI process's peak memory (GNU time) for a
 // smaller and the full bucket: memory stays flat because only one page and one key are held at a time.
 // Run with `npm run bench:files -- [versions,...]`. Prints numbers; it asserts nothing.
-import {spawn} from 'node:child_process'
-import {join} from 'node:path'
 import {Sandbox} from '../dist/sandbox/index.js'
-import {HerokuCli, repoRoot} from '../dist/sandbox/cli.js'
+import {HerokuCli} from '../dist/sandbox/cli.js'
 import {seedManyVersions} from '../dist/sandbox/files-scenario.js'
 
 const SIZES = (process.argv[2] ?? '10000,100000').split(',').map(Number)
 const mb = bytes => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
-const timed = (cli, args) => new Promise((resolve, reject) => {
-  const child = spawn('/usr/bin/time', ['-f', 'maxrss-kb %M', join(repoRoot, 'node_modules', '.bin', 'heroku'), ...args], {env: cli.env(), cwd: cli.home})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => (stdout += chunk))
-  child.stderr.on('data', chunk => (stderr += chunk))
-  child.on('error', reject)
-  child.on('close', status => resolve({status, stdout, stderr}))
-})
-const rssOf = run => Number(/maxrss-kb (\d+)/.exec(run.stderr)?.[1]) * 1024
 
 const sandbox = await Sandbox.start()
 try {
@@ -35,18 +23,18 @@ try {
     const {recoverTo} = seedManyVersions(sandbox, app, size)
     console.log(`\n${size.toLocaleString('en')} versions seeded in memory in ${Date.now() - started} ms`)
     started = Date.now()
-    const run = await timed(cli, ['files:recover', '--app', app.name, '--to', recoverTo, '--include-overwritten', '--dry-run', '--json'])
+    const run = await cli.measured(['files:recover', '--app', app.name, '--to', recoverTo, '--include-overwritten', '--dry-run', '--json'])
     const wall = Date.now() - started
-    if (run.status !== 0) throw new Error(`files:recover failed: ${run.stderr}`)
+    if (run.code !== 0) throw new Error(`files:recover failed: ${run.stderr}`)
     const plan = JSON.parse(run.stdout)
     const pages = sandbox.requests.filter(r => r.method === 'GET' && /[?&]versions/.test(r.query) && r.path.replace(/\/$/, '') === `/s3/${app.name}-bulk`).length
     console.log(`heroku files:recover --dry-run over ${plan.versionsRead.toLocaleString('en')} versions of ${plan.filesRead.toLocaleString('en')} files, ${pages} pages:`)
     console.log(`  wall clock ${(wall / 1000).toFixed(2)} s (CLI start included)`)
-    console.log(`  peak RSS of the CLI process: ${mb(rssOf(run))}`)
+    console.log(`  peak RSS of the CLI process: ${mb(run.peakRssBytes)}`)
     console.log(`  plan: ${JSON.stringify(plan.counts)}`)
   }
-  const help = await timed(cli, ['files:recover', '--help'])
-  console.log(`\n\`heroku files:recover --help\` alone: peak RSS ${mb(rssOf(help))}`)
+  const help = await cli.measured(['files:recover', '--help'])
+  console.log(`\n\`heroku files:recover --help\` alone: peak RSS ${mb(help.peakRssBytes)}`)
 } finally {
   await sandbox.stop()
 }

@@ -4,13 +4,12 @@
 // databases against the table's size, and the peak memory of the process (the sandbox server included:
 // an upper bound for the engine). Then the same through the real CLI, with the CLI process's peak memory.
 // Run with `npm run bench:reconcile -- [rows] [changed]`. Prints numbers; it asserts nothing.
-import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import pg from 'pg'
 import {Sandbox} from '../dist/sandbox/index.js'
-import {HerokuCli, repoRoot} from '../dist/sandbox/cli.js'
+import {HerokuCli} from '../dist/sandbox/cli.js'
 import {compareDatabases} from '../dist/lib/reconcile/compare.js'
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
@@ -32,17 +31,6 @@ const CHANGES = `
   INSERT INTO items SELECT ${ROWS} + g, 'late-' || g, 1, 1, now() FROM generate_series(1, ${CHANGED - Math.floor(CHANGED * 0.7)}) g;
   ANALYZE;`
 
-// Runs the CLI under GNU time for its peak memory; not spawnSync: the sandbox answers the CLI's
-// requests from this very process.
-const timed = (cli, args) => new Promise((resolve, reject) => {
-  const child = spawn('/usr/bin/time', ['-f', 'maxrss-kb %M', join(repoRoot, 'node_modules', '.bin', 'heroku'), ...args], {env: cli.env(), cwd: cli.home})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => (stdout += chunk))
-  child.stderr.on('data', chunk => (stderr += chunk))
-  child.on('error', reject)
-  child.on('close', status => resolve({status, stdout, stderr}))
-})
 
 const sandbox = await Sandbox.start()
 const out = mkdtempSync(join(tmpdir(), 'bench-reconcile-'))
@@ -86,15 +74,13 @@ try {
   // The CLI's own peak memory, measured by the kernel (GNU time), for the run as users start it.
   const args = ['db:reconcile', '--app', app.name, '--from', 'HEROKU_POSTGRESQL_OLD', '--out', join(out, 'folder'), '--json']
   started = Date.now()
-  const run = await timed(cli, args)
+  const run = await cli.measured(args)
   const wall = Date.now() - started
   const document = JSON.parse(run.stdout)
-  const maxRss = Number(/maxrss-kb (\d+)/.exec(run.stderr)?.[1]) * 1024
   console.log('\nheroku db:reconcile through the real CLI (plugin linked):')
   console.log(`  wall clock ${(wall / 1000).toFixed(2)} s (CLI start included); comparison ${(document.cost.durationMs / 1000).toFixed(2)} s, ${document.cost.queries} queries, ${mb(document.cost.bytesFetched)} fetched`)
-  const help = await timed(cli, ['db:reconcile', '--help'])
-  const helpRss = Number(/maxrss-kb (\d+)/.exec(help.stderr)?.[1]) * 1024
-  console.log(`  peak RSS of the CLI process: ${mb(maxRss)} (\`heroku db:reconcile --help\` alone: ${mb(helpRss)})`)
+  const help = await cli.measured(['db:reconcile', '--help'])
+  console.log(`  peak RSS of the CLI process: ${mb(run.peakRssBytes)} (\`heroku db:reconcile --help\` alone: ${mb(help.peakRssBytes)})`)
   console.log(`  totals: ${JSON.stringify(document.totals)}`)
 } finally {
   rmSync(out, {recursive: true, force: true})

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import type {App} from '../src/sandbox/index.js'
-import {configFor, type Endpoint, Moto, s3Client, sdk} from './support/files.js'
+import {configFor, type Endpoint, s3Client, sdk, useS3} from './support/files.js'
 import {newAccessKeys} from '../src/sandbox/files-scenario.js'
 import {heroku, Result} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -42,29 +42,11 @@ function assertNoSecrets(keys: {accessKeyId: string, secretAccessKey: string}, .
 for (const target of ['sandbox', 'moto'] as const) {
   describe(`heroku files:protect (S3: ${target})`, function () {
     this.timeout(60_000)
-    let endpoint: Endpoint
-    let moto: Moto | undefined
-
-    before(async function () {
-      this.timeout(60_000)
-      if (target === 'sandbox') {
-        endpoint = {name: 'sandbox', url: sandbox().s3Endpoint}
-        return
-      }
-      const started = await Moto.start()
-      if (typeof started === 'string') {
-        process.stdout.write(`      SKIPPED: files:protect is NOT checked against moto on this machine: ${started}.\n`)
-        this.skip()
-      }
-      moto = started as Moto
-      endpoint = {name: 'moto', url: moto.url}
-    })
-
-    after(async () => moto?.stop())
+    const s3 = useS3(target, 'files:protect')
 
     it('reports versioning off and how far back files can be recovered, changing nothing', async () => {
       const app = sandbox().createApp(appName('protect-report'))
-      const {client, bucket, keys} = await unprotected(endpoint, app)
+      const {client, bucket, keys} = await unprotected(s3.endpoint, app)
       const result = await heroku(['files:protect', '--app', app.name])
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, new RegExp(`Files of ${app.name}: Bucketeer bucket ${bucket}`))
@@ -86,7 +68,7 @@ for (const target of ['sandbox', 'moto'] as const) {
 
     it('--apply turns versioning on and adds the rule for old versions, keeping the other rules; a second run changes nothing', async () => {
       const app = sandbox().createApp(appName('protect-apply'))
-      const {client, bucket, keys} = await unprotected(endpoint, app)
+      const {client, bucket, keys} = await unprotected(s3.endpoint, app)
       const result = await heroku(['files:protect', '--app', app.name, '--keep-versions', '14d', '--apply', '--confirm', app.name, '--json'])
       assert.equal(result.code, 0, result.stderr)
       const out = JSON.parse(result.stdout)

@@ -6,7 +6,7 @@ import {bucketConfig, newAccessKeys, seedMissingUploads} from '../src/sandbox/fi
 import {Bucket} from '../src/lib/files/s3.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {cliEnv, heroku, interactive, Result} from './support/heroku.js'
-import {content, type Endpoint, listing, Moto, sdk, seedUploads, type Uploads} from './support/files.js'
+import {content, type Endpoint, listing, sdk, seedUploads, type Uploads, useS3} from './support/files.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // `heroku files:recover` through the real CLI, against the sandbox's S3 and against moto_server (an
@@ -31,30 +31,12 @@ async function assertAsBefore(uploads: Uploads, keys: string[]) {
 for (const target of ['sandbox', 'moto'] as const) {
   describe(`heroku files:recover (S3: ${target})`, function () {
     this.timeout(90_000)
-    let endpoint: Endpoint
-    let moto: Moto | undefined
-
-    before(async function () {
-      this.timeout(60_000)
-      if (target === 'sandbox') {
-        endpoint = {name: 'sandbox', url: sandbox().s3Endpoint}
-        return
-      }
-      const started = await Moto.start()
-      if (typeof started === 'string') {
-        process.stdout.write(`      SKIPPED: files:recover is NOT checked against moto on this machine: ${started}.\n`)
-        this.skip()
-      }
-      moto = started as Moto
-      endpoint = {name: 'moto', url: moto.url}
-    })
-
-    after(async () => moto?.stop())
+    const s3 = useS3(target, 'files:recover')
 
     const newApp = (prefix: string) => sandbox().createApp(appName(prefix))
 
     it('puts back files deleted after the time (one deleted twice), exactly; leaves overwritten and new files; --dry-run changes nothing', async () => {
-      const uploads = await seedUploads(endpoint, newApp('files-del'))
+      const uploads = await seedUploads(s3.endpoint, newApp('files-del'))
       const name = uploads.app.name
       const start = await listing(uploads)
 
@@ -97,7 +79,7 @@ for (const target of ['sandbox', 'moto'] as const) {
     })
 
     it('copies back the older version of overwritten files with --include-overwritten, byte for byte', async () => {
-      const uploads = await seedUploads(endpoint, newApp('files-ovw'))
+      const uploads = await seedUploads(s3.endpoint, newApp('files-ovw'))
       const name = uploads.app.name
       // A release one minute after the time: --before-release v1 means the same time.
       const release = sandbox().state.addRelease(uploads.app, {description: 'Deploy 0badc0de'}, new Date(Date.parse(uploads.recoverTo) + 60_000).toISOString())
@@ -113,12 +95,12 @@ for (const target of ['sandbox', 'moto'] as const) {
     })
 
     it('works from plain AWS_* config vars with a bucket config var (and with --bucket)', async () => {
-      const uploads = await seedUploads(endpoint, newApp('files-aws'), {provider: 'aws'})
+      const uploads = await seedUploads(s3.endpoint, newApp('files-aws'), {provider: 'aws'})
       const name = uploads.app.name
       assert.equal(uploads.app.config.S3_BUCKET, uploads.bucket)
       const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--confirm', name])
       assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stdout, new RegExp(`S3 bucket ${uploads.bucket} at ${endpoint.url.replace(/[.]/g, '\\.')}`))
+      assert.match(result.stdout, new RegExp(`S3 bucket ${uploads.bucket} at ${s3.endpoint.url.replace(/[.]/g, '\\.')}`))
       await assertAsBefore(uploads, uploads.deleted)
 
       delete uploads.app.config.S3_BUCKET
@@ -133,7 +115,7 @@ for (const target of ['sandbox', 'moto'] as const) {
     })
 
     it('refuses with nothing changed: versioning off, a time older than the lifecycle rules keep, a time in the future', async () => {
-      const off = await seedUploads(endpoint, newApp('files-off'), {versioning: false})
+      const off = await seedUploads(s3.endpoint, newApp('files-off'), {versioning: false})
       const before = await listing(off)
       const refused = await heroku(['files:recover', '--app', off.app.name, '--to', off.recoverTo, '--confirm', off.app.name])
       assert.equal(refused.code, 1)
@@ -141,7 +123,7 @@ for (const target of ['sandbox', 'moto'] as const) {
       assert.match(refused.stderr, /Nothing was changed/)
       assert.deepEqual(await listing(off), before)
 
-      const short = await seedUploads(endpoint, newApp('files-short'))
+      const short = await seedUploads(s3.endpoint, newApp('files-short'))
       const {PutBucketLifecycleConfigurationCommand} = await sdk()
       await short.client.send(new PutBucketLifecycleConfigurationCommand({Bucket: short.bucket, LifecycleConfiguration: {Rules: [
         {ID: 'keep-one-day', Status: 'Enabled', Filter: {Prefix: ''}, NoncurrentVersionExpiration: {NoncurrentDays: 1}},
@@ -160,8 +142,8 @@ for (const target of ['sandbox', 'moto'] as const) {
     })
 
     it('pages ListObjectVersions with key and version-id markers: 3 at a time gives what one page gives, keys split across pages included', async () => {
-      const uploads = await seedUploads(endpoint, newApp('files-pages'))
-      const bucket = await Bucket.open({provider: 'aws', bucket: uploads.bucket, prefix: '', region: 'us-east-1', endpoint: endpoint.url, keyVars: {accessKeyId: 'A', secretAccessKey: 'S'}}, uploads.keys)
+      const uploads = await seedUploads(s3.endpoint, newApp('files-pages'))
+      const bucket = await Bucket.open({provider: 'aws', bucket: uploads.bucket, prefix: '', region: 'us-east-1', endpoint: s3.endpoint.url, keyVars: {accessKeyId: 'A', secretAccessKey: 'S'}}, uploads.keys)
       try {
         const read = async (pageSize: number) => {
           const seen: string[] = []
@@ -189,10 +171,10 @@ for (const target of ['sandbox', 'moto'] as const) {
 
     it('works from Cloudcube config vars: the bucket and the cube (prefix) from CLOUDCUBE_URL', async () => {
       const app = newApp('files-cube')
-      const uploads = await seedUploads(endpoint, app)
+      const uploads = await seedUploads(s3.endpoint, app)
       // The same bucket seen as a Cloudcube cube: the app's files are under uploads/.
       for (const name of Object.keys(app.config)) delete app.config[name]
-      Object.assign(app.config, bucketConfig('cloudcube', uploads.bucket, endpoint.url, uploads.keys, 'uploads'))
+      Object.assign(app.config, bucketConfig('cloudcube', uploads.bucket, s3.endpoint.url, uploads.keys, 'uploads'))
       const result = await heroku(['files:recover', '--app', app.name, '--to', uploads.recoverTo, '--confirm', app.name])
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, new RegExp(`Cloudcube bucket ${uploads.bucket} \\(prefix uploads/\\)`))
@@ -203,7 +185,7 @@ for (const target of ['sandbox', 'moto'] as const) {
     it('--keys-from-db recovers only the missing files the database references', async () => {
       const app = newApp('files-db')
       const database = await sandbox().createPostgres(app, 'heroku-postgresql:standard-0', 'DATABASE', {release: false})
-      const uploads = await seedUploads(endpoint, app)
+      const uploads = await seedUploads(s3.endpoint, app)
       const [wanted, other] = uploads.deleted
       await sandbox().sql(database, 'CREATE TABLE attachments (path text NOT NULL)')
       await sandbox().sql(database, 'INSERT INTO attachments VALUES ($1), ($2), ($3)', [wanted, uploads.created[0], 'uploads/never/existed.png'])

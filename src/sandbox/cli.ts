@@ -140,4 +140,19 @@ export class HerokuCli {
     await this.link()
     return this.run(args, options)
   }
+
+  // Runs the CLI with this plugin linked under GNU time, for the peak memory of the process as users
+  // start it (benchmarks). Not spawnSync: the sandbox answers the CLI from this very process.
+  async measured(args: string[]): Promise<Result & {peakRssBytes: number}> {
+    await this.link()
+    return new Promise((resolve, reject) => {
+      const child = spawn('/usr/bin/time', ['-f', 'maxrss-kb %M', bin, ...args], {env: this.env(), cwd: this.home})
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', chunk => (stdout += chunk))
+      child.stderr.on('data', chunk => (stderr += chunk))
+      child.on('error', reject)
+      child.on('close', code => resolve({code: code ?? 1, stdout, stderr, peakRssBytes: Number(/maxrss-kb (\d+)/.exec(stderr)?.[1]) * 1024}))
+    })
+  }
 }

@@ -20,9 +20,9 @@ export function bucketConfig(provider: UploadsProvider, bucket: string, endpoint
 // Access keys shaped like AWS's, different for every app, so that a test can look for them in output.
 export const newAccessKeys = () => ({accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url')})
 
-export interface MissingUploads {
+// What happened to a bucket's files after a time, as seeded.
+export interface UploadsHistory {
   app: App
-  bucket: S3Bucket
   // Every file was as it should be at this time (whole second, ISO 8601).
   recoverTo: string
   // The content of each key at `recoverTo`.
@@ -32,6 +32,10 @@ export interface MissingUploads {
   created: string[]
   // Deleted once, restored by the app, deleted again: two delete markers after the time.
   deletedTwice: string
+}
+
+export interface MissingUploads extends UploadsHistory {
+  bucket: S3Bucket
 }
 
 // The runbook's "missing uploaded files": an app on Bucketeer (the sandbox's S3) with 12 uploads, then,

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {S3Client} from '@aws-sdk/client-s3'
-import {bucketConfig, newAccessKeys, type UploadsProvider} from '../../src/sandbox/files-scenario.js'
+import {bucketConfig, newAccessKeys, type UploadsHistory, type UploadsProvider} from '../../src/sandbox/files-scenario.js'
 import type {App} from '../../src/sandbox/index.js'
 import {sandbox} from './sandbox.js'
 
@@ -75,18 +75,10 @@ export async function s3Client(endpoint: string, keys = newAccessKeys()): Promis
 
 export const sdk = () => import('@aws-sdk/client-s3')
 
-export interface Uploads {
-  app: App
+export interface Uploads extends UploadsHistory {
   bucket: string
   keys: {accessKeyId: string, secretAccessKey: string}
   client: S3Client
-  // Whole second, ISO 8601: every file below was as `before` says.
-  recoverTo: string
-  before: Map<string, Buffer>
-  deleted: string[]
-  overwritten: string[]
-  created: string[]
-  deletedTwice: string
 }
 
 // Waits into the next whole second and a bit: S3 keeps times to the second.
@@ -95,6 +87,30 @@ async function nextSecond() {
 }
 
 let buckets = 0
+
+// The S3 of one describe block: the sandbox's, or a moto_server started for the block, which is
+// skipped, and says so, where moto is missing (never passed without it). `s3.endpoint` is set once
+// the block's before hook ran.
+export function useS3(target: Endpoint['name'], command: string): {endpoint: Endpoint} {
+  const s3 = {} as {endpoint: Endpoint}
+  let moto: Moto | undefined
+  before(async function () {
+    this.timeout(60_000)
+    if (target === 'sandbox') {
+      s3.endpoint = {name: 'sandbox', url: sandbox().s3Endpoint}
+      return
+    }
+    const started = await Moto.start()
+    if (typeof started === 'string') {
+      process.stdout.write(`      SKIPPED: ${command} is NOT checked against moto on this machine: ${started}.\n`)
+      this.skip()
+    }
+    moto = started as Moto
+    s3.endpoint = {name: 'moto', url: moto.url}
+  })
+  after(async () => moto?.stop())
+  return s3
+}
 
 // Through S3's own API (so that it works the same on the sandbox and on moto): uploads, the time, then
 // deletes (one key twice), overwrites and new files. The app's config vars point at the bucket.
