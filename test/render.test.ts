@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {checkLines} from '../src/lib/render/index.js'
+import {checkLines, stepList} from '../src/lib/render/index.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
@@ -57,6 +57,14 @@ describe('one renderer for every command', () => {
       '  ! down-check     skipped.',
       '  - schema         not checked.',
     ])
+  })
+
+  it('stepList: numbers right-aligned, so that titles start in one column past nine steps', () => {
+    const steps = Array.from({length: 10}, (_, i) => ({id: `s${i}`, title: `Step ${i + 1}`, apply: async () => undefined}))
+    const lines = stepList(steps)
+    assert.equal(lines[0], '   1. Step 1')
+    assert.equal(lines[9], '  10. Step 10')
+    assert.deepEqual(stepList(steps.slice(0, 2)), ['  1. Step 1', '  2. Step 2'])
   })
 
   it('safe-rollback, db:recover, migrate:down and files:recover print their checks in one format', async function () {

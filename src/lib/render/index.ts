@@ -36,10 +36,11 @@ export const checksSection = (checks: CheckLine[]): string[] => ['Checks:', ...c
 
 // A plan's steps, numbered, each with its undo.
 export function stepList(steps: Step<any>[]): string[] {
+  const width = String(steps.length).length
   return steps.map((step, i) => {
     const undo = step.undo?.(undefined)
     const back = undo ? ` (undo: ${undo.automatic ? `${undo.title.toLowerCase()}, by itself on failure or Ctrl-C` : `\`${undo.command}\``})` : ''
-    return `  ${i + 1}. ${step.title}${back}`
+    return `  ${String(i + 1).padStart(width)}. ${step.title}${back}`
   })
 }
 
