@@ -188,6 +188,16 @@ describe('the runner', () => {
     assert.deepEqual(outcome.undo, [])
   })
 
+  it('gives a step\'s undo the run\'s id, so that the command it names can undo this very run', async () => {
+    const {run} = await runner()
+    const outcome = await run.run([
+      {id: 'copy', title: 'Copy', apply: async () => 'made', undo: (_result, id = 'RUN') => ({title: 'Take the copy back', command: `heroku files:recover --app shop --undo ${id}`, automatic: false})},
+      fails('switch'),
+    ])
+    assert.deepEqual(outcome.undo, [`heroku files:recover --app shop --undo ${outcome.run}`])
+    assert.equal(readRun(outcome.log)!.steps[0].undo!.command, `heroku files:recover --app shop --undo ${outcome.run}`)
+  })
+
   describe('a change that relies on an earlier one (needs)', () => {
     const rollback = (then: () => Promise<string>): Step<string> => ({
       id: 'rollback', title: 'Roll back', needs: ['maintenance-on'], apply: async () => 'v53', then,

@@ -7,10 +7,8 @@ import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {assertReadOnlyQuery} from '../../lib/recovery/verify.js'
 import {assertTargetFlags, resolveTarget, targetRequest} from '../../lib/recovery/target.js'
-import {listRuns} from '../../lib/runner/log.js'
 import {runJson} from '../../lib/runner/report.js'
 import type {RunOutcome} from '../../lib/runner/runner.js'
-import type {Step} from '../../lib/runner/step.js'
 import {shellQuote} from '../../lib/shell.js'
 
 const TIME_FLAGS = ['to', 'by', 'before-release', 'undo']
@@ -79,9 +77,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
     const listing = blocking(checks).length > 0 ? undefined : await planVersions(bucket.versions(prefix), {at, includeOverwritten: flags['include-overwritten'], referenced}).catch(error => {
       throw readFailure(bucket.ref, error)
     })
-    let runId: string | undefined
-    const currentRun = () => (runId ??= listRuns(this.config.dataDir, app).find(r => r.pid === process.pid && r.status === 'running')?.id) ?? 'RUN'
-    const steps = listing ? recoverSteps(app, bucket, listing.actions, currentRun) : []
+    const steps = listing ? recoverSteps(app, bucket, listing.actions) : []
     const report = (outcome?: RunOutcome) => ({
       dryRun: !outcome, app, bucket: {...bucket.ref, keyVars: undefined}, at: target.at.toISOString(), reason: target.reason, checks,
       counts: listing?.counts, samples: listing?.samples, versionsRead: listing?.versions, filesRead: listing?.keys,
@@ -115,8 +111,8 @@ overwritten since only with --include-overwritten; created since is reported, ne
 
   // Undoes an earlier run from its run log: each batch's put-back, newest first, each read back.
   private async undo(app: string, id: string, confirm: string | undefined, dryRun: boolean) {
-    const [{findRun, RunLog}, {isDone}, {performChecked}, {stepList}] = await Promise.all([
-      import('../../lib/runner/log.js'), import('../../lib/runner/actions.js'), import('../../lib/runner/runner.js'), import('../../lib/render/index.js'),
+    const [{findRun, RunLog}, {undoSteps}, {stepList}] = await Promise.all([
+      import('../../lib/runner/log.js'), import('../../lib/runner/history.js'), import('../../lib/render/index.js'),
     ])
     const record = findRun(this.config.dataDir, id)
     if (!record || record.app !== app || record.command !== 'files:recover') throw new Refused(`No files:recover run ${id} on ${app} on this machine: \`heroku recovery:log --app ${app}\` lists them.`)
@@ -126,12 +122,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
       this.log(`Nothing to undo: run ${id} left no change in place.`)
       return {run: id, undone: [], dryRun}
     }
-    const steps = due.map((s): Step<void> => ({
-      id: `undo-${s.id}`, title: s.undo!.title,
-      async apply({api}) {
-        if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
-      },
-    }))
+    const steps = undoSteps(due)
     this.log(['Steps:', ...stepList(steps)].join('\n'))
     if (dryRun) {
       this.log('\nDry run: nothing was changed.')

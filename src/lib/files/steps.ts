@@ -117,7 +117,7 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   }))
 }
 
-export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[], runId: () => string): Step<BatchResult>[] {
+export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[]): Step<BatchResult>[] {
   const batches: FileAction[][] = []
   for (let i = 0; i < actions.length; i += BATCH_SIZE) batches.push(actions.slice(i, i + BATCH_SIZE))
   return batches.map((batch, index): Step<BatchResult> => {
@@ -154,12 +154,12 @@ export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[],
         }
         return result
       },
-      undo(result) {
+      undo(result, run = 'RUN') {
         const undeleted = result?.markersRemoved.length ?? undeletes
         const created = result?.versionsCreated.length ?? copies
         return {
           title: `Put these files back as they were (${[undeleted ? `${undeleted} deleted again` : '', created ? `${created} ${created === 1 ? 'copy' : 'copies'} removed` : ''].filter(Boolean).join(', ') || 'nothing changed'})`,
-          command: `heroku files:recover --app ${app} --undo ${runId()}`,
+          command: `heroku files:recover --app ${app} --undo ${run}`,
           action: result ? revertAction(app, bucket.ref, result) : undefined,
           automatic: true,
         }

@@ -1,5 +1,5 @@
 import {commandFor, isDone, perform} from './actions.js'
-import {openItems, RunRecord} from './log.js'
+import {openItems, RunRecord, StepRecord} from './log.js'
 import {performChecked} from './runner.js'
 import type {Step} from './step.js'
 import {stepLine} from '../render/index.js'
@@ -46,12 +46,15 @@ export function finishingSteps(record: RunRecord): Step<void>[] {
         })
       },
     })),
-    ...undo.map((s): Step<void> => ({
-      id: `undo-${s.id}`,
-      title: s.undo!.title,
-      async apply({api}) {
-        if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
-      },
-    })),
+    ...undoSteps(undo),
   ]
 }
+
+// Recorded undos as steps of a new run: each performed unless reading the state shows it done, then checked.
+export const undoSteps = (records: StepRecord[]): Step<void>[] => records.map(s => ({
+  id: `undo-${s.id}`,
+  title: s.undo!.title,
+  async apply({api}) {
+    if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
+  },
+}))

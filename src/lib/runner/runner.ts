@@ -159,7 +159,7 @@ export class Runner {
     // From here on the change exists: its undo is due if the run does not succeed.
     this.applied.add(step.id)
     this.results.set(step.id, result)
-    const undo = step.undo?.(result as never)
+    const undo = step.undo?.(result as never, this.log.id)
     const keeps = step.keepsRunning?.(result)
     report.undo = undo && strip(undo)
     this.log.append({event: 'applied', step: step.id, undo, running: keeps && {running: keeps.running, settle: keeps.settle}, putsBack: step.putsBack, needs: step.needs})
@@ -301,7 +301,7 @@ export class Runner {
     this.signalsInPhase = 0
     for (const report of this.dueUndos()) {
       if (this.leaving) break
-      const undo = steps.find(s => s.id === report.id)!.undo!(this.results.get(report.id) as never)!
+      const undo = steps.find(s => s.id === report.id)!.undo!(this.results.get(report.id) as never, this.log.id)!
       this.settings.progress.start(undo.title)
       this.log.append({event: 'undo-started', step: report.id})
       try {

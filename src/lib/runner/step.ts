@@ -44,8 +44,9 @@ export interface Step<R = unknown> {
   observe?(context: StepContext): Promise<Observed<R>>
   // What follows the change and can be interrupted: waiting for a release phase, dynos, a backup.
   then?(context: StepContext, result: R): Promise<R>
-  // How to take the step back, once its result is known (it may name what the step created).
-  undo?(result: R | undefined): Undo | undefined
+  // How to take the step back, once its result is known (it may name what the step created). `run` is
+  // the run's id once it runs (a command that undoes a finished run names it); a preview has none.
+  undo?(result: R | undefined, run?: string): Undo | undefined
   // What the step started and that goes on at Heroku whatever this process does (a restore into the
   // app's database): the runner waits for it before anything is put back, and Ctrl-C cannot stop it.
   keepsRunning?(result: R): KeepsRunning | undefined
