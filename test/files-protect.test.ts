@@ -108,6 +108,48 @@ describe('heroku files:protect (S3: sandbox, credentials that may not change the
   })
 })
 
+describe('heroku files:protect --apply: a fault and Ctrl-C at the lifecycle step (S3: sandbox)', function () {
+  this.timeout(90_000)
+  afterEach(() => sandbox().clearFaults())
+
+  // The bucket's own path: PUT ?versioning is the first write to it, PUT ?lifecycle the second.
+  const lifecycleWrites = (bucket: string) => ({method: 'PUT', path: new RegExp(`^/s3/${bucket}/?$`), nth: 2, times: Infinity})
+
+  it('a lifecycle write that fails for good is read back, sent once more, then reported: versioning stays on, with its undo; the rules are as before', async () => {
+    const app = sandbox().createApp(appName('protect-fault'))
+    const {client, bucket} = await unprotected({name: 'sandbox', url: sandbox().s3Endpoint}, app)
+    const failing = sandbox().inject({kind: 'status', status: 500, ...lifecycleWrites(bucket)})
+    const result = await heroku(['files:protect', '--app', app.name, '--apply', '--confirm', app.name, '--json'])
+    assert.equal(result.code, 1, result.stderr)
+    assert.ok(failing.hits >= 2, `${failing.hits} lifecycle writes`)
+    // Read back after the failed write (the runner's rule for a write that may have been applied), not only before it.
+    const onBucket = sandbox().requests.filter(r => new RegExp(`^/s3/${bucket}/?$`).test(r.path))
+    const firstFailed = onBucket.findIndex(r => r.method === 'PUT' && r.fault !== undefined)
+    assert.ok(firstFailed > 0 && onBucket.slice(firstFailed).some(r => r.method === 'GET' && /lifecycle/.test(r.query)), 'the rules were read back')
+    const {run, error} = JSON.parse(result.stdout)
+    assert.deepEqual(run.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['versioning-on:done', 'lifecycle-rule:failed'])
+    assert.equal(run.steps[1].change, 'not made')
+    assert.deepEqual(run.undo, [`aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Suspended`])
+    assert.match(error.message, /lifecycle rule heroku-files-protect.* failed: PutBucketLifecycleConfiguration failed \(\w+, HTTP 500\)/)
+    const after = await settings(client, bucket)
+    assert.equal(after.versioning, 'Enabled')
+    assert.deepEqual(after.rules.map(r => r.ID), ['expire-tmp'])
+  })
+
+  it('Ctrl-C while the lifecycle write hangs: read back as not made, exit 130, versioning on with its undo named', async () => {
+    const app = sandbox().createApp(appName('protect-int'))
+    const {client, bucket} = await unprotected({name: 'sandbox', url: sandbox().s3Endpoint}, app)
+    const hanging = sandbox().inject({kind: 'hang', when: 'before', ...lifecycleWrites(bucket)})
+    const result = await heroku(['files:protect', '--app', app.name, '--apply', '--confirm', app.name], {signalAfter: {when: () => hanging.hits > 0, signal: 'SIGINT'}})
+    assert.equal(result.code, 130, result.stderr)
+    assert.match(result.stderr, /✗ Add lifecycle rule heroku-files-protect.*: interrupted; nothing was changed/)
+    assert.match(result.stderr, new RegExp(`To undo what was done: \`aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Suspended\``))
+    const after = await settings(client, bucket)
+    assert.equal(after.versioning, 'Enabled')
+    assert.deepEqual(after.rules.map(r => r.ID), ['expire-tmp'])
+  })
+})
+
 describe('heroku files:* bad input', function () {
   this.timeout(60_000)
 

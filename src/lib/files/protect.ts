@@ -28,8 +28,8 @@ export function protectSteps(bucket: Bucket, facts: FilesFacts, days: number): S
     steps.push({
       id: 'versioning-on',
       title: `Turn versioning on for bucket ${name}`,
-      async apply({signal}) {
-        await bucket.enableVersioning({signal}).catch(error => {
+      async apply({writeSignal}) {
+        await bucket.enableVersioning({signal: writeSignal}).catch(error => {
           throw denied(bucket, error, 'turn versioning on')
         })
       },
@@ -47,14 +47,19 @@ export function protectSteps(bucket: Bucket, facts: FilesFacts, days: number): S
     steps.push({
       id: 'lifecycle-rule',
       title: `${existing ? 'Change' : 'Add'} lifecycle rule ${RULE_ID}: noncurrent versions${bucket.ref.prefix ? ` under ${bucket.ref.prefix}` : ''} kept ${days} days${others(facts.rules.filter(r => r.ID !== RULE_ID).length)}`,
-      async apply({signal}) {
-        await bucket.putLifecycle(rules, {signal}).catch(error => {
+      async apply({writeSignal}) {
+        await bucket.putLifecycle(rules, {signal: writeSignal}).catch(error => {
           throw denied(bucket, error, 'change the lifecycle rules')
         })
       },
-      undo: () => ({
+      // A lost answer: the rules say whether ours is in place as asked.
+      async observe() {
+        const now = (await bucket.lifecycle()).find(r => r.ID === RULE_ID)
+        return now?.Status === 'Enabled' && now.NoncurrentVersionExpiration?.NoncurrentDays === days ? {applied: true, result: undefined} : {applied: false}
+      },
+      undo: (_result, run = 'RUN') => ({
         title: 'Put the lifecycle rules back as they were',
-        command: `heroku recovery:resume (this run), or by hand: aws s3api ${facts.rules.length === 0 ? `delete-bucket-lifecycle --bucket ${name}` : `put-bucket-lifecycle-configuration --bucket ${name} --lifecycle-configuration '${JSON.stringify({Rules: facts.rules})}'`}`,
+        command: `heroku recovery:resume ${run}, or by hand: aws s3api ${facts.rules.length === 0 ? `delete-bucket-lifecycle --bucket ${name}` : `put-bucket-lifecycle-configuration --bucket ${name} --lifecycle-configuration '${JSON.stringify({Rules: facts.rules})}'`}`,
         action: {kind: 'files-lifecycle', app: facts.app, bucket: locatorOf(bucket.ref), rules: facts.rules as unknown as Record<string, unknown>[]},
         automatic: true,
       }),

@@ -1,4 +1,5 @@
 import type {LifecycleRule, S3Client} from '@aws-sdk/client-s3'
+import {ApiFailure} from '../api/client.js'
 import {Refused} from '../errors.js'
 import {type BucketRef, type Credentials, providerName} from './bucket.js'
 
@@ -23,9 +24,11 @@ export type {LifecycleRule} from '@aws-sdk/client-s3'
 export type Versioning = 'Enabled' | 'Suspended' | 'Never enabled'
 
 // An S3 error in one line: its code and message, and whether the credentials were refused the call.
-export class S3Failure extends Error {
-  constructor(message: string, readonly code: string, readonly status: number | undefined) {
-    super(message)
+// Like the Platform API's failures, a write that got a 5xx or no answer may have been applied: the
+// runner then reads the bucket back before anything is sent again.
+export class S3Failure extends ApiFailure {
+  constructor(message: string, readonly code: string, status: number | undefined, applied: false | 'unknown' = false) {
+    super(message, status, code, applied)
   }
 
   get denied() {
@@ -35,12 +38,15 @@ export class S3Failure extends Error {
 
 const isAbortError = (error: any) => error?.name === 'AbortError' || error?.code === 'ABORT_ERR'
 
+const WRITES = /^(Put|Delete|Copy)/
+
 function failure(error: any, what: string): Error {
   if (isAbortError(error)) return error
   const code = error?.Code ?? error?.name ?? 'Error'
   const status = error?.$metadata?.httpStatusCode
   const text = error?.message && error.message !== code && !/^UnknownError$/.test(error.message) ? `: ${error.message}` : ''
-  return new S3Failure(`${what} failed (${code}${status ? `, HTTP ${status}` : ''})${text}`, code, status)
+  const applied = WRITES.test(what) && (status === undefined || status >= 500) ? 'unknown' : false
+  return new S3Failure(`${what} failed (${code}${status ? `, HTTP ${status}` : ''})${text}`, code, status, applied)
 }
 
 // S3 turned the request away for the rate (SlowDown, 503): it did not act on it.
