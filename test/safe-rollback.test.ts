@@ -81,6 +81,31 @@ describe('heroku safe-rollback', () => {
       })
     }
 
+    it('refuses an expired release with the commit it ran and the command that deploys that commit again', async () => {
+      const {name, app} = await brokenApp()
+      const expired = app.releases[47]
+      sandbox().state.expire(app, expired)
+      const commit = /^Deploy (\w+)$/.exec(expired.description)![1]
+      const result = await heroku(['safe-rollback', 'v48', '--app', name, '--confirm', name])
+      assert.equal(result.code, 1)
+      const [line] = result.stderr.split('\n')
+      assert.match(line, /^Error: Cannot roll \S+ back to v48: v48 is expired: Heroku deleted its slug \(releases older than 30 days and 20 releases cannot be rolled back to\)\./)
+      assert.ok(line.includes(`v48 ran commit ${commit}; deploy it again from the app's git repository: \`git push --force https://git.heroku.com/${name}.git ${commit}:main\``), line)
+      const json = await heroku(['safe-rollback', 'v48', '--app', name, '--dry-run', '--json'])
+      assert.equal(json.code, 1)
+      assert.deepEqual(JSON.parse(json.stdout).target, {version: 48, status: 'expired', commit, redeploy: `git push --force https://git.heroku.com/${name}.git ${commit}:main`})
+      assert.deepEqual(sandbox().writes(name), [])
+    })
+
+    it('refuses an expired release whose commit is unknown, naming the command that shows what it was', async () => {
+      const {name, app} = await brokenApp()
+      sandbox().state.expire(app, app.releases[1])
+      const result = await heroku(['safe-rollback', 'v2', '--app', name, '--confirm', name])
+      assert.equal(result.code, 1)
+      assert.match(result.stderr.split('\n')[0], new RegExp(`v2 is expired: .*The commit v2 ran is not known: \`heroku releases:info v2 --app ${name}\` shows what it deployed\.$`))
+      assert.deepEqual(sandbox().writes(name), [])
+    })
+
     it('reads the app from the git remote, as every heroku command does', async () => {
       const {name} = await brokenApp()
       const repo = mkdtempSync(join(tmpdir(), 'app-remote-'))
@@ -344,9 +369,11 @@ describe('heroku safe-rollback', () => {
   describe('in a terminal', () => {
     const DOWN = '\x1b[B'
 
-    it('offers a picker of recent releases that marks the current one and disables failed ones', async () => {
+    it('offers a picker of recent releases that marks the current one, disables failed ones and says how to deploy an expired one again', async () => {
       const {name, app} = await brokenApp()
       app.releases[48].status = 'failed'
+      sandbox().state.expire(app, app.releases[47])
+      const expiredCommit = /^Deploy (\w+)$/.exec(app.releases[47].description)![1]
       const result = await interactive(['safe-rollback', '--app', name], [
         {waitFor: /Roll back to which release\?/, send: `${DOWN}\r`},
         {waitFor: /To proceed, type/, send: `${name}\r`},
@@ -354,6 +381,7 @@ describe('heroku safe-rollback', () => {
       assert.equal(result.code, 0, result.stdout.slice(-1500))
       assert.match(result.stdout, /- v52\s+Set AWS_S3_KEY config vars.*\(current\)/)
       assert.match(result.stdout, /- v49\s+Deploy \w+.*\(failed\)/)
+      assert.match(result.stdout, new RegExp(`- v48\\s+Deploy ${expiredCommit}.*\\(expired: deploy ${expiredCommit} again\\)`))
       // The cursor starts on v51 (what releases:rollback would pick); one step down is v50.
       assert.deepEqual(rollbackRequests(name).map(r => r.body.release), [app.releases[49].id])
     })

@@ -99,6 +99,7 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
         const {status, id: errorId, message} = target.faults.rollback
         throw new ApiError(status, errorId, message)
       }
+      if (chosen.status === 'expired') throw new ApiError(422, 'invalid_params', `Release v${chosen.version} has expired: its slug was deleted, so it cannot be rolled back to.`)
       if (chosen.status !== 'succeeded') throw new ApiError(422, 'invalid_params', `Release v${chosen.version} cannot be rolled back to because it ${chosen.status === 'failed' ? 'failed' : 'is not complete'}.`)
       return releaseJson(target, sandbox.rollback(target, chosen))
     })

@@ -190,6 +190,15 @@ export class SandboxState {
     }
   }
 
+  // What Heroku does, since October 2025, to a release older than 30 days and 20 releases: it destroys
+  // the slug (no longer readable) and the release can no longer be rolled back to.
+  expire(app: App, release: Release) {
+    release.status = 'expired'
+    release.eligible_for_rollback = false
+    const slugId = release.slug?.id
+    if (slugId && !app.releases.some(r => r.status !== 'expired' && r.slug?.id === slugId)) app.slugs = app.slugs.filter(s => s.id !== slugId)
+  }
+
   addSlug(app: App, commit: string, processTypes: Record<string, string> = {web: 'npm start'}, at = now()): Slug {
     const slug: Slug = {id: uuid(), commit, commit_description: `Deploy ${commit.slice(0, 7)}`, process_types: processTypes, created_at: at}
     app.slugs.push(slug)

@@ -6,6 +6,7 @@ import {ageOf, formatDuration} from '../duration.js'
 import {checkSchema, Fits, OpenedDatabase, openDatabaseSide, SchemaCheck, schemaFits} from '../schema/gate.js'
 import {Refused} from '../errors.js'
 import {choose, isInteractive} from '../prompts.js'
+import {expiredCommit, expiredNote, expiredRefusal} from './expired.js'
 import {migrationsAddedBetween} from './migrations.js'
 import {planRollback, RollbackPlan} from './plan.js'
 import {assertEligible, currentOf, ineligibility, previousEligible} from './target.js'
@@ -43,7 +44,8 @@ async function pickRelease(newestFirst: Release[], current: Release | undefined,
   const choices = newestFirst.map(release => {
     const reason = ineligibility(release, current)
     const label = `v${release.version}`.padEnd(6) + ` ${release.description.slice(0, 44).padEnd(44)}  ${(release.user?.email ?? '').padEnd(24)} ${formatDuration(ageOf(release.created_at))} ago${fit(release)}`
-    return {name: label, value: release, disabled: reason && `(${release === current ? 'current' : reason.replace(/^v\d+ (is )?/, '')})`}
+    const why = release === current ? 'current' : release.status === 'expired' ? expiredNote(release) : reason?.replace(/^v\d+ (is )?/, '')
+    return {name: label, value: release, disabled: reason && `(${why})`}
   })
   const floor = fits ? ` (rollback floor: ${fits.floor ? `v${fits.floor}` : 'none listed'}; below it the code does not fit today's schema)` : ''
   return choose(`Roll back to which release?${floor}`, choices, 'a RELEASE argument', suggested)
@@ -88,6 +90,7 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
   const ref = options.releaseRef
   const listed = ref ? newest.find(r => r.id === ref || r.version === versionOf(ref)) : undefined
   const target = listed ?? (ref ? await findRelease(api, app, ref) : isInteractive() ? await pickRelease(newest, current, database && await schemaFits(api, app, database, {cwd: options.cwd, listed: newest, current})) : previousEligible(newest, app))
+  if (target.status === 'expired') throw expiredRefusal(app, target, await expiredCommit(api, app, target))
   assertEligible(target, current, app)
 
   const oldestListed = newest.at(-1)?.version ?? 0
