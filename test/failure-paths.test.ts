@@ -76,6 +76,30 @@ describe('failure paths', function () {
     assert.match(backup.stdout, new RegExp(`To recover exactly this: heroku db:recover DATABASE_URL --app ${name} --backup ${loss.backup} --confirm ${name}`))
   })
 
+  it('when maintenance mode cannot be turned off, the final state says first, in words, that the app is still in maintenance mode', async () => {
+    const name = appName('fp-maint')
+    const {app} = await seedBrokenApp(sandbox(), name, {releaseCommand: null})
+    // The first PATCH (maintenance on) passes; every later one (maintenance off) fails.
+    const offFails = () => sandbox().inject({app: name, method: 'PATCH', path: `/apps/${name}`, nth: 2, times: Infinity, kind: 'status', status: 503})
+    offFails()
+    const text = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'])
+    assert.equal(text.code, 1)
+    const lines = text.stderr.split('\n')
+    const headline = lines.findIndex(line => line.startsWith('Error: '))
+    assert.equal(lines[headline + 1], `${name} is still in maintenance mode: \`heroku maintenance:off --app ${name}\` turns it off.`)
+    assert.equal(app.maintenance, true)
+
+    sandbox().clearFaults()
+    app.maintenance = false
+    offFails()
+    const json = await heroku(['safe-rollback', 'v51', '--app', name, '--confirm', name, '--maintenance', '--json'])
+    assert.equal(json.code, 1)
+    const document = JSON.parse(json.stdout)
+    assert.equal(document.run.stillInMaintenance, true)
+    assert.match(document.error.state, new RegExp(`^${name} is still in maintenance mode`))
+    assert.equal(app.maintenance, true)
+  })
+
   it('captures a backup only after the confirmation: a wrong --confirm captures nothing', async () => {
     const name = appName('fp-capture')
     const {database} = await seedBrokenApp(sandbox(), name, {backupAgeMs: null})

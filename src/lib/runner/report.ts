@@ -22,11 +22,23 @@ function reportLine(report: StepReport): string {
   return stepLine(report.state, report.title, detail)
 }
 
+// Whether the run left the app in the maintenance mode it turned on; null when it did not turn it on.
+export function stillInMaintenance(outcome: RunOutcome): boolean | null {
+  const on = outcome.steps.find(s => s.id === 'maintenance-on')
+  if (!on) return null
+  const off = outcome.steps.find(s => s.id === 'maintenance-off')
+  return ['done', 'undo failed', 'left running'].includes(on.state) && off?.state !== 'done'
+}
+
 export function describeRun(outcome: RunOutcome): string {
-  const lines = outcome.steps.map(reportLine)
+  const app = appOf(outcome)
+  const lines = [
+    ...(stillInMaintenance(outcome) ? [`${app} is still in maintenance mode: \`heroku maintenance:off --app ${app}\` turns it off.`] : []),
+    ...outcome.steps.map(reportLine),
+  ]
   if (outcome.finish.length > 0) lines.push('To finish what was left:', ...outcome.finish.map(c => `  ${c}`))
   if (outcome.undo.length > 0) lines.push(`To undo what was done: ${outcome.undo.map(c => `\`${c}\``).join(', then ')}`)
-  lines.push(`Run log: heroku recovery:log --app ${appOf(outcome)} (run ${outcome.run})`)
+  lines.push(`Run log: heroku recovery:log --app ${app} (run ${outcome.run})`)
   return lines.join('\n')
 }
 
@@ -34,7 +46,7 @@ const appOf = (outcome: RunOutcome) => outcome.log.split('/').at(-2)
 
 // The run as --json reports it.
 export const runJson = (outcome: RunOutcome) =>
-  ({id: outcome.run, status: outcome.status, steps: outcome.steps, finish: outcome.finish, undo: outcome.undo})
+  ({id: outcome.run, status: outcome.status, stillInMaintenance: stillInMaintenance(outcome), steps: outcome.steps, finish: outcome.finish, undo: outcome.undo})
 
 // A run that did not succeed: the error, the true state of every step, and the commands that finish or undo.
 export class RunFailed extends SafeRollbackError {
