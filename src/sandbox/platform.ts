@@ -13,7 +13,19 @@ export function releaseJson(app: App, release: Release) {
 
 function appJson(app: App) {
   const {releases: _r, slugs: _s, formation: _f, config: _c, faults: _x, dynoStates: _d, ...rest} = app
-  return {...rest, git_url: `https://git.heroku.com/${app.name}.git`, acm: false, buildpack_provided_description: 'Node.js'}
+  return {
+    ...rest, git_url: `https://git.heroku.com/${app.name}.git`, acm: false, buildpack_provided_description: 'Node.js',
+    archived_at: null, create_status: 'complete', generation: {id: 'cedar', name: 'cedar'}, internal_routing: null, locked: false,
+    repo_size: 5_242_880, slug_size: 52_428_800,
+  }
+}
+
+// `heroku apps:info` lists the collaborators other than the owner; here the owner is the only one.
+function collaboratorsJson(app: App) {
+  return [{
+    app: {id: app.id, name: app.name}, created_at: app.created_at, updated_at: app.created_at, id: app.owner.id,
+    permissions: [], role: 'owner', user: {email: app.owner.email, federated: false, id: app.owner.id},
+  }]
 }
 
 export function addonJson(addon: Addon) {
@@ -69,7 +81,19 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
 
   router
     .on('GET', '/account', () => ({...state.user, name: 'Sandbox User', verified: true}))
+    // `heroku apps` (the user's apps), `heroku apps --all`; the sandbox has no teams.
+    .on('GET', '/users/~/apps', () => [...state.apps.values()].map(appJson))
+    .on('GET', '/apps', () => [...state.apps.values()].map(appJson))
+    .on('GET', '/teams/:team/apps', () => {
+      throw notFound('team')
+    })
     .on('GET', '/apps/:app', request => appJson(app(request)))
+    .on('GET', '/apps/:app/collaborators', request => collaboratorsJson(app(request)))
+    // An app in no pipeline: Heroku answers 404, which `heroku apps:info` expects.
+    .on('GET', '/apps/:app/pipeline-couplings', request => {
+      app(request)
+      throw notFound('pipeline coupling')
+    })
     .on('PATCH', '/apps/:app', request => {
       const target = app(request)
       if (typeof request.body?.maintenance === 'boolean') target.maintenance = request.body.maintenance
