@@ -315,3 +315,92 @@ describe('heroku db:recover --surgical', function () {
     assert.equal(await otherSessions(loss.database), 0)
   })
 })
+
+// Names from a database are data, never code: a table or column name holding a newline cannot end the
+// transaction, run a second statement, or become a psql meta-command (`\!` runs a shell command).
+describe('heroku db:reconcile with hostile names, unique conflicts and sequences', function () {
+  this.timeout(180_000)
+  const ident = (name: string) => `"${name.replace(/"/g, '""')}"`
+  const DROPPER = 'e\nEND;DROP TABLE victim;--'
+  const shellMark = join(workDir, 'psql-ran-a-shell-command')
+  const SHELLER = `e\n\\! touch ${shellMark}`
+  const KEY_COLUMN = `id\n\\! touch ${shellMark}-key`
+  let recovered: Recovered
+
+  before(async function () {
+    this.timeout(180_000)
+    recovered = await recoverWithLateWrites('reconcile-hostile')
+    for (const side of [recovered.old, recovered.current]) {
+      await sandbox().sql(side, `
+        CREATE TABLE ${ident(DROPPER)} (id int PRIMARY KEY, v text); INSERT INTO ${ident(DROPPER)} VALUES (1, 'a');
+        CREATE TABLE ${ident(SHELLER)} (id int PRIMARY KEY, v text); INSERT INTO ${ident(SHELLER)} VALUES (1, 'a');
+        CREATE TABLE keyed (${ident(KEY_COLUMN)} int PRIMARY KEY, v text); INSERT INTO keyed VALUES (1, 'a');
+        CREATE TABLE users (id int PRIMARY KEY, email text UNIQUE); INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');
+        CREATE TABLE orders (id serial PRIMARY KEY, note text); INSERT INTO orders (note) SELECT 'o' || g FROM generate_series(1, 100) g;`)
+    }
+    await sandbox().sql(recovered.current, `CREATE TABLE victim (id int); INSERT INTO victim VALUES (1);
+      INSERT INTO keyed VALUES (2, 'only in DATABASE');
+      INSERT INTO users VALUES (30, 'c@x');`)
+    await sandbox().sql(recovered.old, `INSERT INTO ${ident(DROPPER)} VALUES (2, 'late'); INSERT INTO ${ident(SHELLER)} VALUES (2, 'late');
+      INSERT INTO users VALUES (3, 'c@x'), (4, 'd@x');
+      INSERT INTO orders (note) SELECT 'late' || g FROM generate_series(101, 110) g;`)
+  })
+
+  it('--apply runs no SQL from a name, conflicts on another unique key are listed (never "already there"), sequences move past the carried rows', async () => {
+    const out = folderIn('hostile-apply')
+    const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', out, '--apply', '--confirm', recovered.name])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM victim'), [{n: 1}], 'victim is still there')
+    assert.deepEqual((await sandbox().sql(recovered.current, `SELECT v FROM ${ident(DROPPER)} ORDER BY id`)).map(r => r.v), ['a', 'late'])
+    assert.deepEqual((await sandbox().sql(recovered.current, 'SELECT id FROM users ORDER BY id')).map(r => r.id), [1, 2, 4, 30], 'row 3 meets row 30 on email')
+    assert.doesNotMatch(result.stdout, /already there/)
+    assert.match(result.stdout, /Not carried over: 1 row conflicts with an existing row/)
+    assert.match(readFileSync(join(out, 'conflicts.sql'), 'utf8'), /INSERT INTO "public"."users" .*'c@x'/)
+    assert.match(result.stdout, /Moved 1 sequence past the rows carried over.*orders_id_seq to 110/)
+    const [{id}] = await sandbox().sql(recovered.current, 'INSERT INTO orders (note) VALUES (\'next\') RETURNING id')
+    assert.equal(id, 111, 'the app\'s next insert takes a free id')
+    assert.ok(!/[\u0000-\u0009\u000B-\u001F]/.test(result.stdout + result.stderr), 'no raw control character reaches the terminal')
+    assert.match(result.stdout, /e\\nEND;DROP TABLE victim;--/, 'the name is shown escaped')
+
+    const second = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('hostile-apply-2'), '--apply', '--confirm', recovered.name, '--json'])
+    assert.equal(second.code, 0, second.stderr)
+    const applied = JSON.parse(second.stdout).applied
+    assert.deepEqual(applied.sequences, [], 'a second --apply moves no sequence')
+    assert.equal(Object.values(applied.changed as Record<string, number>).reduce((a, b) => a + b, 0), 0, 'a second --apply changes no row')
+  })
+
+  it('replay.sql fed to a real psql runs no shell command and no uncommented delete', async function () {
+    const psql = ['/usr/bin/psql', '/usr/local/bin/psql'].find(existsSync)
+    if (!psql) this.skip()
+    const out = folderIn('hostile-psql')
+    const compare = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', out])
+    assert.equal(compare.code, 0, compare.stderr)
+    const replay = readFileSync(join(out, 'replay.sql'), 'utf8')
+    assert.ok(replay.split('\n').every(line => !line.startsWith('\\')), 'no line starts a psql meta-command')
+    await sandbox().sql(recovered.current, 'DELETE FROM users WHERE id = 30')
+    const {spawnSync} = await import('node:child_process')
+    const run = spawnSync(psql!, ['-X', '-v', 'ON_ERROR_STOP=1', '-f', join(out, 'replay.sql'), recovered.current._database!.url], {cwd: workDir, encoding: 'utf8'})
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(existsSync(shellMark), false, 'psql ran no shell command from a table name')
+    assert.equal(existsSync(`${shellMark}-key`), false, 'psql ran no shell command from a key column name')
+    assert.deepEqual((await sandbox().sql(recovered.current, 'SELECT v FROM keyed ORDER BY 1')).map(r => r.v), ['a', 'only in DATABASE'], 'the commented-out delete stayed a comment')
+    assert.deepEqual(await sandbox().sql(recovered.current, 'SELECT count(*)::int AS n FROM victim'), [{n: 1}])
+  })
+
+  it('refuses --tables that match nothing, a --since that is not a time or in the future, before writing anything', async () => {
+    for (const [args, message] of [
+      [['--tables', 'nosuch'], /--tables names "nosuch": no such table/],
+      [['--tables', ''], /--tables "" names no table/],
+      [['--tables', ',,,'], /--tables ",,," names no table/],
+      [['--since', 'garbage'], /--since "garbage"/],
+      [['--since', '2999-01-01T00:00:00Z'], /--since "2999-01-01T00:00:00Z" is in the future/],
+    ] as [string[], RegExp][]) {
+      const out = folderIn(`refused-${args.join('-').replace(/\W/g, '')}`)
+      const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', out, ...args])
+      assert.notEqual(result.code, 0, `${args.join(' ')} was accepted`)
+      assert.match(result.stderr, message)
+      assert.doesNotMatch(result.stderr, /--to "/)
+      assert.equal(existsSync(out), false, 'no folder')
+    }
+  })
+})

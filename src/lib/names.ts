@@ -22,3 +22,8 @@ export function assertAppName(app: string): void {
 export function assertReleaseRef(ref: string | undefined, label = 'Release'): void {
   if (ref !== undefined && !isReleaseRef(ref)) throw new Refused(`${label} ${JSON.stringify(ref)} is not a release: use v50, 50 or a release id.`)
 }
+
+// A name read from a database, as the terminal and comment lines may show it: control characters
+// (a newline, an escape sequence that clears the screen) are written as \n or \u001b, never sent raw.
+export const printable = (name: string) => name.replace(/[\u0000-\u001F\u007F]/g, ch =>
+  ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch === '\t' ? '\\t' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)

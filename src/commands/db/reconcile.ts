@@ -17,6 +17,13 @@ import {flags} from '../../lib/heroku.js'
 
 const list = (text?: string) => text?.split(',').map(t => t.trim()).filter(Boolean)
 
+// The recovery point is in the past: a later one would call writes "after the recovery point" that are not.
+function sinceFlag(text: string): string {
+  const since = parseTime(text, '--since')
+  if (since.getTime() > Date.now()) throw new Refused(`--since "${text}" is in the future: give the recovery point db:recover used (its closing line shows it).`)
+  return since.toISOString()
+}
+
 export default class DbReconcile extends GuardedCommand {
   static override description = 'compare the database from before a recovery with the recovered one, and carry the writes made after the recovery point over'
 
@@ -46,7 +53,10 @@ export default class DbReconcile extends GuardedCommand {
   async run() {
     const {flags} = await this.parse(DbReconcile)
     assertAppName(flags.app)
-    const since = flags.since ? parseTime(flags.since).toISOString() : undefined
+    for (const flag of ['tables', 'exclude'] as const) {
+      if (flags[flag] !== undefined && list(flags[flag])!.length === 0) throw new Refused(`--${flag} ${JSON.stringify(flags[flag])} names no table: give table names, comma-separated.`)
+    }
+    const since = flags.since ? sinceFlag(flags.since) : undefined
     const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
     const apply = flags.apply && !flags['dry-run']
     const {old, current} = await resolvePair(this.api, flags.app, flags.from, flags.to)

@@ -1,4 +1,5 @@
 import type {ClientBase} from 'pg'
+import {quoteIdent} from '../postgres/identifiers.js'
 
 // One row of `_prisma_migrations`, as Prisma writes it.
 export interface HistoryRow {
@@ -14,7 +15,7 @@ export interface HistoryRow {
 
 export const MIGRATIONS_TABLE = '_prisma_migrations'
 
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
+export {quoteIdent}
 
 export const migrationsTable = (schema: string) => `${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)}`
 

@@ -1,4 +1,6 @@
 import type {ClientBase} from 'pg'
+import {Refused} from '../errors.js'
+import {printable} from '../names.js'
 import {ALWAYS_LEFT_OUT, Column, foreignKeyOrder, qualified, quoteIdent, readShapes, TableShape} from './schema.js'
 
 // The comparison engine of `db:reconcile`: OLD (the database as it was when it was replaced, holding
@@ -190,7 +192,7 @@ class TableRun {
   // The first pass, one scan per side: rows in buckets between keys read every `bucketRows` rows from
   // the bigger side (width_bucket: a binary search per row), a count and a hash sum per bucket.
   private async buckets(): Promise<Measured[]> {
-    const estimate = async (side: Side) => Number((await this.query(side, 'SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1::regclass', [qualified(side.schema, this.table)]))[0][0])
+    const estimate = async (side: Side) => Number((await this.query(side, 'SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [side.schema, this.table]))[0][0])
     const [oldRows, currentRows] = await Promise.all([estimate(this.old), estimate(this.current)])
     const sampled = oldRows > currentRows ? this.old : this.current
     const every = Math.max(this.options.bucketRows, Math.ceil(Math.max(oldRows, currentRows) / this.options.maxBuckets))
@@ -394,6 +396,8 @@ export async function compareDatabases(old: Side, current: Side, options: Compar
   await Promise.all([begin(old.client), begin(current.client)])
   try {
     const [oldShapes, currentShapes] = await Promise.all([readShapes(old.client, old.schema), readShapes(current.client, current.schema)])
+    const unknown = options.tables?.filter(name => !oldShapes.has(name) && !currentShapes.has(name)) ?? []
+    if (unknown.length > 0) throw new Refused(`--tables names ${unknown.map(n => JSON.stringify(printable(n))).join(', ')}: no such table in either database (schema ${printable(current.schema)}).`)
     const wanted = (name: string) => !ALWAYS_LEFT_OUT.includes(name) && (!options.tables || options.tables.includes(name)) && !options.exclude?.includes(name)
     const names = [...oldShapes.keys()].filter(name => wanted(name) && currentShapes.has(name))
     const comparison: Comparison = {

@@ -1,6 +1,7 @@
 import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Comparison, Difference, TableComparison, Values} from './compare.js'
+import {printable} from '../names.js'
 import {qualified, quoteIdent} from './schema.js'
 
 // The folder `db:reconcile` writes: rows can hold personal data, so the folder is 0700 and its files
@@ -90,8 +91,8 @@ export class ReconcileFolder {
       const columns = table.columns.map(c => c.name)
       const list = columns.map(quoteIdent).join(', ')
       const values = columns.map(n => literal(difference.row[n])).join(', ')
-      this.file(join(dir, '.inserts.sql'), `${TABLE_MARK}${table.table}\n`).write(table.mode === 'key'
-        ? `INSERT INTO ${target} (${list}) OVERRIDING SYSTEM VALUE VALUES (${values}) ON CONFLICT DO NOTHING;\n`
+      this.file(join(dir, '.inserts.sql'), `${TABLE_MARK}${printable(table.table)}\n`).write(table.mode === 'key'
+        ? `INSERT INTO ${target} (${list}) OVERRIDING SYSTEM VALUE VALUES (${values}) ON CONFLICT (${table.key.map(quoteIdent).join(', ')}) DO NOTHING;\n`
         : `INSERT INTO ${target} (${list}) OVERRIDING SYSTEM VALUE SELECT ${values} WHERE (SELECT count(*) FROM ${target} WHERE ${matches(pick(difference.row, columns))}) < ${difference.copy ?? 1};\n`)
     } else if (difference.kind === 'updated') {
       const columns = difference.columns
@@ -99,13 +100,13 @@ export class ReconcileFolder {
       this.file(join(dir, 'updated.csv'), csvLine(names))
         .write(csvLine([...table.key.map(k => difference.key[k]), ...columns.flatMap(c => [difference.old[c], difference.current[c]])]))
       const set = columns.map(c => `${quoteIdent(c)} = ${literal(difference.old[c])}`).join(', ')
-      this.file(join(dir, '.updates.sql'), `${TABLE_MARK}${table.table}\n`)
+      this.file(join(dir, '.updates.sql'), `${TABLE_MARK}${printable(table.table)}\n`)
         .write(`UPDATE ${target} SET ${set} WHERE ${keyMatches(difference.key)} AND ${matches(pick(difference.current, columns))};\n`)
     } else {
       const names = Object.keys(difference.row)
       this.file(join(dir, 'deleted.csv'), csvLine(names)).write(csvLine(names.map(n => difference.row[n])))
       const where = table.mode === 'key' ? keyMatches(difference.key) : `ctid = (SELECT ctid FROM ${target} WHERE ${matches(pick(difference.row, table.columns.map(c => c.name)))} LIMIT 1)`
-      this.file(join(dir, '.deletes.sql'), `-- ${table.table}\n`).write(`-- DELETE FROM ${target} WHERE ${where};\n`)
+      this.file(join(dir, '.deletes.sql'), `-- ${printable(table.table)}\n`).write(`-- DELETE FROM ${target} WHERE ${where};\n`)
     }
   }
 

@@ -1,4 +1,5 @@
 import type {ClientBase} from 'pg'
+import {quoteIdent} from '../postgres/identifiers.js'
 
 // What the comparison needs to know of one side: its tables, their columns with types, primary keys
 // and foreign keys. Read from the catalog of the schema Prisma manages.
@@ -21,7 +22,7 @@ export interface TableShape {
 // Prisma's own bookkeeping is never compared: a recovery is not a migration.
 export const ALWAYS_LEFT_OUT = ['_prisma_migrations']
 
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
+export {quoteIdent}
 export const qualified = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`
 
 export async function readShapes(client: ClientBase, schema: string): Promise<Map<string, TableShape>> {

@@ -31,7 +31,8 @@ export async function planFence(old: ClientBase, current: ClientBase, schema: st
 export async function applyFence(current: ClientBase, schema: string, moves: SequenceMove[]): Promise<void> {
   for (const move of moves) {
     const name = qualified(schema, move.sequence)
-    await current.query(`SELECT setval($1::regclass, greatest($2::bigint, (SELECT coalesce(last_value, $2::bigint) FROM ${name})), true)`, [name, move.to])
+    await current.query(`SELECT setval(c.oid, greatest($2::bigint, (SELECT coalesce(last_value, $2::bigint) FROM ${name})), true)
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $3`, [schema, move.to, move.sequence])
   }
 }
 

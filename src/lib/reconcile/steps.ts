@@ -15,7 +15,10 @@ export function replayStep(current: ReconcileDatabase, folder: string): Step<Rep
     id: 'replay',
     title: `Run ${join(folder, 'replay.sql')} on ${current.label} in one transaction (inserts and guarded updates; deletes stay commented out)`,
     apply: ({writeSignal}) => withInterruptibleConnection(current, writeSignal, ({client}) => applyReplay(client, join(folder, 'replay.sql'))),
-    done: result => `${result.statements} statements, ${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows changed`,
+    done: result => {
+      const conflicts = Object.values(result.conflicts).reduce((a, b) => a + b, 0)
+      return `${result.statements} statements, ${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows changed${conflicts > 0 ? `, ${conflicts} set aside (conflicts with an existing row)` : ''}`
+    },
   }
 }
 

@@ -29,35 +29,35 @@ export function targetRequest(flags: TargetFlags): TargetRequest | undefined {
 const OFFSET = /(Z|UTC|[+-]\d\d(:?\d\d)?)$/i
 const TIME = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?\s*(Z|UTC|[+-]\d\d(?::?\d\d)?)$/i
 
-const notATime = (text: string) => new Refused(`--to "${text}" is not a time: use ISO 8601 or "YYYY-MM-DD HH:MM" with an offset.`)
+const notATime = (text: string, flag: string) => new Refused(`${flag} "${text}" is not a time: use ISO 8601 or "YYYY-MM-DD HH:MM" with an offset.`)
 
 // The offset in minutes east of UTC: `Z`, `UTC`, `+01`, `-05:30`, `+0000`.
-function offsetMinutes(offset: string, text: string): number {
+function offsetMinutes(offset: string, text: string, flag: string): number {
   if (/^(Z|UTC)$/i.test(offset)) return 0
   const [, sign, hours, minutes = '00'] = /^([+-])(\d\d):?(\d\d)?$/.exec(offset)!
-  if (Number(hours) > 23 || Number(minutes) > 59) throw new Refused(`--to "${text}": ${offset} is not a time zone offset.`)
+  if (Number(hours) > 23 || Number(minutes) > 59) throw new Refused(`${flag} "${text}": ${offset} is not a time zone offset.`)
   return (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes))
 }
 
 // ISO 8601 or `YYYY-MM-DD HH:MM[:SS]` followed by an offset. A time without an offset is refused:
 // in an incident, guessing the time zone is how a rollback lands an hour off. So is a day or a time
 // that does not exist, which Date would silently roll over (February 30th becomes March 2nd).
-export function parseTime(text: string): Date {
+export function parseTime(text: string, flag = '--to'): Date {
   const trimmed = text.trim()
-  if (!OFFSET.test(trimmed)) throw new Refused(`--to "${text}" has no time zone: add one, such as "2026-11-24 02:47+00" or "2026-11-24T02:47:00Z".`)
+  if (!OFFSET.test(trimmed)) throw new Refused(`${flag} "${text}" has no time zone: add one, such as "2026-11-24 02:47+00" or "2026-11-24T02:47:00Z".`)
   const found = TIME.exec(trimmed)
-  if (!found) throw notATime(text)
+  if (!found) throw notATime(text, flag)
   const [, year, month, day, hour, minute, second, fraction = '', offset] = found
   const date = new Date(0)
   date.setUTCFullYear(Number(year), Number(month) - 1, Number(day))
   if (date.getUTCFullYear() !== Number(year) || date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day)) {
-    throw new Refused(`--to "${text}": ${year}-${month}-${day} does not exist.`)
+    throw new Refused(`${flag} "${text}": ${year}-${month}-${day} does not exist.`)
   }
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
-    throw new Refused(`--to "${text}": ${hour}:${minute}${second ? `:${second}` : ''} is not a time of day.`)
+    throw new Refused(`${flag} "${text}": ${hour}:${minute}${second ? `:${second}` : ''} is not a time of day.`)
   }
   date.setUTCHours(Number(hour), Number(minute), Number(second ?? 0), Math.floor(Number(`0${fraction}`) * 1000))
-  return new Date(date.getTime() - offsetMinutes(offset, text) * 60_000)
+  return new Date(date.getTime() - offsetMinutes(offset, text, flag) * 60_000)
 }
 
 // Every way back given in flags, checked before anything is read: a time that does not exist, a
