@@ -1,6 +1,7 @@
 import {Api, ApiFailure} from './api/client.js'
 import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
+import {titleFor} from './runner/actions.js'
 import {listRuns, openItems} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
@@ -53,7 +54,7 @@ export abstract class GuardedCommand extends Command {
     if (!last) return
     const {settle, undo} = openItems(last)
     if (settle.length + undo.length === 0) return
-    const left = [...settle.map(s => `${s.running!.running} was running`), ...undo.map(s => `${s.undo!.title.toLowerCase()} is still due`)]
+    const left = [...settle.map(s => `${titleFor(s.running!.settle).toLowerCase()} is still due`), ...undo.map(s => `${titleFor(s.undo!.action!).toLowerCase()} is still due`)]
     this.warn(`The last run on ${app} (${last.what}, ${last.startedAt}, run ${last.id}) did not finish: ${left.join('; ')}. Finish it with \`heroku recovery:resume ${last.id}\`.`)
   }
 

@@ -1,5 +1,5 @@
 import {scaleFormation, setMaintenance} from './api/apps.js'
-import {Action, commandFor, isDone} from './runner/actions.js'
+import {Action, commandFor, isDone, titleFor} from './runner/actions.js'
 import type {Observed, Step, StepContext, Undo} from './runner/step.js'
 
 // Quieting an app for a switch: maintenance mode on, workers at 0, and the steps that put them back.
@@ -10,7 +10,7 @@ const holds = (action: Action) => async ({api}: StepContext): Promise<Observed<v
 
 const maintenanceUndo = (app: string): Undo => {
   const action = {kind: 'maintenance', app, on: false} as const
-  return {title: 'Turn maintenance mode off', command: commandFor(action), action, automatic: true}
+  return {title: titleFor(action), command: commandFor(action), action, automatic: true}
 }
 
 export function maintenanceOn(app: string): Step<void> {
@@ -41,7 +41,7 @@ export function scaleDown(app: string, formation: Formation): Step<void> {
     title: `Scale ${list(formation)} to 0, so that nothing writes during the switch`,
     apply: ({api}) => scaleFormation(api, app, formation.map(p => ({type: p.type, quantity: 0}))),
     observe: holds({kind: 'scale', app, formation: formation.map(p => ({type: p.type, quantity: 0}))}),
-    undo: () => ({title: `Scale back to ${list(formation)}`, command: commandFor(action), action, automatic: true}),
+    undo: () => ({title: titleFor(action), command: commandFor(action), action, automatic: true}),
   }
 }
 

@@ -111,8 +111,8 @@ overwritten since only with --include-overwritten; created since is reported, ne
 
   // Undoes an earlier run from its run log: each batch's put-back, newest first, each read back.
   private async undo(app: string, id: string, confirm: string | undefined, dryRun: boolean) {
-    const [{findRun, RunLog}, {undoSteps}, {stepList}] = await Promise.all([
-      import('../../lib/runner/log.js'), import('../../lib/runner/history.js'), import('../../lib/render/index.js'),
+    const [{findRun, lockRun, RunLog}, {undoSteps}, {trustedActions}, {stepList}] = await Promise.all([
+      import('../../lib/runner/log.js'), import('../../lib/runner/history.js'), import('../../lib/runner/trust.js'), import('../../lib/render/index.js'),
     ])
     const record = findRun(this.config.dataDir, id)
     if (!record || record.app !== app || record.command !== 'files:recover') throw new Refused(`No files:recover run ${id} on ${app} on this machine: \`heroku recovery:log --app ${app}\` lists them.`)
@@ -122,17 +122,21 @@ overwritten since only with --include-overwritten; created since is reported, ne
       this.log(`Nothing to undo: run ${id} left no change in place.`)
       return {run: id, undone: [], dryRun}
     }
-    const steps = undoSteps(due)
+    await trustedActions(this.api, record, due)
+    const steps = undoSteps(due, RunLog.attach(record.file))
     this.log(['Steps:', ...stepList(steps)].join('\n'))
     if (dryRun) {
       this.log('\nDry run: nothing was changed.')
       return {run: id, steps: steps.map(s => s.title), dryRun}
     }
-    await confirmApp(app, confirm, `This puts the files run ${id} recovered back as they were before it.`)
-    const outcome = await this.execute(steps, {app, what: `undo files:recover run ${id}`, timeoutMs: 60 * 60_000, report: run => ({run: id, undoneBy: runJson(run)})})
-    const log = RunLog.attach(record.file)
-    for (const s of due) log.append({event: 'undone', step: s.id})
-    this.log(`\nRun ${id} is undone: the files it recovered are as they were before it.`)
-    return {run: id, undoneBy: runJson(outcome)}
+    const unlock = lockRun(record)
+    try {
+      await confirmApp(app, confirm, `This puts the files run ${id} recovered back as they were before it.`)
+      const outcome = await this.execute(steps, {app, what: `undo files:recover run ${id}`, timeoutMs: 60 * 60_000, report: run => ({run: id, undoneBy: runJson(run)})})
+      this.log(`\nRun ${id} is undone: the files it recovered are as they were before it.`)
+      return {run: id, undoneBy: runJson(outcome)}
+    } finally {
+      unlock()
+    }
   }
 }

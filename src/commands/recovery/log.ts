@@ -1,5 +1,5 @@
 import {GuardedCommand} from '../../lib/command.js'
-import {describeRecord, recordJson} from '../../lib/runner/history.js'
+import {describeRecord, recordJson, unreadableWarning} from '../../lib/runner/history.js'
 import {Refused} from '../../lib/errors.js'
 import {findRun, listRuns} from '../../lib/runner/log.js'
 import {Args, flags} from '../../lib/heroku.js'
@@ -30,12 +30,18 @@ process) can be seen and finished with recovery:resume.`
     if (args.run) {
       const record = findRun(this.config.dataDir, args.run)
       if (!record) throw new Refused(`No run ${args.run} on this machine: \`heroku recovery:log\` lists them.`)
+      const unreadable = unreadableWarning(record)
+      if (unreadable) this.warn(unreadable)
       this.log(describeRecord(record))
       return recordJson(record)
     }
     const runs = listRuns(this.config.dataDir, flags.app).slice(0, flags.limit)
     if (runs.length === 0) this.log(`No runs recorded${flags.app ? ` on ${flags.app}` : ''} on this machine.`)
-    for (const run of runs) this.log(describeRecord(run) + '\n')
+    for (const run of runs) {
+      const unreadable = unreadableWarning(run)
+      if (unreadable) this.warn(unreadable)
+      this.log(describeRecord(run) + '\n')
+    }
     return runs.map(recordJson)
   }
 }

@@ -2,8 +2,9 @@ import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {confirmApp} from '../../lib/prompts.js'
-import {describeRecord, finishingSteps} from '../../lib/runner/history.js'
-import {findRun, openItems, RunLog} from '../../lib/runner/log.js'
+import {describeRecord, finishingSteps, unreadableWarning} from '../../lib/runner/history.js'
+import {findRun, lockRun, openItems, RunLog} from '../../lib/runner/log.js'
+import {trustedActions} from '../../lib/runner/trust.js'
 import {stepList} from '../../lib/render/index.js'
 import {runJson} from '../../lib/runner/report.js'
 import {Args, Flags} from '../../lib/heroku.js'
@@ -13,7 +14,9 @@ export default class RecoveryResume extends GuardedCommand {
 For a run whose process stopped before it could put things back (Ctrl-C twice, a dropped SSH session,
 a killed process): waits for work still running at Heroku (a restore), then performs the put-backs
 that were due (maintenance mode off, workers scaled back, a scratch database destroyed), newest first,
-each checked by reading the state back. What is already as it should be is left alone.`
+each checked by reading the state back. What is already as it should be is left alone. A log asking for
+what its run cannot have done (another app, a database the run did not create) is refused; one process
+at a time finishes a run.`
 
   static override examples = [
     '<%= config.bin %> recovery:resume 261125-221530-ab12',
@@ -36,24 +39,32 @@ each checked by reading the state back. What is already as it should be is left 
     if (!record) throw new Refused(`No run ${args.run} on this machine: \`heroku recovery:log\` lists them.`)
     if (record.status === 'running') throw new Refused(`Run ${record.id} is still running (process ${record.pid} on ${record.host}): let it finish, or stop it first.`)
     const open = openItems(record)
+    const unreadable = unreadableWarning(record)
+    if (unreadable) this.warn(unreadable)
     this.log(describeRecord(record))
     if (open.settle.length + open.undo.length === 0) {
       this.log(`\nNothing to finish: run ${record.id} ${record.status === 'finished' ? 'was finished already' : `ended ${record.status}`} with nothing left to put back.`)
       return {run: record.id, finished: [], dryRun: flags['dry-run']}
     }
+    const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
+    await trustedActions(this.api, record, [...open.settle, ...open.undo])
     const steps = finishingSteps(record)
     this.log(['', 'Steps:', ...stepList(steps)].join('\n'))
     if (flags['dry-run']) {
       this.log('\nDry run: nothing was changed.')
       return {run: record.id, steps: steps.map(s => s.title), dryRun: true}
     }
-    await confirmApp(record.app, flags.confirm, `This finishes run ${record.id} (${record.what}) on ${record.app}.`)
-    const outcome = await this.execute(steps, {
-      app: record.app, what: `finish run ${record.id}`, timeoutMs: durationFlag(flags['wait-timeout'], '--wait-timeout'),
-      report: run => ({run: record.id, resumedBy: runJson(run)}),
-    })
-    RunLog.attach(record.file).append({event: 'end', status: 'finished', by: outcome.run})
-    this.log(`\nRun ${record.id} is finished: everything it left is put back.`)
-    return {run: record.id, resumedBy: runJson(outcome)}
+    const unlock = lockRun(record)
+    try {
+      await confirmApp(record.app, flags.confirm, `This finishes run ${record.id} (${record.what}) on ${record.app}.`)
+      const outcome = await this.execute(steps, {
+        app: record.app, what: `finish run ${record.id}`, timeoutMs, report: run => ({run: record.id, resumedBy: runJson(run)}),
+      })
+      RunLog.attach(record.file).append({event: 'end', status: 'finished', by: outcome.run})
+      this.log(`\nRun ${record.id} is finished: everything it left is put back.`)
+      return {run: record.id, resumedBy: runJson(outcome)}
+    } finally {
+      unlock()
+    }
   }
 }

@@ -69,6 +69,20 @@ export async function isGone(api: Api, app: string, name: string): Promise<boole
   }
 }
 
+// An add-on by id with every attachment it has, on any app; undefined when it is gone.
+export async function readAddonWithUsers(api: Api, id: string): Promise<{addon: Addon, attachments: Attachment[]} | undefined> {
+  try {
+    const [addon, attachments] = await Promise.all([
+      api.get<Addon>(path`/addons/${id}`),
+      api.get<Attachment[]>(path`/addons/${id}/addon-attachments`, {headers: SDK_HEADERS}),
+    ])
+    return ['deprovisioned', 'deprovisioning'].includes(addon.state) ? undefined : {addon, attachments}
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined
+    throw error
+  }
+}
+
 export const listAttachments = (api: Api, app: string) => api.get<Attachment[]>(path`/apps/${app}/addon-attachments`, {headers: SDK_HEADERS})
 
 // Attaches an add-on to an app; without a name Heroku picks a colour alias. `confirm` allows replacing

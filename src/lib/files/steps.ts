@@ -1,7 +1,7 @@
 import {Aborted, sleep} from '../abort.js'
 import type {Api} from '../api/client.js'
 import {messageOf} from '../errors.js'
-import type {Action} from '../runner/actions.js'
+import {type Action, revertCounts} from '../runner/actions.js'
 import type {Step} from '../runner/step.js'
 import type {BucketRef} from './bucket.js'
 import type {FileAction} from './plan.js'
@@ -158,7 +158,7 @@ export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[])
         const undeleted = result?.markersRemoved.length ?? undeletes
         const created = result?.versionsCreated.length ?? copies
         return {
-          title: `Put these files back as they were (${[undeleted ? `${undeleted} deleted again` : '', created ? `${created} ${created === 1 ? 'copy' : 'copies'} removed` : ''].filter(Boolean).join(', ') || 'nothing changed'})`,
+          title: `Put these files back as they were (${revertCounts(undeleted, created)})`,
           command: `heroku files:recover --app ${app} --undo ${run}`,
           action: result ? revertAction(app, bucket.ref, result) : undefined,
           automatic: true,
@@ -205,6 +205,24 @@ export async function isReverted(api: Api, action: RevertAction): Promise<boolea
       if (reverted && await bucket.exists(key, versionId, call)) reverted = false
     })
     return reverted
+  } finally {
+    bucket.destroy()
+  }
+}
+
+// The versions the action would remove that were written before `since` (so not by the run).
+export async function olderVersions(api: Api, action: RevertAction, since: number): Promise<string[]> {
+  const bucket = await bucketFor(api, action)
+  const call = {signal: api.settings.signal}
+  const older: string[] = []
+  try {
+    const byKey = new Map<string, string[]>()
+    for (const {key, versionId} of action.versions) byKey.set(key, [...byKey.get(key) ?? [], versionId])
+    await pool([...byKey], CONCURRENCY, async ([key, ids]) => {
+      const versions = await bucket.keyVersions(key, call)
+      for (const v of versions) if (ids.includes(v.versionId) && v.lastModified < since) older.push(key)
+    })
+    return older
   } finally {
     bucket.destroy()
   }

@@ -1,9 +1,9 @@
 import {randomUUID} from 'node:crypto'
 import type {ClientBase} from 'pg'
 import {SafeRollbackError} from '../errors.js'
-import {checksumOf} from './checksum.js'
+import {checksumOf, matchesChecksum} from './checksum.js'
 import {HistoryRow, isApplied, migrationsTable, readHistory} from './history.js'
-import {PRISMA_LOCK_KEY} from './steps.js'
+import {HISTORY_SCHEMA, PRISMA_LOCK_KEY} from './steps.js'
 
 // The compensation of a revert: the reverted migrations applied again (their migration.sql, oldest
 // first, in one transaction holding Prisma's lock) and their _prisma_migrations rows put back exactly as
@@ -45,4 +45,17 @@ export async function reapplyMigrations(client: ClientBase, schema: string, migr
 export async function areApplied(client: ClientBase, schema: string, names: string[]): Promise<boolean> {
   const applied = new Set((await readHistory(client, schema) ?? []).filter(isApplied).map(r => r.migration_name))
   return names.every(name => applied.has(name))
+}
+
+// The migrations among these whose SQL the database's record of reverts (kept by migrate:down) does not
+// vouch for: none recorded under that name, or recorded with another checksum.
+export async function unrecordedReverts(client: ClientBase, migrations: Reapplied[]): Promise<string[]> {
+  const recorded = await client.query<{migration_name: string, checksum: string}>(
+    `SELECT migration_name, checksum FROM ${HISTORY_SCHEMA}.reverted_migrations WHERE migration_name = ANY($1)`,
+    [migrations.map(m => m.name)],
+  ).then(r => r.rows, (error: {code?: string}) => {
+    if (error.code === '42P01' || error.code === '3F000') return []
+    throw error
+  })
+  return migrations.filter(m => !recorded.some(r => r.migration_name === m.name && matchesChecksum(m.sql, r.checksum))).map(m => m.name)
 }

@@ -1,5 +1,5 @@
-import {commandFor, isDone, perform} from './actions.js'
-import {openItems, RunRecord, StepRecord} from './log.js'
+import {commandFor, isDone, perform, titleFor} from './actions.js'
+import {openItems, RunLog, RunRecord, StepRecord} from './log.js'
 import {performChecked} from './runner.js'
 import type {Step} from './step.js'
 import {stepLine} from '../render/index.js'
@@ -11,20 +11,30 @@ export function recordJson(record: RunRecord) {
   const {settle, undo} = openItems(record)
   return {
     id: record.id, app: record.app, command: record.command, what: record.what, who: record.who,
-    startedAt: record.startedAt, endedAt: record.endedAt ?? null, status: record.status, message: record.message ?? null,
+    startedAt: record.startedAt, endedAt: record.endedAt ?? null, status: record.status, message: record.message ?? null, unreadableLines: record.unreadable,
     steps: record.steps.map(({id, title, state, note, error, undo}) => ({id, title, state, note, error, undo: undo && {title: undo.title, command: undo.command, automatic: undo.automatic}})),
     // Left to do: what was still running, then the put-backs that were due; `heroku recovery:resume` does both.
-    unfinished: [...settle.map(s => s.running!.running), ...undo.map(s => s.undo!.title)],
-    finish: settle.length + undo.length > 0 ? [`heroku recovery:resume ${record.id}`, ...undo.map(s => s.undo!.command)] : [],
+    // Titles and commands from the actions themselves: the log's words are not trusted to say what they do.
+    unfinished: [...settle.map(s => titleFor(s.running!.settle)), ...undo.map(s => titleFor(s.undo!.action!))],
+    finish: settle.length + undo.length > 0 ? [`heroku recovery:resume ${record.id}`, ...undo.map(s => commandFor(s.undo!.action!))] : [],
     undo: record.steps.filter(s => s.applied && s.undo && !s.undo.automatic).reverse().map(s => s.undo!.command),
   }
 }
+
+// A step whose put-back failed is a step that was done: the failure is its undo's.
+const recordLine = (s: StepRecord) => s.state === 'undo failed'
+  ? stepLine(s.state, s.title, `done, but NOT undone: ${(s.undo?.action ? titleFor(s.undo.action) : s.undo?.title ?? 'its undo').toLowerCase()} failed (${s.error})`)
+  : stepLine(s.state, s.title, s.error ?? s.note)
+
+// Said before anything is read from a log with lines that could not be read.
+export const unreadableWarning = (record: RunRecord) => record.unreadable === 0 ? undefined
+  : `${record.unreadable} line${record.unreadable === 1 ? '' : 's'} of run ${record.id}'s log could not be read (${record.file}): what ${record.unreadable === 1 ? 'it says' : 'they say'} about the run is lost, so the state shown may be out of date. Check the app before finishing the run.`
 
 export function describeRecord(record: RunRecord): string {
   const json = recordJson(record)
   const lines = [
     `${record.id}  ${record.startedAt.replace('T', ' ').slice(0, 19)} UTC  ${record.who}  ${record.command} on ${record.app}: ${record.what}  [${record.status}]`,
-    ...record.steps.map(s => stepLine(s.state, s.title, s.error ?? s.note)),
+    ...record.steps.map(recordLine),
   ]
   if (json.unfinished.length > 0) lines.push(`  Left unfinished: ${json.unfinished.join('; ')}.`, `  Finish it: heroku recovery:resume ${record.id}`)
   if (json.undo.length > 0) lines.push(`  Undo: ${json.undo.join(', then ')}`)
@@ -32,29 +42,33 @@ export function describeRecord(record: RunRecord): string {
 }
 
 // The steps that finish a run: wait for what it left running, then each put-back that was due, newest
-// first. Each checks the state first, so that a second resume, or a put-back someone did by hand, is a no-op.
+// first. Each checks the state first, so that a second resume, or a put-back someone did by hand, is a no-op,
+// and is written to the run's own log once done, so that the run reads as it now is.
 export function finishingSteps(record: RunRecord): Step<void>[] {
   const {settle, undo} = openItems(record)
+  const original = RunLog.attach(record.file)
   return [
     ...settle.map((s): Step<void> => ({
       id: `settle-${s.id}`,
-      title: `Wait for ${s.running!.running} to finish (\`${commandFor(s.running!.settle)}\`)`,
+      title: `${titleFor(s.running!.settle)} (\`${commandFor(s.running!.settle)}\`)`,
       // Ended badly is still ended: only then may the put-backs run.
       async apply({api, timeoutMs, status}) {
         await perform(api, s.running!.settle, {timeoutMs, status}).catch(async error => {
           if (!await isDone(api, s.running!.settle)) throw error
         })
+        original.append({event: 'settled', step: s.id})
       },
     })),
-    ...undoSteps(undo),
+    ...undoSteps(undo, original),
   ]
 }
 
 // Recorded undos as steps of a new run: each performed unless reading the state shows it done, then checked.
-export const undoSteps = (records: StepRecord[]): Step<void>[] => records.map(s => ({
+export const undoSteps = (records: StepRecord[], original?: RunLog): Step<void>[] => records.map(s => ({
   id: `undo-${s.id}`,
-  title: s.undo!.title,
+  title: `${titleFor(s.undo!.action!)} (\`${commandFor(s.undo!.action!)}\`)`,
   async apply({api}) {
     if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
+    original?.append({event: 'undone', step: s.id})
   },
 }))

@@ -1,8 +1,8 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname, userInfo} from 'node:os'
 import {join} from 'node:path'
-import {Refused} from '../errors.js'
+import {messageOf, Refused} from '../errors.js'
 import {redact} from '../secrets.js'
 import type {Action} from './actions.js'
 import type {Undo} from './step.js'
@@ -21,9 +21,10 @@ export type RunEvent = {at: string} & (
   | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string, needs?: string[]}
   | {event: 'done', step: string, note?: string}
   | {event: 'failed', step: string, error: string, applied: boolean | 'unknown'}
-  | {event: 'settled', step: string}
+  // `by`: the run of recovery:resume that did it, when it was not this run.
+  | {event: 'settled', step: string, by?: string}
   | {event: 'undo-started', step: string}
-  | {event: 'undone', step: string}
+  | {event: 'undone', step: string, by?: string}
   | {event: 'undo-failed', step: string, error: string}
   | {event: 'end', status: Exclude<RunStatus, 'running' | 'died'>, message?: string, by?: string}
 )
@@ -62,6 +63,8 @@ export interface RunRecord {
   status: RunStatus
   message?: string
   steps: StepRecord[]
+  // Lines of the file that could not be read (a torn write, an edit): what they said is lost.
+  unreadable: number
 }
 
 const runsDir = (dataDir: string) => join(dataDir, 'safe-rollback', 'runs')
@@ -113,24 +116,72 @@ const isAlive = (pid: number, host: string) => {
   }
 }
 
+// One process at a time finishes a run: a lock file beside its log, created only if none is there. The lock
+// of a process that is gone is taken over: renamed away first, so that of two takers only one wins.
+// Returns what releases it.
+export function lockRun(record: RunRecord): () => void {
+  const lock = `${record.file}.lock`
+  const mine = JSON.stringify({pid: process.pid, host: hostname(), at: new Date().toISOString()})
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      writeFileSync(lock, mine, {flag: 'wx', mode: 0o600})
+      return () => {
+        try {
+          if (readFileSync(lock, 'utf8') === mine) unlinkSync(lock)
+        } catch {}
+      }
+    } catch (error) {
+      if ((error as {code?: string}).code !== 'EEXIST') throw new Refused(`Cannot lock run ${record.id} (${lock}): ${messageOf(error)}`)
+    }
+    const holder = lockHolder(lock)
+    if (holder) throw new Refused(`Run ${record.id} is being finished by process ${holder.pid} on ${holder.host} (since ${holder.at}): wait for it, then see \`heroku recovery:log ${record.id}\`.`)
+    const stale = `${lock}.${process.pid}`
+    try {
+      renameSync(lock, stale)
+      unlinkSync(stale)
+    } catch {}
+  }
+  throw new Refused(`Run ${record.id} is being finished by another process: wait for it, then see \`heroku recovery:log ${record.id}\`.`)
+}
+
+// Who holds a lock, if it is still held: a process that is alive, or a lock too fresh to have been written yet.
+function lockHolder(lock: string): {pid: number, host: string, at: string} | undefined {
+  try {
+    const holder = JSON.parse(readFileSync(lock, 'utf8'))
+    return isAlive(holder.pid, holder.host) ? holder : undefined
+  } catch {
+    try {
+      return Date.now() - statSync(lock).mtimeMs < 60_000 ? {pid: 0, host: 'this machine', at: 'a moment ago'} : undefined
+    } catch {
+      return undefined
+    }
+  }
+}
+
 // The events of one run, folded into what is true of each step.
 export function readRun(file: string): RunRecord | undefined {
+  let unreadable = 0
   const events = readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap(line => {
     try {
-      return [JSON.parse(line) as RunEvent]
-    } catch {
-      return []
-    }
+      const event = JSON.parse(line) as RunEvent
+      if (typeof event?.event === 'string' && (!('step' in event) || typeof event.step === 'string')) return [event]
+    } catch {}
+    unreadable++
+    return []
   })
   const begin = events.find(e => e.event === 'begin')
   if (!begin || begin.event !== 'begin') return undefined
   const steps = new Map<string, StepRecord>(begin.steps.map(s => [s.id, {...s, state: 'not run'}]))
   const record: RunRecord = {
     id: begin.run, file, command: begin.command, app: begin.app, what: begin.what, who: begin.who, host: begin.host, pid: begin.pid,
-    startedAt: begin.at, status: 'running', steps: [...steps.values()],
+    startedAt: begin.at, status: 'running', steps: [...steps.values()], unreadable,
   }
   for (const event of events) {
     const step = 'step' in event ? steps.get(event.step) : undefined
+    if ('step' in event && !step) {
+      record.unreadable++
+      continue
+    }
     switch (event.event) {
       case 'started': Object.assign(step!, {state: 'started'}); break
       case 'applied':
