@@ -1,11 +1,11 @@
 import {Api, ApiFailure} from './api/client.js'
 import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
-import {titleFor} from './runner/actions.js'
 import {listRuns, openItems} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
 import type {Step} from './runner/step.js'
+import {actions} from './registry.js'
 import {guardDebugOutput, redact} from './secrets.js'
 import {debugModuleFiles} from './cli-modules.js'
 import {Command, ux} from './heroku.js'
@@ -40,7 +40,7 @@ export abstract class GuardedCommand extends Command {
   // Runs the steps with the one runner; a run that did not succeed becomes a RunFailed carrying `details`.
   protected async execute(steps: Step<any>[], run: {app: string, what: string, timeoutMs: number, report(outcome: RunOutcome): Record<string, unknown>}): Promise<RunOutcome> {
     const runner = new Runner({
-      api: this.api, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
+      api: this.api, actions, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
       command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs,
     })
     const outcome = await runner.run(steps)
@@ -54,7 +54,7 @@ export abstract class GuardedCommand extends Command {
     if (!last) return
     const {settle, undo} = openItems(last)
     if (settle.length + undo.length === 0) return
-    const left = [...settle.map(s => `${titleFor(s.running!.settle).toLowerCase()} is still due`), ...undo.map(s => `${titleFor(s.undo!.action!).toLowerCase()} is still due`)]
+    const left = [...settle.map(s => s.running!.settle), ...undo.map(s => s.undo!.action!)].map(action => `${actions.title(action).toLowerCase()} is still due`)
     this.warn(`The last run on ${app} (${last.what}, ${last.startedAt}, run ${last.id}) did not finish: ${left.join('; ')}. Finish it with \`heroku recovery:resume ${last.id}\`.`)
   }
 

@@ -1,17 +1,20 @@
 import {scaleFormation, setMaintenance} from './api/apps.js'
-import {Action, commandFor, isDone, titleFor} from './runner/actions.js'
+import {maintenance, scale} from './platform/actions.js'
+import type {ActionOf} from './runner/actions.js'
 import type {Observed, Step, StepContext, Undo} from './runner/step.js'
 
 // Quieting an app for a switch: maintenance mode on, workers at 0, and the steps that put them back.
 // Each undo is automatic: if anything after it fails or is interrupted, the runner puts it back.
 
 // A lost answer to one of these writes: reading the app tells whether it holds.
-const holds = (action: Action) => async ({api}: StepContext): Promise<Observed<void>> => await isDone(api, action) ? {applied: true, result: undefined} : {applied: false}
+const holds = (action: ActionOf<'maintenance' | 'scale'>) => async ({api}: StepContext): Promise<Observed<void>> =>
+  await (action.kind === 'maintenance' ? maintenance.isDone(api, action) : scale.isDone(api, action)) ? {applied: true, result: undefined} : {applied: false}
 
-const maintenanceUndo = (app: string): Undo => {
-  const action = {kind: 'maintenance', app, on: false} as const
-  return {title: titleFor(action), command: commandFor(action), action, automatic: true}
-}
+const automatic = (action: ActionOf<'maintenance' | 'scale'>): Undo => action.kind === 'maintenance'
+  ? {title: maintenance.title(action), command: maintenance.command(action), action, automatic: true}
+  : {title: scale.title(action), command: scale.command(action), action, automatic: true}
+
+const maintenanceUndo = (app: string): Undo => automatic({kind: 'maintenance', app, on: false})
 
 export function maintenanceOn(app: string): Step<void> {
   return {
@@ -41,7 +44,7 @@ export function scaleDown(app: string, formation: Formation): Step<void> {
     title: `Scale ${list(formation)} to 0, so that nothing writes during the switch`,
     apply: ({api}) => scaleFormation(api, app, formation.map(p => ({type: p.type, quantity: 0}))),
     observe: holds({kind: 'scale', app, formation: formation.map(p => ({type: p.type, quantity: 0}))}),
-    undo: () => ({title: titleFor(action), command: commandFor(action), action, automatic: true}),
+    undo: () => automatic(action),
   }
 }
 

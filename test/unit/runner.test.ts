@@ -7,6 +7,7 @@ import {sleep} from '../../src/lib/abort.js'
 import {ApiFailure} from '../../src/lib/api/client.js'
 import {maintenanceOff, maintenanceOn, scaleBack, scaleDown} from '../../src/lib/guards.js'
 import {Interrupts} from '../../src/lib/interrupts.js'
+import {actions} from '../../src/lib/registry.js'
 import {finishingSteps} from '../../src/lib/runner/history.js'
 import {listRuns, openItems, readRun} from '../../src/lib/runner/log.js'
 import {Progress, Runner} from '../../src/lib/runner/runner.js'
@@ -28,7 +29,7 @@ async function runner(options: {onStart?: (interrupts: Interrupts) => void} = {}
   const dataDir = mkdtempSync(join(tmpdir(), 'runner-'))
   const interrupts = new Interrupts(() => assert.fail('no signal may reach the default handler during a run'))
   const {said, shown} = progress()
-  const run = new Runner({api: await apiClient(), interrupts, progress: shown, dataDir, command: 'test', app: 'shop', what: 'a test run', timeoutMs: 5000})
+  const run = new Runner({api: await apiClient(), actions, interrupts, progress: shown, dataDir, command: 'test', app: 'shop', what: 'a test run', timeoutMs: 5000})
   options.onStart?.(interrupts)
   return {run, said, dataDir, interrupts}
 }
@@ -273,7 +274,7 @@ describe('the runner', () => {
       const record = readRun(listRuns(dataDir, 'shop')[0].file)!
       const open = openItems(record)
       assert.deepEqual([open.settle.map(s => s.id), open.undo.map(s => s.id)], [['restore'], ['maintenance-on']])
-      assert.deepEqual(finishingSteps(record).map(s => s.id), ['settle-restore', 'undo-maintenance-on'])
+      assert.deepEqual(finishingSteps(actions, record).map(s => s.id), ['settle-restore', 'undo-maintenance-on'])
     } finally {
       interrupts.uninstall()
     }

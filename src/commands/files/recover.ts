@@ -122,8 +122,9 @@ overwritten since only with --include-overwritten; created since is reported, ne
       this.log(`Nothing to undo: run ${id} left no change in place.`)
       return {run: id, undone: [], dryRun}
     }
-    await trustedActions(this.api, record, due)
-    const steps = undoSteps(due, RunLog.attach(record.file))
+    const {actions} = await import('../../lib/registry.js')
+    await trustedActions(actions, this.api, record, due)
+    const steps = undoSteps(actions, due, RunLog.attach(record.file))
     this.log(['Steps:', ...stepList(steps)].join('\n'))
     if (dryRun) {
       this.log('\nDry run: nothing was changed.')

@@ -1,6 +1,7 @@
 import {GuardedCommand} from '../../lib/command.js'
 import {describeRecord, recordJson, unreadableWarning} from '../../lib/runner/history.js'
 import {Refused} from '../../lib/errors.js'
+import {actions} from '../../lib/registry.js'
 import {findRun, listRuns} from '../../lib/runner/log.js'
 import {Args, flags} from '../../lib/heroku.js'
 
@@ -32,16 +33,16 @@ process) can be seen and finished with recovery:resume.`
       if (!record) throw new Refused(`No run ${args.run} on this machine: \`heroku recovery:log\` lists them.`)
       const unreadable = unreadableWarning(record)
       if (unreadable) this.warn(unreadable)
-      this.log(describeRecord(record))
-      return recordJson(record)
+      this.log(describeRecord(actions, record))
+      return recordJson(actions, record)
     }
     const runs = listRuns(this.config.dataDir, flags.app).slice(0, flags.limit)
     if (runs.length === 0) this.log(`No runs recorded${flags.app ? ` on ${flags.app}` : ''} on this machine.`)
     for (const run of runs) {
       const unreadable = unreadableWarning(run)
       if (unreadable) this.warn(unreadable)
-      this.log(describeRecord(run) + '\n')
+      this.log(describeRecord(actions, run) + '\n')
     }
-    return runs.map(recordJson)
+    return runs.map(run => recordJson(actions, run))
   }
 }

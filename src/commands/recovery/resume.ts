@@ -2,6 +2,7 @@ import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {confirmApp} from '../../lib/prompts.js'
+import {actions} from '../../lib/registry.js'
 import {describeRecord, finishingSteps, unreadableWarning} from '../../lib/runner/history.js'
 import {findRun, lockRun, openItems, RunLog} from '../../lib/runner/log.js'
 import {trustedActions} from '../../lib/runner/trust.js'
@@ -41,14 +42,14 @@ at a time finishes a run.`
     const open = openItems(record)
     const unreadable = unreadableWarning(record)
     if (unreadable) this.warn(unreadable)
-    this.log(describeRecord(record))
+    this.log(describeRecord(actions, record))
     if (open.settle.length + open.undo.length === 0) {
       this.log(`\nNothing to finish: run ${record.id} ${record.status === 'finished' ? 'was finished already' : `ended ${record.status}`} with nothing left to put back.`)
       return {run: record.id, finished: [], dryRun: flags['dry-run']}
     }
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
-    await trustedActions(this.api, record, [...open.settle, ...open.undo])
-    const steps = finishingSteps(record)
+    await trustedActions(actions, this.api, record, [...open.settle, ...open.undo])
+    const steps = finishingSteps(actions, record)
     this.log(['', 'Steps:', ...stepList(steps)].join('\n'))
     if (flags['dry-run']) {
       this.log('\nDry run: nothing was changed.')

@@ -1,5 +1,5 @@
 import type {Api} from '../api/client.js'
-import type {Action} from '../runner/actions.js'
+import type {ActionOf} from '../runner/actions.js'
 import type {Step} from '../runner/step.js'
 import type {FilesFacts} from './gather.js'
 import {type Bucket, deniedAdvice, type LifecycleRule, S3Failure} from './s3.js'
@@ -10,7 +10,7 @@ import {locatorOf} from './steps.js'
 
 export const RULE_ID = 'heroku-files-protect'
 
-export type LifecycleAction = Extract<Action, {kind: 'files-lifecycle'}>
+export type LifecycleAction = ActionOf<'files-lifecycle'>
 
 const denied = (bucket: Bucket, error: unknown, what: string) =>
   error instanceof S3Failure && error.denied ? new Error(deniedAdvice(bucket.ref, what)) : error
@@ -60,7 +60,7 @@ export function protectSteps(bucket: Bucket, facts: FilesFacts, days: number): S
       undo: (_result, run = 'RUN') => ({
         title: 'Put the lifecycle rules back as they were',
         command: `heroku recovery:resume ${run}, or by hand: aws s3api ${facts.rules.length === 0 ? `delete-bucket-lifecycle --bucket ${name}` : `put-bucket-lifecycle-configuration --bucket ${name} --lifecycle-configuration '${JSON.stringify({Rules: facts.rules})}'`}`,
-        action: {kind: 'files-lifecycle', app: facts.app, bucket: locatorOf(bucket.ref), rules: facts.rules as unknown as Record<string, unknown>[]},
+        action: {kind: 'files-lifecycle', app: facts.app, bucket: locatorOf(bucket.ref), rules: facts.rules},
         automatic: true,
       }),
       done: () => `kept ${days} days`,
@@ -72,7 +72,7 @@ export function protectSteps(bucket: Bucket, facts: FilesFacts, days: number): S
 export async function performLifecycle(api: Api, action: LifecycleAction): Promise<void> {
   const bucket = await bucketOf(api, action)
   try {
-    await bucket.putLifecycle(action.rules as unknown as LifecycleRule[])
+    await bucket.putLifecycle(action.rules)
   } finally {
     bucket.destroy()
   }
@@ -83,7 +83,7 @@ export async function isLifecycleBack(api: Api, action: LifecycleAction): Promis
   try {
     const now = await bucket.lifecycle()
     const ids = (rules: {ID?: string}[]) => rules.map(r => r.ID ?? '').sort().join('\n')
-    return ids(now) === ids(action.rules as unknown as LifecycleRule[])
+    return ids(now) === ids(action.rules)
   } finally {
     bucket.destroy()
   }

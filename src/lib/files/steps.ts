@@ -1,7 +1,8 @@
 import {Aborted, sleep} from '../abort.js'
 import type {Api} from '../api/client.js'
 import {messageOf} from '../errors.js'
-import {type Action, revertCounts} from '../runner/actions.js'
+import type {ActionOf} from '../runner/actions.js'
+import {revertCounts} from './actions.js'
 import type {Step} from '../runner/step.js'
 import type {BucketRef} from './bucket.js'
 import type {FileAction} from './plan.js'
@@ -37,7 +38,7 @@ export interface BatchResult {
   stopped: boolean
 }
 
-export type RevertAction = Extract<Action, {kind: 'files-revert'}>
+export type RevertAction = ActionOf<'files-revert'>
 
 export function revertAction(app: string, ref: BucketRef, result: BatchResult): RevertAction {
   return {kind: 'files-revert', app, bucket: locatorOf(ref), markers: result.markersRemoved, versions: result.versionsCreated.map(({key, versionId}) => ({key, versionId}))}

@@ -4,7 +4,8 @@ import {databaseInfo, isRestore, listTransfers, startRestore, Transfer, transfer
 import {formatBytes} from '../bytes.js'
 import {CaptureTarget, captureStep} from '../backups/gate.js'
 import {maintenanceOff, maintenanceOn, scaleBack, scaleDown} from '../guards.js'
-import {commandFor, transferAction} from '../runner/actions.js'
+import {transferAction} from '../backups/actions.js'
+import {destroy as destroyKind} from '../platform/actions.js'
 import type {Step, StepContext} from '../runner/step.js'
 import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
@@ -95,7 +96,7 @@ function createDatabase(facts: RecoveryFacts, plan: RecoveryPlan, options: {id: 
   const destroy = (addon?: Addon) => {
     const name = addon?.name ?? 'the new database'
     const action = addon && {kind: 'destroy-addon', app: facts.app, appId: addon.app.id, addonId: addon.id, name: addon.name} as const
-    return {title: `Destroy ${name}`, command: action ? commandFor(action) : `heroku addons:destroy NAME --app ${facts.app}`, action, automatic: options.scratch && !plan.keep}
+    return {title: `Destroy ${name}`, command: action ? destroyKind.command(action) : `heroku addons:destroy NAME --app ${facts.app}`, action, automatic: options.scratch && !plan.keep}
   }
   return {
     id: options.id,

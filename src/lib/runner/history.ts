@@ -1,4 +1,4 @@
-import {commandFor, isDone, perform, titleFor} from './actions.js'
+import type {Actions} from './actions.js'
 import {openItems, RunLog, RunRecord, StepRecord} from './log.js'
 import {performChecked} from './runner.js'
 import type {Step} from './step.js'
@@ -7,7 +7,7 @@ import {stepLine} from '../render/index.js'
 // Runs on record, as `recovery:log` shows them and `recovery:resume` finishes them.
 
 
-export function recordJson(record: RunRecord) {
+export function recordJson(actions: Actions, record: RunRecord) {
   const {settle, undo} = openItems(record)
   return {
     id: record.id, app: record.app, command: record.command, what: record.what, who: record.who,
@@ -15,26 +15,26 @@ export function recordJson(record: RunRecord) {
     steps: record.steps.map(({id, title, state, note, error, undo}) => ({id, title, state, note, error, undo: undo && {title: undo.title, command: undo.command, automatic: undo.automatic}})),
     // Left to do: what was still running, then the put-backs that were due; `heroku recovery:resume` does both.
     // Titles and commands from the actions themselves: the log's words are not trusted to say what they do.
-    unfinished: [...settle.map(s => titleFor(s.running!.settle)), ...undo.map(s => titleFor(s.undo!.action!))],
-    finish: settle.length + undo.length > 0 ? [`heroku recovery:resume ${record.id}`, ...undo.map(s => commandFor(s.undo!.action!))] : [],
+    unfinished: [...settle.map(s => actions.title(s.running!.settle)), ...undo.map(s => actions.title(s.undo!.action!))],
+    finish: settle.length + undo.length > 0 ? [`heroku recovery:resume ${record.id}`, ...undo.map(s => actions.command(s.undo!.action!))] : [],
     undo: record.steps.filter(s => s.applied && s.undo && !s.undo.automatic).reverse().map(s => s.undo!.command),
   }
 }
 
 // A step whose put-back failed is a step that was done: the failure is its undo's.
-const recordLine = (s: StepRecord) => s.state === 'undo failed'
-  ? stepLine(s.state, s.title, `done, but NOT undone: ${(s.undo?.action ? titleFor(s.undo.action) : s.undo?.title ?? 'its undo').toLowerCase()} failed (${s.error})`)
+const recordLine = (actions: Actions, s: StepRecord) => s.state === 'undo failed'
+  ? stepLine(s.state, s.title, `done, but NOT undone: ${(s.undo?.action ? actions.title(s.undo.action) : s.undo?.title ?? 'its undo').toLowerCase()} failed (${s.error})`)
   : stepLine(s.state, s.title, s.error ?? s.note)
 
 // Said before anything is read from a log with lines that could not be read.
 export const unreadableWarning = (record: RunRecord) => record.unreadable === 0 ? undefined
   : `${record.unreadable} line${record.unreadable === 1 ? '' : 's'} of run ${record.id}'s log could not be read (${record.file}): what ${record.unreadable === 1 ? 'it says' : 'they say'} about the run is lost, so the state shown may be out of date. Check the app before finishing the run.`
 
-export function describeRecord(record: RunRecord): string {
-  const json = recordJson(record)
+export function describeRecord(actions: Actions, record: RunRecord): string {
+  const json = recordJson(actions, record)
   const lines = [
     `${record.id}  ${record.startedAt.replace('T', ' ').slice(0, 19)} UTC  ${record.who}  ${record.command} on ${record.app}: ${record.what}  [${record.status}]`,
-    ...record.steps.map(recordLine),
+    ...record.steps.map(s => recordLine(actions, s)),
   ]
   if (json.unfinished.length > 0) lines.push(`  Left unfinished: ${json.unfinished.join('; ')}.`, `  Finish it: heroku recovery:resume ${record.id}`)
   if (json.undo.length > 0) lines.push(`  Undo: ${json.undo.join(', then ')}`)
@@ -44,31 +44,31 @@ export function describeRecord(record: RunRecord): string {
 // The steps that finish a run: wait for what it left running, then each put-back that was due, newest
 // first. Each checks the state first, so that a second resume, or a put-back someone did by hand, is a no-op,
 // and is written to the run's own log once done, so that the run reads as it now is.
-export function finishingSteps(record: RunRecord): Step<void>[] {
+export function finishingSteps(actions: Actions, record: RunRecord): Step<void>[] {
   const {settle, undo} = openItems(record)
   const original = RunLog.attach(record.file)
   return [
     ...settle.map((s): Step<void> => ({
       id: `settle-${s.id}`,
-      title: `${titleFor(s.running!.settle)} (\`${commandFor(s.running!.settle)}\`)`,
+      title: `${actions.title(s.running!.settle)} (\`${actions.command(s.running!.settle)}\`)`,
       // Ended badly is still ended: only then may the put-backs run.
       async apply({api, timeoutMs, status}) {
-        await perform(api, s.running!.settle, {timeoutMs, status}).catch(async error => {
-          if (!await isDone(api, s.running!.settle)) throw error
+        await actions.perform(api, s.running!.settle, {timeoutMs, status}).catch(async (error: unknown) => {
+          if (!await actions.isDone(api, s.running!.settle)) throw error
         })
         original.append({event: 'settled', step: s.id})
       },
     })),
-    ...undoSteps(undo, original),
+    ...undoSteps(actions, undo, original),
   ]
 }
 
 // Recorded undos as steps of a new run: each performed unless reading the state shows it done, then checked.
-export const undoSteps = (records: StepRecord[], original?: RunLog): Step<void>[] => records.map(s => ({
+export const undoSteps = (actions: Actions, records: StepRecord[], original?: RunLog): Step<void>[] => records.map(s => ({
   id: `undo-${s.id}`,
-  title: `${titleFor(s.undo!.action!)} (\`${commandFor(s.undo!.action!)}\`)`,
+  title: `${actions.title(s.undo!.action!)} (\`${actions.command(s.undo!.action!)}\`)`,
   async apply({api}) {
-    if (!await isDone(api, s.undo!.action!)) await performChecked(api, s.undo!.action!)
+    if (!await actions.isDone(api, s.undo!.action!)) await performChecked(actions, api, s.undo!.action!)
     original?.append({event: 'undone', step: s.id})
   },
 }))

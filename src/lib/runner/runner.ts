@@ -3,7 +3,7 @@ import {Api, ApiFailure, isTransient} from '../api/client.js'
 import {messageOf, SafeRollbackError} from '../errors.js'
 import type {Interrupts} from '../interrupts.js'
 import {PollTimeout} from '../poll.js'
-import {Action, isDone, perform} from './actions.js'
+import type {Action, Actions} from './actions.js'
 import {RunLog} from './log.js'
 import {KeepsRunning, NoEffect, Step, StepContext, Undo} from './step.js'
 
@@ -54,6 +54,8 @@ export interface RunOutcome {
 
 export interface RunSettings {
   api: Api
+  // What each kind of put-back and wait does (src/lib/registry.ts).
+  actions: Actions
   interrupts: Interrupts
   progress: Progress
   dataDir: string
@@ -235,7 +237,7 @@ export class Runner {
     this.settleControl = new AbortController()
     if (this.signal) this.explainSettling()
     try {
-      await perform(this.settings.api.with({signal: this.settleControl.signal, writeSignal: undefined}), keeps.settle, {
+      await this.settings.actions.perform(this.settings.api.with({signal: this.settleControl.signal, writeSignal: undefined}), keeps.settle, {
         timeoutMs: this.settings.timeoutMs, status: text => this.settings.progress.status(text),
       })
       this.log.append({event: 'settled', step: step.id})
@@ -305,7 +307,7 @@ export class Runner {
       this.settings.progress.start(undo.title)
       this.log.append({event: 'undo-started', step: report.id})
       try {
-        await performChecked(this.putBackApi, undo.action!)
+        await performChecked(this.settings.actions, this.putBackApi, undo.action!)
         report.state = 'undone'
         this.log.append({event: 'undone', step: report.id})
         this.settings.progress.stop('done, read back')
@@ -338,17 +340,17 @@ export class Runner {
 const strip = ({action: _action, ...rest}: Undo): StepReport['undo'] => rest
 
 // An undo is done when reading the state back says so; one more try if not.
-export async function performChecked(api: Api, action: Action, timeoutMs = PUT_BACK_TIMEOUT_MS) {
+export async function performChecked(actions: Actions, api: Api, action: Action, timeoutMs = PUT_BACK_TIMEOUT_MS) {
   let last: unknown
   for (let round = 1; round <= 2; round++) {
     try {
-      await perform(api, action, {timeoutMs})
+      await actions.perform(api, action, {timeoutMs})
     } catch (error) {
       if (isAbort(error)) throw error
       last = error
     }
     try {
-      if (await isDone(api, action)) return
+      if (await actions.isDone(api, action)) return
       last ??= new Error('reading the state back shows it is not done')
     } catch (error) {
       if (isAbort(error)) throw error

@@ -1,7 +1,7 @@
 import type {Api} from '../api/client.js'
 import {Refused} from '../errors.js'
 import {printable} from '../names.js'
-import {type Action, distrust, isKnownKind} from './actions.js'
+import type {Action, ActionKind, Actions} from './actions.js'
 import type {RunRecord, StepRecord} from './log.js'
 
 // A run log is a file anyone with the data folder can edit (a synced or restored home, a slip in an
@@ -9,7 +9,7 @@ import type {RunRecord, StepRecord} from './log.js'
 // run's app, and that the state it would change is the run's own; what it says about itself proves nothing.
 
 // The kinds of put-back and wait each command records.
-const RECORDED_BY: Record<string, Action['kind'][]> = {
+const RECORDED_BY: Record<string, ActionKind[]> = {
   'safe-rollback': ['maintenance', 'reapply-migrations'],
   'db:recover': ['maintenance', 'scale', 'destroy-addon', 'await-transfer'],
   'migrate:down': ['maintenance', 'reapply-migrations'],
@@ -18,19 +18,19 @@ const RECORDED_BY: Record<string, Action['kind'][]> = {
 }
 
 // The actions of these step records, each checked; refused, before anything is written, naming each reason.
-export async function trustedActions(api: Api, record: RunRecord, items: StepRecord[]): Promise<Action[]> {
-  const actions = items.map(s => s.running?.settle ?? s.undo?.action).filter((a): a is Action => a !== undefined)
+export async function trustedActions(actions: Actions, api: Api, record: RunRecord, items: StepRecord[]): Promise<Action[]> {
+  const named = items.map(s => s.running?.settle ?? s.undo?.action).filter((a): a is Action => a !== undefined)
   const allowed = RECORDED_BY[record.command] ?? []
-  const reasons = await Promise.all(actions.map(async (action): Promise<string | undefined> => {
+  const reasons = await Promise.all(named.map(async (action): Promise<string | undefined> => {
     const kind = (action as {kind?: unknown}).kind
-    if (!isKnownKind(kind)) return `${printable(String(kind))} is not an action this plugin knows`
+    if (!actions.isKnown(kind)) return `${printable(String(kind))} is not an action this plugin knows`
     if (!allowed.includes(kind)) return `${record.command} never records ${kind}`
-    const reason = await distrust(api, action, {app: record.app, startedAt: record.startedAt})
+    const reason = await actions.distrust(api, action, {app: record.app, startedAt: record.startedAt})
     return reason && `${kind}: ${printable(reason)}`
   }))
   const refused = reasons.filter(Boolean)
   if (refused.length > 0) {
     throw new Refused(`Run ${record.id}'s log asks for what the run cannot have done (${refused.join('; ')}): nothing was changed. The log may have been edited; check ${record.file}.`)
   }
-  return actions
+  return named
 }
