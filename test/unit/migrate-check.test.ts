@@ -12,7 +12,7 @@ import {type MigrationCheck, runnableText, runStaircase, writesBook} from '../..
 import {readLocalMigrations} from '../../src/lib/migrations/project.js'
 import {parseStatements} from '../../src/lib/migrations/statements.js'
 import {removeCheckProjects, type Variant, variantProject} from '../support/check-fixtures.js'
-import {sandbox} from '../support/sandbox.js'
+import {sandbox, startSandbox} from '../support/sandbox.js'
 
 const object = (kind: any, name: string, props: Record<string, string | string[]> = {}) => ({[`${kind} ${name}`]: {kind, name, props}})
 
@@ -170,6 +170,7 @@ describe('the staircase', () => {
 
   it('gives each fixture the same verdict on a real PostgreSQL server', async function () {
     this.timeout(300_000)
+    await startSandbox()
     const name = `check${process.pid}`
     const {role, password} = await sandbox().pg.createDatabase(name)
     await verdictsOn(() => urlScratch(sandbox().pg.urlFor(name, role, password)), dropEverything)

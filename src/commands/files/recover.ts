@@ -111,13 +111,13 @@ overwritten since only with --include-overwritten; created since is reported, ne
 
   // Undoes an earlier run from its run log: each batch's put-back, newest first, each read back.
   private async undo(app: string, id: string, confirm: string | undefined, dryRun: boolean) {
-    const [{findRun, lockRun, RunLog}, {undoSteps}, {trustedActions}, {stepList}] = await Promise.all([
-      import('../../lib/runner/log.js'), import('../../lib/runner/history.js'), import('../../lib/runner/trust.js'), import('../../lib/render/index.js'),
+    const [{findRun, lockRun, RunLog}, {standing}, {undoSteps}, {trustedActions}, {stepList}] = await Promise.all([
+      import('../../lib/runner/log.js'), import('../../lib/runner/ledger.js'), import('../../lib/runner/history.js'), import('../../lib/runner/trust.js'), import('../../lib/render/index.js'),
     ])
     const record = findRun(this.config.dataDir, id)
     if (!record || record.app !== app || record.command !== 'files:recover') throw new Refused(`No files:recover run ${id} on ${app} on this machine: \`heroku recovery:log --app ${app}\` lists them.`)
     if (record.status === 'running') throw new Refused(`Run ${id} is still running (process ${record.pid}): let it finish first.`)
-    const due = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.action?.kind === 'files-revert').reverse()
+    const due = standing(record.steps).filter(s => s.undo?.action?.kind === 'files-revert')
     if (due.length === 0) {
       this.log(`Nothing to undo: run ${id} left no change in place.`)
       return {run: id, undone: [], dryRun}

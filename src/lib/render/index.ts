@@ -1,5 +1,6 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
+import type {StepState} from '../runner/ledger.js'
 import type {Step} from '../runner/step.js'
 
 // How every command prints its checks, its steps and what became of them: the same symbols, columns and
@@ -8,7 +9,6 @@ import type {Step} from '../runner/step.js'
 
 export const CHECK_MARKS: Record<Check['outcome'], string> = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
 
-export type StepState = 'done' | 'failed' | 'unknown' | 'interrupted' | 'not run' | 'undone' | 'undo failed' | 'left running' | 'started'
 
 export const STEP_MARKS: Record<StepState, string> = {
   done: '✓', failed: '✗', unknown: '?', interrupted: '✗', 'not run': '-', undone: '↺', 'undo failed': '✗', 'left running': '…', started: '…',

@@ -1,4 +1,5 @@
 import type {Actions} from './actions.js'
+import {kept} from './ledger.js'
 import {openItems, RunLog, RunRecord, StepRecord} from './log.js'
 import {performChecked} from './runner.js'
 import type {Step} from './step.js'
@@ -17,7 +18,7 @@ export function recordJson(actions: Actions, record: RunRecord) {
     // Titles and commands from the actions themselves: the log's words are not trusted to say what they do.
     unfinished: [...settle.map(s => actions.title(s.running!.settle)), ...undo.map(s => actions.title(s.undo!.action!))],
     finish: settle.length + undo.length > 0 ? [`heroku recovery:resume ${record.id}`, ...undo.map(s => actions.command(s.undo!.action!))] : [],
-    undo: record.steps.filter(s => s.applied && s.undo && !s.undo.automatic).reverse().map(s => s.undo!.command),
+    undo: kept(record.steps).map(s => s.undo!.action ? actions.command(s.undo!.action) : s.undo!.command),
   }
 }
 

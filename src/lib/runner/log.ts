@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {messageOf, Refused} from '../errors.js'
 import {redact} from '../secrets.js'
 import type {Action} from './actions.js'
+import {due, type Entry, unsettled} from './ledger.js'
 import type {Undo} from './step.js'
 
 // A run log that survives the process: each run appends its events as JSON lines to a file of its own
@@ -32,21 +33,11 @@ export type RunEvent = {at: string} & (
 type Distribute<T> = T extends unknown ? Omit<T, 'at'> : never
 export type NewEvent = Distribute<RunEvent>
 
-export interface StepRecord {
-  id: string
+// A step as its run's log tells it.
+export interface StepRecord extends Entry {
   title: string
-  state: 'not run' | 'started' | 'done' | 'failed' | 'unknown' | 'undone' | 'undo failed'
-  // Its change exists (it may have failed after making it).
-  applied?: boolean
   note?: string
   error?: string
-  undo?: Undo
-  // Work this step started that goes on at Heroku until it settles (a restore).
-  running?: {running: string, settle: Action}
-  settled?: boolean
-  putBack?: boolean
-  // The earlier steps whose changes this one relies on (see Step.needs).
-  needs?: string[]
 }
 
 export interface RunRecord {
@@ -205,10 +196,7 @@ export function readRun(file: string): RunRecord | undefined {
 // put-backs that were due, newest first. Empty for a run that succeeded or was finished since.
 export function openItems(record: RunRecord): {settle: StepRecord[], undo: StepRecord[]} {
   if (['running', 'succeeded', 'finished'].includes(record.status)) return {settle: [], undo: []}
-  const settle = record.steps.filter(s => s.running && !s.settled)
-  const needed = new Set(record.steps.filter(s => s.applied).flatMap(s => s.needs ?? []))
-  const undo = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.automatic && s.undo.action && !s.putBack && !needed.has(s.id)).reverse()
-  return {settle, undo}
+  return {settle: unsettled(record.steps), undo: due(record.steps).filter(s => s.undo!.action)}
 }
 
 // Every run on record, newest first; only those of `app` when given.

@@ -4,6 +4,7 @@ import {messageOf, SafeRollbackError} from '../errors.js'
 import type {Interrupts} from '../interrupts.js'
 import {PollTimeout} from '../poll.js'
 import type {Action, Actions} from './actions.js'
+import {due, type Entry, kept, type StepState, unsettled} from './ledger.js'
 import {RunLog} from './log.js'
 import {KeepsRunning, NoEffect, Step, StepContext, Undo} from './step.js'
 
@@ -24,7 +25,7 @@ export interface Progress {
   output(text: string): void
 }
 
-export type StepState = 'done' | 'failed' | 'unknown' | 'interrupted' | 'not run' | 'undone' | 'undo failed' | 'left running'
+export type {StepState} from './ledger.js'
 
 export interface StepReport {
   id: string
@@ -75,10 +76,13 @@ type Phase = 'steps' | 'settling' | 'putting back'
 
 const sentence = (text: string) => /[.!?)`]$/.test(text) ? text : `${text}.`
 
+// A step as the runner follows it: its report, and what the ledger needs to know of it.
+type Tracked = StepReport & Entry
+
 export class Runner {
   private readonly results = new Map<string, unknown>()
   private log!: RunLog
-  private reports: StepReport[] = []
+  private reports: Tracked[] = []
   private phase: Phase = 'steps'
   private signal?: NodeJS.Signals
   private signalsInPhase = 0
@@ -88,10 +92,6 @@ export class Runner {
   private settleControl = new AbortController()
   private readonly putBackControl = new AbortController()
   private settling?: KeepsRunning
-  private readonly putBackDone = new Set<string>()
-  // Steps whose change exists (even when what followed it failed).
-  private readonly applied = new Set<string>()
-  private readonly needs = new Map<string, string[]>()
 
   constructor(private readonly settings: RunSettings) {}
 
@@ -102,8 +102,7 @@ export class Runner {
   async run(steps: Step<any>[]): Promise<RunOutcome> {
     const {dataDir, command, app, what} = this.settings
     this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title}) => ({id, title}))})
-    this.reports = steps.map(({id, title}) => ({id, title, state: 'not run'}))
-    for (const step of steps) if (step.needs) this.needs.set(step.id, step.needs)
+    this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
       let failure: {step: Step, error: string} | undefined
       for (const [index, step] of steps.entries()) {
@@ -116,7 +115,7 @@ export class Runner {
       }
       if (!this.leaving && (failure || this.signal)) await this.putBack(steps)
       for (const report of this.reports) {
-        const later = this.reports.find(r => this.applied.has(r.id) && this.needs.get(r.id)?.includes(report.id))
+        const later = this.reports.find(r => r.applied && r.needs?.includes(report.id))
         if (later && report.state === 'done' && (failure || this.signal)) report.note = `${report.note ? `${report.note}; ` : ''}kept, for "${later.title}" relies on it`
       }
       for (const [index, step] of steps.entries()) {
@@ -128,7 +127,7 @@ export class Runner {
   }
 
   // Runs one step; returns the error that stops the run, if any.
-  private async runStep(step: Step, report: StepReport): Promise<string | undefined> {
+  private async runStep(step: Step, report: Tracked): Promise<string | undefined> {
     const {progress, timeoutMs} = this.settings
     this.stepControl = new AbortController()
     this.writeControl = new AbortController()
@@ -159,13 +158,13 @@ export class Runner {
       }
     }
     // From here on the change exists: its undo is due if the run does not succeed.
-    this.applied.add(step.id)
     this.results.set(step.id, result)
     const undo = step.undo?.(result as never, this.log.id)
     const keeps = step.keepsRunning?.(result)
-    report.undo = undo && strip(undo)
-    this.log.append({event: 'applied', step: step.id, undo, running: keeps && {running: keeps.running, settle: keeps.settle}, putsBack: step.putsBack, needs: step.needs})
-    if (step.putsBack) this.putBackDone.add(step.putsBack)
+    Object.assign(report, {applied: true, undo, running: keeps && {running: keeps.running, settle: keeps.settle}})
+    this.log.append({event: 'applied', step: step.id, undo, running: report.running, putsBack: step.putsBack, needs: step.needs})
+    const putBack = this.reports.find(r => r.id === step.putsBack)
+    if (putBack) putBack.putBack = true
     if (keeps) {
       const settled = await this.settle(step, keeps)
       if (settled !== true) return settled
@@ -175,10 +174,7 @@ export class Runner {
         result = await step.then(context, result as never)
         this.results.set(step.id, result)
       } catch (error) {
-        if (error instanceof NoEffect) {
-          this.applied.delete(step.id)
-          report.undo = undefined
-        }
+        if (error instanceof NoEffect) Object.assign(report, {applied: false, undo: undefined})
         return this.failed(step, report, error, !(error instanceof NoEffect))
       }
     }
@@ -217,7 +213,7 @@ export class Runner {
   }
 
   // Records a failed step; returns the run's error headline.
-  private failed(step: Step, report: StepReport, error: unknown, applied: boolean | 'unknown'): string {
+  private failed(step: Step, report: Tracked, error: unknown, applied: boolean | 'unknown'): string {
     const interrupted = isAbort(error) && this.signal !== undefined
     const said = error instanceof SafeRollbackError && error.state ? `${messageOf(error)} (${error.state})` : messageOf(error)
     const message = sentence(interrupted && said === 'cancelled' ? 'stopped by the interrupt' : said)
@@ -241,6 +237,7 @@ export class Runner {
         timeoutMs: this.settings.timeoutMs, status: text => this.settings.progress.status(text),
       })
       this.log.append({event: 'settled', step: step.id})
+      this.reports.find(r => r.id === step.id)!.settled = true
       return true
     } catch (error) {
       const report = this.reports.find(r => r.id === step.id)!
@@ -289,13 +286,8 @@ export class Runner {
   }
 
   // Automatic undos of the steps that ran and were not put back by a later step, newest first.
-  private dueUndos(): StepReport[] {
-    return this.reports.filter(r => this.applied.has(r.id) && r.state !== 'undone' && r.undo?.automatic && !this.putBackDone.has(r.id) && !this.needed(r.id)).reverse()
-  }
-
-  // A later change that exists relies on this one.
-  private needed(id: string): boolean {
-    return [...this.applied].some(later => this.needs.get(later)?.includes(id))
+  private dueUndos(): Tracked[] {
+    return due(this.reports)
   }
 
   private async putBack(steps: Step[]) {
@@ -324,14 +316,15 @@ export class Runner {
     const complete = !error && this.reports.every(r => r.state === 'done')
     if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
     const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
-    const open = [...(this.leaving ? this.dueUndos() : []), ...this.reports.filter(r => r.state === 'undo failed')]
-    const finish = open.length > 0 || this.leaving ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
+    // Put-backs not done (they failed, or the command was left before them) and work still running.
+    const open = status === 'succeeded' ? [] : this.dueUndos()
+    const finish = open.length + unsettled(this.reports).length > 0 ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
     // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
-    const undo = this.reports.filter(r => this.applied.has(r.id) && r.undo && (!r.undo.automatic || this.needed(r.id)) && !this.putBackDone.has(r.id))
-      .reverse().map(r => r.undo!.command)
+    const undo = kept(this.reports).map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
-    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps: this.reports, finish, undo, log: this.log.file}
+    const steps = this.reports.map(({applied: _a, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
+    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file}
     return Object.defineProperty(outcome, 'result', {value: <T>(id: string) => this.results.get(id) as T | undefined, enumerable: false}) as RunOutcome
   }
 }

@@ -1,0 +1,44 @@
+import type {Action} from './actions.js'
+import type {Undo} from './step.js'
+
+// The one account of what a run's steps left: which changes still stand, which of their undos are due
+// (performed by the runner itself, or later by recovery:resume), which stay done and how to take them
+// back, and which work still runs at Heroku. The runner keeps it live; the run log folds into the same
+// entries; recovery:log, recovery:resume and files:recover --undo read it.
+
+export type StepState = 'not run' | 'started' | 'done' | 'failed' | 'unknown' | 'interrupted' | 'undone' | 'undo failed' | 'left running'
+
+export interface Entry {
+  id: string
+  state: StepState
+  // Its change exists (it may have failed after making it).
+  applied?: boolean
+  undo?: Undo
+  // Work it started that goes on at Heroku until it settles (a restore).
+  running?: {running: string, settle: Action}
+  settled?: boolean
+  // A later step of the run put it back (maintenance off after maintenance on).
+  putBack?: boolean
+  // The earlier steps whose changes this one relies on (see Step.needs).
+  needs?: string[]
+}
+
+const neededBy = (entries: Entry[]) => new Set(entries.filter(e => e.applied).flatMap(e => e.needs ?? []))
+
+// Changes that still stand and have an undo, newest first.
+export const standing = <E extends Entry>(entries: E[]): E[] =>
+  entries.filter(e => e.applied && e.state !== 'undone' && e.undo && !e.putBack).reverse()
+
+// The automatic undos a run that did not succeed owes, newest first: not those a later change relies on.
+export function due<E extends Entry>(entries: E[]): E[] {
+  const needed = neededBy(entries)
+  return standing(entries).filter(e => e.undo!.automatic && !needed.has(e.id))
+}
+
+// What stays done, with the command that takes it back, newest first.
+export function kept<E extends Entry>(entries: E[]): E[] {
+  const needed = neededBy(entries)
+  return standing(entries).filter(e => !e.undo!.automatic || needed.has(e.id))
+}
+
+export const unsettled = <E extends Entry>(entries: E[]): E[] => entries.filter(e => e.running && !e.settled)
