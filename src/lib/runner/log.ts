@@ -6,6 +6,7 @@ import {messageOf, Refused} from '../errors.js'
 import {redact} from '../secrets.js'
 import type {Action} from './actions.js'
 import {due, type Entry, unsettled} from './ledger.js'
+import type {Planned} from './plan.js'
 import type {Undo} from './step.js'
 
 // A run log that survives the process: each run appends its events as JSON lines to a file of its own
@@ -16,11 +17,14 @@ import type {Undo} from './step.js'
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'left' | 'died' | 'finished'
 
 export type RunEvent = {at: string} & (
-  | {event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: {id: string, title: string}[]}
+  // The planned steps, with their data when the plan is data (see plan.ts).
+  | {event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: {id: string, title: string, data?: Planned}[]}
+  // Another process goes on with the run (`recovery:resume --continue`).
+  | {event: 'continued', who: string, host: string, pid: number}
   | {event: 'started', step: string}
   // The change exists from here on (what follows it may still fail): its undo, and work it started.
-  | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string, needs?: string[]}
-  | {event: 'done', step: string, note?: string}
+  | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string, needs?: string[], result?: unknown}
+  | {event: 'done', step: string, note?: string, result?: unknown}
   | {event: 'failed', step: string, error: string, applied: boolean | 'unknown'}
   // `by`: the run of recovery:resume that did it, when it was not this run.
   | {event: 'settled', step: string, by?: string}
@@ -38,6 +42,9 @@ export interface StepRecord extends Entry {
   title: string
   note?: string
   error?: string
+  data?: Planned
+  // What the step produced, as the log kept it (set once its change exists).
+  result?: unknown
 }
 
 export interface RunRecord {
@@ -66,17 +73,24 @@ export const newRunId = (now = new Date()) =>
 export class RunLog {
   private constructor(readonly id: string, readonly file: string) {}
 
-  static begin(dataDir: string, fields: {command: string, app: string, what: string, steps: {id: string, title: string}[]}): RunLog {
+  static begin(dataDir: string, fields: {command: string, app: string, what: string, steps: {id: string, title: string, data?: Planned}[]}): RunLog {
     const id = newRunId()
     const dir = join(runsDir(dataDir), fields.app)
     const log = new RunLog(id, join(dir, `${id}.jsonl`))
     try {
       mkdirSync(dir, {recursive: true, mode: 0o700})
-      log.append({event: 'begin', run: id, ...fields, who: `${userInfo().username}@${hostname()}`, host: hostname(), pid: process.pid})
+      log.append({event: 'begin', run: id, ...fields, ...whoAmI()})
     } catch (error) {
       // No record, no change: a run that could not be finished later must not start.
       throw new Refused(`Cannot write the run log in ${dir}: ${(error as Error).message}`)
     }
+    return log
+  }
+
+  // Goes on with a run of another process (recovery:resume --continue): later events are this process's.
+  static continue(file: string): RunLog {
+    const log = RunLog.attach(file)
+    log.append({event: 'continued', ...whoAmI()})
     return log
   }
 
@@ -96,6 +110,8 @@ export class RunLog {
     }
   }
 }
+
+const whoAmI = () => ({who: `${userInfo().username}@${hostname()}`, host: hostname(), pid: process.pid})
 
 const isAlive = (pid: number, host: string) => {
   if (host !== hostname()) return true
@@ -175,11 +191,12 @@ export function readRun(file: string): RunRecord | undefined {
     }
     switch (event.event) {
       case 'started': Object.assign(step!, {state: 'started'}); break
+      case 'continued': Object.assign(record, {status: 'running', host: event.host, pid: event.pid, endedAt: undefined, message: undefined}); break
       case 'applied':
-        Object.assign(step!, {applied: true, undo: event.undo, running: event.running, needs: event.needs})
+        Object.assign(step!, {applied: true, undo: event.undo, running: event.running, needs: event.needs, ...('result' in event && {result: event.result})})
         if (event.putsBack && steps.has(event.putsBack)) steps.get(event.putsBack)!.putBack = true
         break
-      case 'done': Object.assign(step!, {state: 'done', note: event.note}); break
+      case 'done': Object.assign(step!, {state: 'done', note: event.note, ...('result' in event && {result: event.result})}); break
       // A change that turned out to have no effect after all (a failed release phase) no longer exists.
       case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error, ...(event.applied === false && {applied: false})}); break
       case 'settled': Object.assign(step!, {settled: true}); break

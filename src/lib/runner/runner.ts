@@ -5,7 +5,8 @@ import type {Interrupts} from '../interrupts.js'
 import {PollTimeout} from '../poll.js'
 import type {Action, Actions} from './actions.js'
 import {due, type Entry, kept, type StepState, unsettled} from './ledger.js'
-import {RunLog} from './log.js'
+import {RunLog, type RunRecord, type StepRecord} from './log.js'
+import type {Ref} from './plan.js'
 import {KeepsRunning, NoEffect, Step, StepContext, Undo} from './step.js'
 
 // The one runner: it executes a command's steps in order and keeps the promise that the engineer is
@@ -66,6 +67,8 @@ export interface RunSettings {
   what: string
   // The longest any wait may take (--wait-timeout).
   timeoutMs: number
+  // What the command already holds of the steps' shared resources (see StepContext.resource).
+  resources?: Map<string, unknown>
 }
 
 // How long a write already on its way may take to answer after Ctrl-C before it is cut off.
@@ -92,6 +95,8 @@ export class Runner {
   private settleControl = new AbortController()
   private readonly putBackControl = new AbortController()
   private settling?: KeepsRunning
+  // The steps as the log of the run being continued tells them.
+  private prior?: Map<string, StepRecord>
 
   constructor(private readonly settings: RunSettings) {}
 
@@ -99,14 +104,28 @@ export class Runner {
     return this.settings.api.with({signal: this.putBackControl.signal, writeSignal: undefined, timeoutMs: PUT_BACK_TIMEOUT_MS})
   }
 
-  async run(steps: Step<any>[]): Promise<RunOutcome> {
+  // Runs the steps; with `continuing`, goes on with a run another process began (recovery:resume --continue):
+  // its done steps are kept, a change its log says exists is not made again, and one it may have been
+  // making when it stopped is read back first.
+  async run(steps: Step<any>[], continuing?: RunRecord): Promise<RunOutcome> {
     const {dataDir, command, app, what} = this.settings
-    this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title}) => ({id, title}))})
-    this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
+    if (continuing) {
+      this.log = RunLog.continue(continuing.file)
+      this.prior = new Map(continuing.steps.map(record => [record.id, record]))
+      this.reports = steps.map(({id, title, needs}) => {
+        const {state, note, applied, undo, running, settled, putBack} = this.prior!.get(id) ?? {state: 'not run' as const}
+        if (state === 'done') this.results.set(id, this.prior!.get(id)!.result)
+        return state === 'done' ? {id, title, needs, state, note, applied, undo, running, settled, putBack} : {id, title, needs, state: 'not run', putBack}
+      })
+    } else {
+      this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data}))})
+      this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
+    }
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
       let failure: {step: Step, error: string} | undefined
       for (const [index, step] of steps.entries()) {
         if (this.signal) break
+        if (this.reports[index].state === 'done') continue
         const error = await this.runStep(step, this.reports[index])
         if (error !== undefined) {
           failure = {step, error}
@@ -136,9 +155,15 @@ export class Runner {
     }), this.stepControl.signal, this.writeControl.signal)
     this.log.append({event: 'started', step: step.id})
     progress.start(step.title)
-    let result: unknown
+    let earlier: Awaited<ReturnType<Runner['earlier']>>
+    try {
+      earlier = await this.earlier(step, context)
+    } catch (error) {
+      return this.failed(step, report, error, 'unknown')
+    }
+    let result: unknown = earlier?.result
     let lost = false
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; !earlier; attempt++) {
       try {
         result = await step.apply(context)
         break
@@ -162,10 +187,10 @@ export class Runner {
     const undo = step.undo?.(result as never, this.log.id)
     const keeps = step.keepsRunning?.(result)
     Object.assign(report, {applied: true, undo, running: keeps && {running: keeps.running, settle: keeps.settle}})
-    this.log.append({event: 'applied', step: step.id, undo, running: report.running, putsBack: step.putsBack, needs: step.needs})
+    this.log.append({event: 'applied', step: step.id, undo, running: report.running, putsBack: step.putsBack, needs: step.needs, result: recorded(step, result)})
     const putBack = this.reports.find(r => r.id === step.putsBack)
     if (putBack) putBack.putBack = true
-    if (keeps) {
+    if (keeps && !earlier?.settled) {
       const settled = await this.settle(step, keeps)
       if (settled !== true) return settled
     }
@@ -178,10 +203,26 @@ export class Runner {
         return this.failed(step, report, error, !(error instanceof NoEffect))
       }
     }
-    const note = [step.done?.(result as never), lost ? 'its answer was lost; read back: it happened' : undefined].filter(Boolean).join('; ')
+    const note = [step.done?.(result as never), lost ? 'its answer was lost; read back: it happened' : undefined, earlier?.note].filter(Boolean).join('; ')
     Object.assign(report, {state: 'done', note: note || undefined})
-    this.log.append({event: 'done', step: step.id, note: report.note})
+    this.log.append({event: 'done', step: step.id, note: report.note, result: step.then ? recorded(step, result) : undefined})
     progress.stop(report.note ?? 'done')
+    return undefined
+  }
+
+  // Continuing a run: what its log says of this step's change, or, when the step was under way as the
+  // process stopped, what reading the state back says. Undefined when the change is still to be made.
+  private async earlier(step: Step, context: StepContext): Promise<{result: unknown, settled?: boolean, note: string} | undefined> {
+    const prior = this.prior?.get(step.id)
+    if (!prior) return undefined
+    if (prior.applied && prior.state !== 'undone') {
+      if ('result' in prior) return {result: prior.result, settled: prior.settled, note: 'its change was made by the run before'}
+    } else if (!['started', 'unknown'].includes(prior.state)) {
+      return undefined
+    }
+    const seen = await step.observe?.(context)
+    if (seen?.applied) return {result: seen.result, note: 'read back: the run before had made its change'}
+    if (prior.applied && prior.state !== 'undone') throw new Error(`Cannot go on with ${step.id}: its change was made, and what it produced is not known`)
     return undefined
   }
 
@@ -191,7 +232,16 @@ export class Runner {
       api, signal, writeSignal, timeoutMs,
       status: text => progress.status(text),
       output: text => progress.output(text),
-      result: <T>(id: string) => {
+      resource: <T>(key: string, load: () => Promise<T>) => {
+        const resources = this.settings.resources ??= new Map()
+        if (!resources.has(key)) resources.set(key, load().catch(error => {
+          resources.delete(key)
+          throw error
+        }))
+        return Promise.resolve(resources.get(key) as T | Promise<T>)
+      },
+      result: <T>(step: Ref<T> | string) => {
+        const id = typeof step === 'string' ? step : step.ref
         if (!this.results.has(id)) throw new Error(`step ${id} has no result`)
         return this.results.get(id) as T
       },
@@ -331,6 +381,8 @@ export class Runner {
 
 
 const strip = ({action: _action, ...rest}: Undo): StepReport['undo'] => rest
+
+const recorded = (step: Step, result: unknown) => step.record ? step.record(result as never) : result
 
 // An undo is done when reading the state back says so; one more try if not.
 export async function performChecked(actions: Actions, api: Api, action: Action, timeoutMs = PUT_BACK_TIMEOUT_MS) {

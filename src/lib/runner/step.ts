@@ -1,5 +1,6 @@
 import type {Api} from '../api/client.js'
 import type {Action} from './actions.js'
+import type {Planned, Ref} from './plan.js'
 
 // Every change a command makes is a step: what it does, how to learn afterwards whether it happened,
 // and how to take it back. One runner executes the steps of every command (see runner.ts).
@@ -17,7 +18,10 @@ export interface StepContext {
   // Text to pass through as it comes (a release phase log).
   output(text: string): void
   // The result of an earlier step of this run.
-  result<T>(stepId: string): T
+  result<T>(step: Ref<T> | string): T
+  // Something the steps share and that is not plan data (a resolved database URL, an S3 client): what the
+  // command already holds, or loaded once per run (a run continued by another process loads it again).
+  resource<T>(key: string, load: () => Promise<T>): Promise<T>
 }
 
 export type Observed<R> = {applied: true, result: R} | {applied: false}
@@ -57,6 +61,10 @@ export interface Step<R = unknown> {
   needs?: string[]
   // One line for the report once the step is done.
   done?(result: R): string
+  // What the run log keeps of the result, for a later process to go on from (never a secret); the result itself by default.
+  record?(result: R): unknown
+  // The plan's data this step was built from (see plan.ts), kept in the run log.
+  data?: Planned
 }
 
 export interface KeepsRunning {

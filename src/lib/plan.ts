@@ -1,0 +1,34 @@
+import type {Check} from './checks.js'
+import type {Planned} from './runner/plan.js'
+import type {RunOutcome} from './runner/runner.js'
+
+// The one contract of every command that changes something: gather (reads only) → ask (a person's
+// choices, src/lib/prompts.ts) → plan (pure: this) → render → apply (the runner interprets the plan's
+// steps) → JSON from the same plan and outcome. The plan printed is the plan applied.
+
+export interface Plan {
+  app: string
+  // One line for recovery:log: 'roll back to v50'.
+  what: string
+  checks: Check[]
+  steps: Planned[]
+  // The exact command that carries out this plan, as --dry-run suggests it.
+  rerun: string[]
+  // Said before the confirmation prompt.
+  confirm: string
+  // The longest a wait for work at Heroku may take.
+  timeoutMs: number
+}
+
+// How a command shows its plan and what became of it.
+export interface View<P extends Plan> {
+  preview(plan: P): string
+  // The one-line refusal when a check fails; the failed checks' details by default.
+  refusal?(plan: P, failed: Check[]): string
+  // Said on stderr before the confirmation.
+  warnings?(plan: P): string[]
+  // Said when the plan has no step.
+  nothingToDo?(plan: P): string
+  closing(plan: P, outcome: RunOutcome): string
+  json(plan: P, outcome?: RunOutcome): Record<string, unknown>
+}
