@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import pg from 'pg'
 import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
@@ -104,6 +105,32 @@ describe('bad input is refused in one line, with nothing changed', function () {
       assertRefused(await recover('SELEC 1'), name, /--verify is not valid PostgreSQL: syntax error at or near "SELEC"/)
       const [{table}] = await sandbox().sql(loss.database, "SELECT to_regclass('public.customers') AS table")
       assert.equal(table, 'customers')
+      assert.equal(await customers(loss.database), loss.rowsAfter)
+    })
+
+    it('refuses a --verify that calls pg_terminate_backend, in one line before anything is written: no session is terminated', async () => {
+      const name = appName('refuse-verify-kill')
+      const loss = await seedDataLoss(sandbox(), name)
+      const addons = sandbox().state.addonsOf(loss.app).map(a => a.id)
+      // Another session on the app's database, as the app's own would be.
+      const victim = new pg.Client({connectionString: loss.database._database!.url, application_name: 'app-session'})
+      await victim.connect()
+      try {
+        const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+        sandbox().clearRequests()
+        const kill = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity'
+        assertRefused(await heroku(['db:recover', '-a', name, '--backup', 'latest', '--confirm', name, '--verify', kill]), name,
+          /^Error: --verify must only read: pg_terminate_backend\(\) signals other sessions or acts on the server\.$/)
+        assertRefused(await heroku(['db:recover', '-a', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', 'SELECT count(*) FROM customers c, LATERAL pg_catalog.pg_terminate_backend(c.id)']), name,
+          /^Error: --verify must only read: pg_terminate_backend\(\) signals other sessions/)
+        assertRefused(await heroku(['db:recover', '-a', name, '--by', '1h', '--dry-run', '--verify', 'SELECT pg_advisory_lock(1)']), name, /--verify must only read: pg_advisory_lock\(\) takes or releases an advisory lock/)
+        assert.equal((await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid, pid, 'the other session still answers')
+        const [{sessions}] = await sandbox().sql(loss.database, 'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE pid = $1', [pid])
+        assert.equal(sessions, 1)
+      } finally {
+        await victim.end()
+      }
+      assert.deepEqual(sandbox().state.addonsOf(loss.app).map(a => a.id), addons, 'no add-on was created')
       assert.equal(await customers(loss.database), loss.rowsAfter)
     })
 
