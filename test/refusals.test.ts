@@ -2,10 +2,12 @@ import assert from 'node:assert/strict'
 import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import pg from 'pg'
+import {seedMissingUploads} from '../src/sandbox/files-scenario.js'
 import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import type {Addon} from '../src/sandbox/index.js'
+import type {S3Bucket} from '../src/sandbox/s3.js'
 import {heroku, Result} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -27,6 +29,19 @@ const customers = async (database: Addon) => Number((await sandbox().sql(databas
 
 const appliedMigrations = async (database: Addon) =>
   (await sandbox().sql<{migration_name: string}>(database, 'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY 1')).map(r => r.migration_name)
+
+// Every version and delete marker of a bucket, to compare before and after.
+const bucketState = (bucket: S3Bucket) => JSON.stringify([...bucket.objects].map(([key, versions]) => [key, versions.map(v => `${v.versionId}:${v.deleteMarker}`)]))
+
+// An app with a DATABASE and a bucket from which four files were deleted an hour ago.
+async function appWithUploads(prefix: string) {
+  const app = sandbox().createApp(appName(prefix))
+  const database = await sandbox().createPostgres(app, 'heroku-postgresql:standard-0', 'DATABASE', {release: false})
+  const uploads = seedMissingUploads(sandbox(), app)
+  await sandbox().sql(database, 'CREATE TABLE attachments (path text NOT NULL)')
+  await sandbox().sql(database, 'INSERT INTO attachments VALUES ($1)', [uploads.deleted[0]])
+  return {app, name: app.name, database, uploads}
+}
 
 async function prismaApp() {
   const name = appName('refuse-mdown')
@@ -150,6 +165,44 @@ describe('bad input is refused in one line, with nothing changed', function () {
       const recovered = sandbox().state.addonsOf(loss.app).find(a => a.id !== loss.database.id)!
       assert.equal(await customers(recovered), loss.rowsAfter)
       await sandbox().settle()
+    })
+  })
+
+  describe('empty values: an unset shell variable never turns a guard off', () => {
+    const empty = (flag: string) => new RegExp(`^Error: ${flag} is empty \\(an unset shell variable\\?\\): pass a value, or leave the flag out\\.$`)
+
+    it('db:recover --verify "" is refused before any request: no add-on, no restore, the rows stay', async () => {
+      const name = appName('refuse-empty-verify')
+      const loss = await seedDataLoss(sandbox(), name)
+      const addons = sandbox().state.addonsOf(loss.app).map(a => a.id)
+      sandbox().clearRequests()
+      assertRefused(await heroku(['db:recover', '-a', name, '--backup', 'latest', '--confirm', name, '--verify', '']), name, empty('--verify'))
+      assertRefused(await heroku(['db:recover', '-a', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', '  ']), name, empty('--verify'))
+      assertRefused(await heroku(['db:recover', '-a', name, '--backup', '', '--confirm', name]), name, empty('--backup'))
+      assertRefused(await heroku(['db:recover', '', '-a', name, '--backup', 'latest', '--confirm', name]), name, /^Error: The DATABASE argument is empty \(an unset shell variable\?\): pass a value, or leave it out\.$/)
+      const json = await heroku(['db:recover', '-a', name, '--by', '1h', '--confirm', name, '--verify=', '--json'])
+      assert.equal(json.code, 1, json.stderr)
+      assert.deepEqual(JSON.parse(json.stdout).error, {message: '--verify is empty (an unset shell variable?): pass a value, or leave the flag out.', state: 'Nothing was changed.'})
+      assert.deepEqual(sandbox().requests.map(r => `${r.method} ${r.path}`), [], 'no request at all')
+      assert.deepEqual(sandbox().state.addonsOf(loss.app).map(a => a.id), addons, 'no add-on was created')
+      assert.equal(await customers(loss.database), loss.rowsAfter)
+    })
+
+    it('files:recover --keys-from-db "" is refused before any request: the bucket stays as it was', async () => {
+      const {name, uploads} = await appWithUploads('refuse-empty-keys')
+      const before = bucketState(uploads.bucket)
+      sandbox().clearRequests()
+      const recover = (...args: string[]) => heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, ...args])
+      assertRefused(await recover('--keys-from-db', '', '--confirm', name), name, empty('--keys-from-db'))
+      assertRefused(await recover('--keys-from-db', ' \t', '--confirm', name), name, empty('--keys-from-db'))
+      assertRefused(await recover('--keys-from-db=', '--dry-run'), name, empty('--keys-from-db'))
+      assertRefused(await recover('--prefix', '', '--confirm', name), name, empty('--prefix'))
+      const json = await recover('--keys-from-db', '', '--confirm', name, '--json')
+      assert.equal(json.code, 1, json.stderr)
+      assert.equal(JSON.parse(json.stdout).error.state, 'Nothing was changed.')
+      assert.deepEqual(sandbox().requests.map(r => `${r.method} ${r.path}`), [], 'no request at all')
+      assert.equal(bucketState(uploads.bucket), before, 'the bucket changed')
+      for (const key of uploads.deleted) assert.equal(sandbox().s3.current(uploads.bucket, key), undefined, `${key} was recovered`)
     })
   })
 

@@ -1,5 +1,7 @@
+import type {Interfaces} from '@oclif/core'
 import {Api, ApiFailure} from './api/client.js'
 import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
+import {assertNoEmptyValues} from './input.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
 import {listRuns, openItems} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
@@ -29,6 +31,13 @@ export abstract class GuardedCommand extends Command {
   override async finally(error: Error | undefined) {
     this.interrupts.uninstall()
     await super.finally(error)
+  }
+
+  // Every command parses here: an empty value (`--verify ""`) is refused before anything else happens.
+  protected override async parse<F extends Values, B extends Values, A extends Values>(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    assertNoEmptyValues(parsed)
+    return parsed
   }
 
   // Every request of the command goes through this client (see api/client.ts).
@@ -129,3 +138,5 @@ export abstract class GuardedCommand extends Command {
     if (process.env.DEBUG && !known) process.stderr.write(`${redact(String(error?.stack ?? ''))}\n`)
   }
 }
+
+type Values = {[name: string]: any}

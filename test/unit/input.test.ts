@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict'
+import {readdirSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Config} from '@oclif/core'
 import {DURATION_BOUNDS, durationFlag, parseDuration} from '../../src/lib/duration.js'
 import {Refused} from '../../src/lib/errors.js'
 import {assertAppName, assertReleaseRef} from '../../src/lib/names.js'
@@ -259,6 +263,91 @@ describe('input: --verify and --keys-from-db call no function with side effects'
     for (const name of ['count', 'now', 'lower', 'date_trunc', 'coalesce', 'jsonb_agg', 'to_regclass', 'current_setting', 'pg_size_pretty', 'pg_relation_size',
       'pg_stat_get_live_tuples', 'pg_get_viewdef', 'lower_inc', 'logout', 'my_replication_slot_count', 'advisory_notes']) {
       assert.equal(sideEffectOf(name), undefined, name)
+    }
+  })
+})
+
+describe('input: empty values', () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+  const commandFiles = (dir: string): string[] => readdirSync(dir, {withFileTypes: true}).flatMap(entry =>
+    entry.isDirectory() ? commandFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [])
+  // Each command, with what it needs to parse at all: its required flags and arguments.
+  async function commands() {
+    const config = await Config.load({root})
+    return Promise.all(commandFiles(join(root, 'src', 'commands')).map(async file => {
+      const {default: Command} = await import(file)
+      const id = relative(join(root, 'src', 'commands'), file).replace(/\.ts$/, '').replace('/', ':')
+      const required = (except?: string) => Object.entries<any>(Command.flags).filter(([name, flag]) => flag.required && name !== except).flatMap(([name]) => [`--${name}`, name === 'app' ? 'my-app' : 'x'])
+      const args = Object.values<any>(Command.args ?? {}).filter(arg => arg.required).map(() => 'x')
+      const parse = (argv: string[], flag?: string) => new Command([...args, ...required(flag), ...argv], config).parse(Command)
+      const parseArgs = (values: string[]) => new Command([...values, ...required()], config).parse(Command)
+      return {id, Command, parse, parseArgs}
+    }))
+  }
+  // The commands, imported by path, get a module graph of their own (not this file's Refused class): the
+  // refusal is recognised by its name and its state.
+  async function assertParseRefusal(work: () => Promise<unknown>, message: RegExp) {
+    await assert.rejects(work, (error: any) => {
+      assert.equal(error?.constructor?.name, 'Refused', String(error))
+      assert.equal(error.state, 'Nothing was changed.')
+      assert.match(error.message, message)
+      return true
+    })
+  }
+
+  // Flags that take a string (integer flags parse to a number), with the flags each depends on.
+  async function stringFlags(Command: any): Promise<[string, string[]][]> {
+    const flags = Object.entries<any>(Command.flags)
+    const out: [string, string[]][] = []
+    for (const [name, flag] of flags) {
+      if (flag.type !== 'option' || typeof await flag.parse('7', {}, flag) !== 'string') continue
+      const needed = new Set<string>(flag.dependsOn ?? [])
+      for (const other of needed) for (const more of Command.flags[other].dependsOn ?? []) if (more !== name) needed.add(more)
+      const needs = [...needed].flatMap(other => Command.flags[other].type === 'boolean' ? [`--${other}`] : [`--${other}`, 'x'])
+      out.push([name, needs])
+    }
+    return out
+  }
+
+  it('refuse an empty or blank value for every string flag of every command, naming the flag, when parsing', async () => {
+    const all = await commands()
+    assert.deepEqual(all.map(c => c.id).sort(), ['db:reconcile', 'db:recover', 'files:protect', 'files:recover', 'migrate:check', 'migrate:down', 'recovery:log', 'recovery:resume', 'safe-rollback'])
+    let checked = 0
+    for (const {id, Command, parse} of all) {
+      for (const [name, needs] of await stringFlags(Command)) {
+        for (const empty of ['', ' ', '\t \n']) {
+          await assertParseRefusal(() => parse([...needs, `--${name}`, empty], name), new RegExp(`^--${name} is empty \\(an unset shell variable\\?\\): pass a value, or leave the flag out\\.$`))
+        }
+        await assertParseRefusal(() => parse([...needs, `--${name}=`], name), new RegExp(`^--${name} is empty`))
+        // The same flag with a value parses: the empty value is what was refused.
+        await parse([...needs, `--${name}`, name === 'app' || name === 'confirm' ? 'my-app' : 'x'], name).catch((error: unknown) => assert.fail(`${id} --${name} x: ${error}`))
+        checked++
+      }
+    }
+    // app, remote, confirm, verify, keys-from-db, tables, prefix, dir, database-url... as the commands declare them today.
+    assert.ok(checked >= 40, `${checked} string flags checked`)
+  })
+
+  it('refuse an empty or blank argument, naming it', async () => {
+    let checked = 0
+    for (const {Command, parseArgs} of await commands()) {
+      for (const name of Object.keys(Command.args ?? {})) {
+        for (const empty of ['', '  ']) await assertParseRefusal(() => parseArgs([empty]), new RegExp(`^The ${name.toUpperCase()} argument is empty \\(an unset shell variable\\?\\): pass a value, or leave it out\\.$`))
+        await parseArgs(['v50'])
+        checked++
+      }
+    }
+    assert.equal(checked, 5, 'safe-rollback RELEASE, db:recover and migrate:down DATABASE, recovery:log and recovery:resume RUN')
+  })
+
+  it('leave an empty environment variable alone: it is no value at all', async () => {
+    const migrateCheck = (await commands()).find(c => c.id === 'migrate:check')!
+    process.env.MIGRATE_CHECK_DATABASE_URL = ''
+    try {
+      const {flags} = await migrateCheck.parse([])
+      assert.equal(flags['database-url'], undefined)
+    } finally {
+      delete process.env.MIGRATE_CHECK_DATABASE_URL
     }
   })
 })
