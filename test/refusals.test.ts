@@ -206,6 +206,29 @@ describe('bad input is refused in one line, with nothing changed', function () {
     })
   })
 
+  describe('a failure that changed nothing says so', () => {
+    it('a read lost before any write (connection reset, every retry): "Nothing was changed.", in text and in --json', async () => {
+      const name = appName('nothing-changed-read')
+      const {app} = await seedBrokenApp(sandbox(), name)
+      const reset = sandbox().inject({app: name, method: 'GET', path: `/apps/${name}/formation`, times: Infinity, kind: 'reset', when: 'before'})
+      try {
+        sandbox().clearRequests()
+        const text = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name])
+        assert.equal(text.code, 1, text.stdout + text.stderr)
+        assert.deepEqual(text.stderr.trimEnd().split('\n').slice(-2), ['Error: the connection was lost before an answer', 'Nothing was changed.'])
+        const json = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--json'])
+        assert.equal(json.code, 1, json.stderr)
+        assert.deepEqual(JSON.parse(json.stdout).error, {message: 'the connection was lost before an answer', state: 'Nothing was changed.'})
+        assert.ok(reset.hits >= 8, `the read was tried again before giving up (${reset.hits} resets)`)
+      } finally {
+        reset.remove()
+      }
+      assert.deepEqual(sandbox().writes(name), [])
+      assert.equal(app.releases.at(-1)!.version, 52)
+    })
+
+  })
+
   describe('names', () => {
     it('refuses an app name that is not one, in every command, before any request', async () => {
       sandbox().clearRequests()

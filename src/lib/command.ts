@@ -19,6 +19,8 @@ export abstract class GuardedCommand extends Command {
 
   private readonly interrupts = new Interrupts(signal => this.cancelBeforeChanges(signal))
   private client?: Api
+  // Whether the runner was given steps: until then, whatever fails, nothing was changed.
+  private changing = false
 
   override async init() {
     await guardDebugOutput(debugModuleFiles())
@@ -51,6 +53,7 @@ export abstract class GuardedCommand extends Command {
       api: this.api, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
       command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs,
     })
+    this.changing = true
     const outcome = await runner.run(steps)
     if (outcome.status !== 'succeeded') throw new RunFailed(outcome, run.report(outcome))
     return outcome
@@ -120,10 +123,12 @@ export abstract class GuardedCommand extends Command {
     this.report(error)
   }
 
+  // An error the runner did not report (a read that failed, a query of --keys-from-db) changed nothing
+  // when the runner had not started: then that is what the state says.
   private report(error: Error) {
     const known = error instanceof SafeRollbackError
     const message = redact(messageOf(error)).split('\n')[0]
-    const state = known ? error.state : 'The command stopped before it finished; check the app with `heroku releases` and `heroku ps`.'
+    const state = known ? error.state : this.changing ? 'The command stopped before it finished; check the app with `heroku releases` and `heroku ps`.' : 'Nothing was changed.'
     process.exitCode = known ? error.exitCode : 1
     if (this.jsonEnabled()) {
       const status = error instanceof ApiFailure ? error.status : undefined
