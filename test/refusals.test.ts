@@ -43,6 +43,9 @@ async function appWithUploads(prefix: string) {
   return {app, name: app.name, database, uploads}
 }
 
+// Any control character but a line break, raw in what a command wrote.
+const RAW_CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/
+
 async function prismaApp() {
   const name = appName('refuse-mdown')
   const dir = prismaProject()
@@ -227,6 +230,58 @@ describe('bad input is refused in one line, with nothing changed', function () {
       assert.equal(app.releases.at(-1)!.version, 52)
     })
 
+    it('a --keys-from-db query that fails (--dry-run --json, and in text): "Nothing was changed.", the table\'s name escaped on one line', async () => {
+      const {name, uploads} = await appWithUploads('nothing-changed-sql')
+      const before = bucketState(uploads.bucket)
+      const table = 'gone\u001b[2J\u001b[H\nRecovered 4 files.'
+      const sql = `SELECT path FROM "${table}"`
+      sandbox().clearRequests()
+      const json = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--keys-from-db', sql, '--dry-run', '--json'])
+      assert.equal(json.code, 1, json.stderr)
+      const {error} = JSON.parse(json.stdout)
+      assert.equal(error.state, 'Nothing was changed.')
+      assert.match(error.message, /^relation "gone\u001b\[2J\u001b\[H/)
+      const text = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--keys-from-db', sql, '--confirm', name])
+      assert.equal(text.code, 1, text.stderr)
+      assert.deepEqual(text.stderr.trimEnd().split('\n').slice(-2), ['Error: relation "gone\\u001b[2J\\u001b[H\\nRecovered 4 files." does not exist', 'Nothing was changed.'])
+      assert.doesNotMatch(text.stdout + text.stderr, RAW_CONTROL)
+      assert.deepEqual(sandbox().writes(name), [])
+      assert.equal(bucketState(uploads.bucket), before)
+    })
+  })
+
+  describe('names reach the terminal escaped', () => {
+    // Clears the screen, moves the cursor home, sets the window title, and starts a line of its own.
+    const EVIL = 'Deploy\u001b[2J\u001b[H\u001b]0;pwned\u0007\r\nv50    all checks passed \u009b31m'
+    const ESCAPED = 'Deploy\\u001b[2J\\u001b[H\\u001b]0;pwned\\u0007\\r\\nv50    all checks passed \\u009b31m'
+    const assertEscaped = (output: string) => {
+      assert.doesNotMatch(output, RAW_CONTROL, 'a control character reached the terminal raw')
+      assert.ok(!output.split('\n').some(line => line.startsWith('v50    all checks passed')), 'a name started a line of its own')
+    }
+
+    it('safe-rollback: release descriptions and authors from the API', async () => {
+      const name = appName('names-releases')
+      const {app} = await seedBrokenApp(sandbox(), name)
+      const bad = app.releases.find(r => r.version === 51)!
+      bad.description = EVIL
+      bad.user.email = 'ops\u001b[8m@example.com'
+      sandbox().clearRequests()
+      const result = await heroku(['safe-rollback', 'v50', '--app', name, '--dry-run'])
+      assert.equal(result.code, 0, result.stderr)
+      assertEscaped(result.stdout + result.stderr)
+      const v51 = result.stdout.split('\n').find(line => line.startsWith('  v51 '))
+      assert.ok(v51?.includes(ESCAPED) && v51.includes('ops\\u001b[8m@example.com'), result.stdout)
+      assert.deepEqual(sandbox().writes(name), [])
+    })
+
+    it('files:recover: keys the database references', async () => {
+      const {name, database, uploads} = await appWithUploads('names-keys')
+      await sandbox().sql(database, 'INSERT INTO attachments VALUES ($1)', [`uploads/${EVIL}.png`])
+      const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--keys-from-db', 'SELECT path FROM attachments', '--dry-run'])
+      assert.equal(result.code, 0, result.stderr)
+      assertEscaped(result.stdout + result.stderr)
+      assert.ok(result.stdout.includes(`1 referenced by the database but with no version at that time to recover, e.g. uploads/${ESCAPED}.png`), result.stdout)
+    })
   })
 
   describe('names', () => {

@@ -5,7 +5,8 @@ import {fileURLToPath} from 'node:url'
 import {Config} from '@oclif/core'
 import {DURATION_BOUNDS, durationFlag, parseDuration} from '../../src/lib/duration.js'
 import {Refused} from '../../src/lib/errors.js'
-import {assertAppName, assertReleaseRef} from '../../src/lib/names.js'
+import {assertAppName, assertReleaseRef, forTerminal, printable} from '../../src/lib/names.js'
+import {checkLines, stepLine, stepList} from '../../src/lib/render/index.js'
 import {assertTargetFlags, parseTime} from '../../src/lib/recovery/target.js'
 import {assertReadOnlyQuery, sideEffectOf} from '../../src/lib/recovery/verify.js'
 import {assertNoPasswordInArgv, hasPassword} from '../../src/lib/secrets.js'
@@ -348,6 +349,33 @@ describe('input: empty values', () => {
       assert.equal(flags['database-url'], undefined)
     } finally {
       delete process.env.MIGRATE_CHECK_DATABASE_URL
+    }
+  })
+})
+
+describe('input: names on the terminal', () => {
+  const evil = 'users\u001b[2J\u001b[H\nv50 ✓ all good\u0007\r\u009b31m'
+
+  it('printable escapes every control character, C1 included, and leaves the rest as it was', () => {
+    assert.equal(printable(evil), 'users\\u001b[2J\\u001b[H\\nv50 ✓ all good\\u0007\\r\\u009b31m')
+    assert.equal(printable('a\tb\u007f'), 'a\\tb\\u007f')
+    assert.equal(printable('café "x" 表'), 'café "x" 表')
+  })
+
+  it('forTerminal keeps line breaks, tabs and (only when colour is on) colour, and escapes every other control', () => {
+    const text = `Steps:\n\t1. \u001b[32m✓\u001b[39m ${evil}\r\n`
+    assert.equal(forTerminal(text, false), 'Steps:\n\t1. \\u001b[32m✓\\u001b[39m users\\u001b[2J\\u001b[H\nv50 ✓ all good\\u0007\\r\\u009b31m\r\n')
+    assert.equal(forTerminal(text, true), 'Steps:\n\t1. \u001b[32m✓\u001b[39m users\\u001b[2J\\u001b[H\nv50 ✓ all good\\u0007\\r\\u009b31m\r\n')
+    assert.equal(forTerminal('\u001b]0;pwned\u0007\u001b[38;5;104mapp\u001b[0m', true), '\\u001b]0;pwned\\u0007\u001b[38;5;104mapp\u001b[0m')
+  })
+
+  it('step lists, step lines and check lines are one line each, whatever the names in them', () => {
+    const step = {id: 's', title: `Restore into ${evil}`, apply: async () => {}, undo: () => ({title: `Drop ${evil}`, command: `heroku x ${evil}`})}
+    const lines = [...stepList([step as any]), stepLine('failed', step.title, `failed: ${evil}`), ...checkLines([{name: evil, outcome: 'failed', detail: evil, more: [evil]}])]
+    assert.equal(lines.length, 4)
+    for (const line of lines) {
+      assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f]/, line)
+      assert.ok(line.includes('users\\u001b[2J\\u001b[H\\nv50 ✓ all good'), line)
     }
   })
 })
