@@ -58,7 +58,7 @@ describe('failure paths', function () {
     assert.equal(read.code, 1)
     const document = JSON.parse(read.stdout)
     assert.equal(document.error.status, 503)
-    assert.equal(document.error.state, 'The command stopped before it finished; check the app with `heroku releases` and `heroku ps`.')
+    assert.equal(document.error.state, 'Nothing was changed.')
     assert.ok(sandbox().requests.filter(r => r.path === `/apps/${name}/formation`).length >= 4, 'the read was tried again before giving up')
   })
 

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import pg from 'pg'
+import {seedMissingUploads} from '../src/sandbox/files-scenario.js'
 import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
 import {seedBrokenApp} from '../src/sandbox/scenario.js'
 import type {Addon} from '../src/sandbox/index.js'
+import type {S3Bucket} from '../src/sandbox/s3.js'
 import {heroku, Result} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -26,6 +29,22 @@ const customers = async (database: Addon) => Number((await sandbox().sql(databas
 
 const appliedMigrations = async (database: Addon) =>
   (await sandbox().sql<{migration_name: string}>(database, 'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY 1')).map(r => r.migration_name)
+
+// Every version and delete marker of a bucket, to compare before and after.
+const bucketState = (bucket: S3Bucket) => JSON.stringify([...bucket.objects].map(([key, versions]) => [key, versions.map(v => `${v.versionId}:${v.deleteMarker}`)]))
+
+// An app with a DATABASE and a bucket from which four files were deleted an hour ago.
+async function appWithUploads(prefix: string) {
+  const app = sandbox().createApp(appName(prefix))
+  const database = await sandbox().createPostgres(app, 'heroku-postgresql:standard-0', 'DATABASE', {release: false})
+  const uploads = seedMissingUploads(sandbox(), app)
+  await sandbox().sql(database, 'CREATE TABLE attachments (path text NOT NULL)')
+  await sandbox().sql(database, 'INSERT INTO attachments VALUES ($1)', [uploads.deleted[0]])
+  return {app, name: app.name, database, uploads}
+}
+
+// Any control character but a line break, raw in what a command wrote.
+const RAW_CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/
 
 async function prismaApp() {
   const name = appName('refuse-mdown')
@@ -107,6 +126,32 @@ describe('bad input is refused in one line, with nothing changed', function () {
       assert.equal(await customers(loss.database), loss.rowsAfter)
     })
 
+    it('refuses a --verify that calls pg_terminate_backend, in one line before anything is written: no session is terminated', async () => {
+      const name = appName('refuse-verify-kill')
+      const loss = await seedDataLoss(sandbox(), name)
+      const addons = sandbox().state.addonsOf(loss.app).map(a => a.id)
+      // Another session on the app's database, as the app's own would be.
+      const victim = new pg.Client({connectionString: loss.database._database!.url, application_name: 'app-session'})
+      await victim.connect()
+      try {
+        const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+        sandbox().clearRequests()
+        const kill = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity'
+        assertRefused(await heroku(['db:recover', '-a', name, '--backup', 'latest', '--confirm', name, '--verify', kill]), name,
+          /^Error: --verify must only read: pg_terminate_backend\(\) signals other sessions or acts on the server\.$/)
+        assertRefused(await heroku(['db:recover', '-a', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', 'SELECT count(*) FROM customers c, LATERAL pg_catalog.pg_terminate_backend(c.id)']), name,
+          /^Error: --verify must only read: pg_terminate_backend\(\) signals other sessions/)
+        assertRefused(await heroku(['db:recover', '-a', name, '--by', '1h', '--dry-run', '--verify', 'SELECT pg_advisory_lock(1)']), name, /--verify must only read: pg_advisory_lock\(\) takes or releases an advisory lock/)
+        assert.equal((await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid, pid, 'the other session still answers')
+        const [{sessions}] = await sandbox().sql(loss.database, 'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE pid = $1', [pid])
+        assert.equal(sessions, 1)
+      } finally {
+        await victim.end()
+      }
+      assert.deepEqual(sandbox().state.addonsOf(loss.app).map(a => a.id), addons, 'no add-on was created')
+      assert.equal(await customers(loss.database), loss.rowsAfter)
+    })
+
     it('runs in a READ ONLY transaction: a function that deletes rows fails, and nothing is promoted', async () => {
       const name = appName('refuse-verify-fn')
       const loss = await seedDataLoss(sandbox(), name)
@@ -123,6 +168,119 @@ describe('bad input is refused in one line, with nothing changed', function () {
       const recovered = sandbox().state.addonsOf(loss.app).find(a => a.id !== loss.database.id)!
       assert.equal(await customers(recovered), loss.rowsAfter)
       await sandbox().settle()
+    })
+  })
+
+  describe('empty values: an unset shell variable never turns a guard off', () => {
+    const empty = (flag: string) => new RegExp(`^Error: ${flag} is empty \\(an unset shell variable\\?\\): pass a value, or leave the flag out\\.$`)
+
+    it('db:recover --verify "" is refused before any request: no add-on, no restore, the rows stay', async () => {
+      const name = appName('refuse-empty-verify')
+      const loss = await seedDataLoss(sandbox(), name)
+      const addons = sandbox().state.addonsOf(loss.app).map(a => a.id)
+      sandbox().clearRequests()
+      assertRefused(await heroku(['db:recover', '-a', name, '--backup', 'latest', '--confirm', name, '--verify', '']), name, empty('--verify'))
+      assertRefused(await heroku(['db:recover', '-a', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', '  ']), name, empty('--verify'))
+      assertRefused(await heroku(['db:recover', '-a', name, '--backup', '', '--confirm', name]), name, empty('--backup'))
+      assertRefused(await heroku(['db:recover', '', '-a', name, '--backup', 'latest', '--confirm', name]), name, /^Error: The DATABASE argument is empty \(an unset shell variable\?\): pass a value, or leave it out\.$/)
+      const json = await heroku(['db:recover', '-a', name, '--by', '1h', '--confirm', name, '--verify=', '--json'])
+      assert.equal(json.code, 1, json.stderr)
+      assert.deepEqual(JSON.parse(json.stdout).error, {message: '--verify is empty (an unset shell variable?): pass a value, or leave the flag out.', state: 'Nothing was changed.'})
+      assert.deepEqual(sandbox().requests.map(r => `${r.method} ${r.path}`), [], 'no request at all')
+      assert.deepEqual(sandbox().state.addonsOf(loss.app).map(a => a.id), addons, 'no add-on was created')
+      assert.equal(await customers(loss.database), loss.rowsAfter)
+    })
+
+    it('files:recover --keys-from-db "" is refused before any request: the bucket stays as it was', async () => {
+      const {name, uploads} = await appWithUploads('refuse-empty-keys')
+      const before = bucketState(uploads.bucket)
+      sandbox().clearRequests()
+      const recover = (...args: string[]) => heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, ...args])
+      assertRefused(await recover('--keys-from-db', '', '--confirm', name), name, empty('--keys-from-db'))
+      assertRefused(await recover('--keys-from-db', ' \t', '--confirm', name), name, empty('--keys-from-db'))
+      assertRefused(await recover('--keys-from-db=', '--dry-run'), name, empty('--keys-from-db'))
+      assertRefused(await recover('--prefix', '', '--confirm', name), name, empty('--prefix'))
+      const json = await recover('--keys-from-db', '', '--confirm', name, '--json')
+      assert.equal(json.code, 1, json.stderr)
+      assert.equal(JSON.parse(json.stdout).error.state, 'Nothing was changed.')
+      assert.deepEqual(sandbox().requests.map(r => `${r.method} ${r.path}`), [], 'no request at all')
+      assert.equal(bucketState(uploads.bucket), before, 'the bucket changed')
+      for (const key of uploads.deleted) assert.equal(sandbox().s3.current(uploads.bucket, key), undefined, `${key} was recovered`)
+    })
+  })
+
+  describe('a failure that changed nothing says so', () => {
+    it('a read lost before any write (connection reset, every retry): "Nothing was changed.", in text and in --json', async () => {
+      const name = appName('nothing-changed-read')
+      const {app} = await seedBrokenApp(sandbox(), name)
+      const reset = sandbox().inject({app: name, method: 'GET', path: `/apps/${name}/formation`, times: Infinity, kind: 'reset', when: 'before'})
+      try {
+        sandbox().clearRequests()
+        const text = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name])
+        assert.equal(text.code, 1, text.stdout + text.stderr)
+        assert.deepEqual(text.stderr.trimEnd().split('\n').slice(-2), ['Error: the connection was lost before an answer', 'Nothing was changed.'])
+        const json = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--json'])
+        assert.equal(json.code, 1, json.stderr)
+        assert.deepEqual(JSON.parse(json.stdout).error, {message: 'the connection was lost before an answer', state: 'Nothing was changed.'})
+        assert.ok(reset.hits >= 8, `the read was tried again before giving up (${reset.hits} resets)`)
+      } finally {
+        reset.remove()
+      }
+      assert.deepEqual(sandbox().writes(name), [])
+      assert.equal(app.releases.at(-1)!.version, 52)
+    })
+
+    it('a --keys-from-db query that fails (--dry-run --json, and in text): "Nothing was changed.", the table\'s name escaped on one line', async () => {
+      const {name, uploads} = await appWithUploads('nothing-changed-sql')
+      const before = bucketState(uploads.bucket)
+      const table = 'gone\u001b[2J\u001b[H\nRecovered 4 files.'
+      const sql = `SELECT path FROM "${table}"`
+      sandbox().clearRequests()
+      const json = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--keys-from-db', sql, '--dry-run', '--json'])
+      assert.equal(json.code, 1, json.stderr)
+      const {error} = JSON.parse(json.stdout)
+      assert.equal(error.state, 'Nothing was changed.')
+      assert.match(error.message, /^relation "gone\u001b\[2J\u001b\[H/)
+      const text = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--keys-from-db', sql, '--confirm', name])
+      assert.equal(text.code, 1, text.stderr)
+      assert.deepEqual(text.stderr.trimEnd().split('\n').slice(-2), ['Error: relation "gone\\u001b[2J\\u001b[H\\nRecovered 4 files." does not exist', 'Nothing was changed.'])
+      assert.doesNotMatch(text.stdout + text.stderr, RAW_CONTROL)
+      assert.deepEqual(sandbox().writes(name), [])
+      assert.equal(bucketState(uploads.bucket), before)
+    })
+  })
+
+  describe('names reach the terminal escaped', () => {
+    // Clears the screen, moves the cursor home, sets the window title, and starts a line of its own.
+    const EVIL = 'Deploy\u001b[2J\u001b[H\u001b]0;pwned\u0007\r\nv50    all checks passed \u009b31m'
+    const ESCAPED = 'Deploy\\u001b[2J\\u001b[H\\u001b]0;pwned\\u0007\\r\\nv50    all checks passed \\u009b31m'
+    const assertEscaped = (output: string) => {
+      assert.doesNotMatch(output, RAW_CONTROL, 'a control character reached the terminal raw')
+      assert.ok(!output.split('\n').some(line => line.startsWith('v50    all checks passed')), 'a name started a line of its own')
+    }
+
+    it('safe-rollback: release descriptions and authors from the API', async () => {
+      const name = appName('names-releases')
+      const {app} = await seedBrokenApp(sandbox(), name)
+      const bad = app.releases.find(r => r.version === 51)!
+      bad.description = EVIL
+      bad.user.email = 'ops\u001b[8m@example.com'
+      sandbox().clearRequests()
+      const result = await heroku(['safe-rollback', 'v50', '--app', name, '--dry-run'])
+      assert.equal(result.code, 0, result.stderr)
+      assertEscaped(result.stdout + result.stderr)
+      const v51 = result.stdout.split('\n').find(line => line.startsWith('  v51 '))
+      assert.ok(v51?.includes(ESCAPED) && v51.includes('ops\\u001b[8m@example.com'), result.stdout)
+      assert.deepEqual(sandbox().writes(name), [])
+    })
+
+    it('files:recover: keys the database references', async () => {
+      const {name, database, uploads} = await appWithUploads('names-keys')
+      await sandbox().sql(database, 'INSERT INTO attachments VALUES ($1)', [`uploads/${EVIL}.png`])
+      const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--keys-from-db', 'SELECT path FROM attachments', '--dry-run'])
+      assert.equal(result.code, 0, result.stderr)
+      assertEscaped(result.stdout + result.stderr)
+      assert.ok(result.stdout.includes(`1 referenced by the database but with no version at that time to recover, e.g. uploads/${ESCAPED}.png`), result.stdout)
     })
   })
 

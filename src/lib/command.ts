@@ -1,6 +1,10 @@
+import {color} from '@heroku-cli/color'
+import type {Interfaces} from '@oclif/core'
 import {Api, ApiFailure} from './api/client.js'
 import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
+import {assertNoEmptyValues} from './input.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
+import {forTerminal, printable} from './names.js'
 import {listRuns, openItems} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
@@ -12,12 +16,15 @@ import {Command, ux} from './heroku.js'
 
 // The base of the plugin's commands: one API client, one runner for every change, --json that is always
 // one document, signals handled from start to end, and the one place where failures become a one-line
-// message, the state things are in, and an exit code. All of it redacted.
+// message, the state things are in, and an exit code. All of it redacted, and every text it writes goes
+// through `forTerminal` (names.ts): no control character from a name reaches the terminal raw.
 export abstract class GuardedCommand extends Command {
   static override enableJsonFlag = true
 
   private readonly interrupts = new Interrupts(signal => this.cancelBeforeChanges(signal))
   private client?: Api
+  // Whether the runner was given steps: until then, whatever fails, nothing was changed.
+  private changing = false
 
   override async init() {
     await guardDebugOutput(debugModuleFiles())
@@ -32,6 +39,27 @@ export abstract class GuardedCommand extends Command {
     await super.finally(error)
   }
 
+  // Every command parses here: an empty value (`--verify ""`) is refused before anything else happens.
+  protected override async parse<F extends Values, B extends Values, A extends Values>(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    assertNoEmptyValues(parsed)
+    return parsed
+  }
+
+  override log(message = '', ...args: any[]) {
+    super.log(typeof message === 'string' ? terminal(message) : message, ...args)
+  }
+
+  override warn(input: string | Error) {
+    super.warn(typeof input === 'string' ? terminal(input) : input)
+    return input
+  }
+
+  // JSON escapes C0 controls itself; DEL and C1 controls, which it leaves raw in strings, become \u escapes.
+  override logJson(json: unknown) {
+    ux.stdout(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json}).replace(/[\u007F-\u009F]/g, ch => printable(ch)))
+  }
+
   // Every request of the command goes through this client (see api/client.ts).
   protected get api(): Api {
     return (this.client ??= new Api(this.heroku))
@@ -43,6 +71,7 @@ export abstract class GuardedCommand extends Command {
       api: this.api, actions, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
       command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs,
     })
+    this.changing = true
     const outcome = await runner.run(steps)
     if (outcome.status !== 'succeeded') throw new RunFailed(outcome, run.report(outcome))
     return outcome
@@ -65,23 +94,23 @@ export abstract class GuardedCommand extends Command {
   protected get progress(): Progress {
     const quiet = this.jsonEnabled()
     const spinner = Boolean(process.stderr.isTTY) && ux.action.type === 'spinner'
-    const write = (text: string) => process.stderr.write(text)
+    const write = (text: string) => process.stderr.write(terminal(text))
     const line = (text: string) => write(text.endsWith('\n') ? text : `${text}\n`)
     let last = ''
     return {
       start: title => {
         last = ''
         if (quiet) return
-        if (spinner) ux.action.start(title)
+        if (spinner) ux.action.start(terminal(title))
         else line(`${title}...`)
       },
       status: text => {
         if (quiet || text === last) return
         last = text
-        if (spinner) ux.action.status = text
+        if (spinner) ux.action.status = terminal(text)
         else line(`  ${text}`)
       },
-      stop: result => quiet || (spinner ? ux.action.stop(result) : line(`  ${result}`)),
+      stop: result => quiet || (spinner ? ux.action.stop(terminal(result)) : line(`  ${result}`)),
       say: text => {
         if (spinner && ux.action.running) ux.action.pause(() => line(text))
         else line(text)
@@ -112,21 +141,29 @@ export abstract class GuardedCommand extends Command {
     this.report(error)
   }
 
+  // The one place a failure becomes words. A message is one line: a name's newline in it is escaped.
+  // An error the runner did not report (a read that failed, a query of --keys-from-db) changed nothing
+  // when the runner had not started: then that is what the state says.
   private report(error: Error) {
     const known = error instanceof SafeRollbackError
-    const message = redact(messageOf(error)).split('\n')[0]
-    const state = known ? error.state : 'The command stopped before it finished; check the app with `heroku releases` and `heroku ps`.'
+    const text = redact(messageOf(error))
+    const state = known ? error.state : this.changing ? 'The command stopped before it finished; check the app with `heroku releases` and `heroku ps`.' : 'Nothing was changed.'
     process.exitCode = known ? error.exitCode : 1
     if (this.jsonEnabled()) {
       const status = error instanceof ApiFailure ? error.status : undefined
-      this.logJson({...(known ? error.details : undefined), error: {message, state: state ? redact(state) : undefined, status, cancelled: error instanceof Cancelled || undefined}})
+      this.logJson({...(known ? error.details : undefined), error: {message: text.split('\n')[0], state: state ? redact(state) : undefined, status, cancelled: error instanceof Cancelled || undefined}})
       return
     }
     try {
       if (ux.action.running) ux.action.stop('!')
     } catch {}
-    process.stderr.write(`Error: ${message}\n`)
-    if (state) process.stderr.write(`${redact(state)}\n`)
-    if (process.env.DEBUG && !known) process.stderr.write(`${redact(String(error?.stack ?? ''))}\n`)
+    process.stderr.write(terminal(`Error: ${printable(text.trim())}\n`))
+    if (state) process.stderr.write(terminal(`${redact(state)}\n`))
+    if (process.env.DEBUG && !known) process.stderr.write(terminal(`${redact(String(error?.stack ?? ''))}\n`))
   }
 }
+
+type Values = {[name: string]: any}
+
+// Colour passes only where @heroku-cli/color writes it (a terminal); see `forTerminal`.
+const terminal = (text: string) => forTerminal(text, color.level > 0)

@@ -1,4 +1,6 @@
+import {color} from '@heroku-cli/color'
 import {Cancelled, NeedsFlag, Refused} from './errors.js'
+import {forTerminal, printable} from './names.js'
 
 // Every question the plugin asks goes through here, so that each one has a flag for scripts
 // and no prompt is ever attempted without a terminal.
@@ -26,7 +28,7 @@ export async function confirmApp(app: string, confirmation: string | undefined, 
     throw new Refused(`Confirmation "${confirmation}" did not match ${app}.`)
   }
   if (!isInteractive()) throw new NeedsFlag('Confirmation', `--confirm ${app}`)
-  process.stderr.write(`${warning}\n\n`)
+  process.stderr.write(forTerminal(`${warning}\n\n`, color.level > 0))
   const typed = await ask<string>({type: 'input', message: `To proceed, type ${app} or re-run this command with --confirm ${app}`})
   if (typed.trim() !== app) throw new Refused(`Confirmation "${typed.trim()}" did not match ${app}.`)
 }
@@ -39,7 +41,9 @@ export interface Choice<T> {
 
 export async function choose<T>(message: string, choices: Choice<T>[], flag: string, suggested?: T): Promise<T> {
   if (!isInteractive()) throw new NeedsFlag(message, flag)
-  return ask<T>({type: 'list', message, choices, default: suggested, pageSize: 12, loop: false})
+  // A choice is one line of the list, made of names (release descriptions, authors): escaped.
+  const shown = choices.map(choice => ({...choice, name: printable(choice.name), disabled: typeof choice.disabled === 'string' ? printable(choice.disabled) : choice.disabled}))
+  return ask<T>({type: 'list', message, choices: shown, default: suggested, pageSize: 12, loop: false})
 }
 
 export async function yesNo(message: string, flag: string, defaultAnswer = false): Promise<boolean> {

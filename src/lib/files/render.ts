@@ -1,5 +1,6 @@
 import type {Check} from '../checks.js'
 import {formatDuration} from '../duration.js'
+import {printable} from '../names.js'
 import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
 import {type BucketRef, describeBucket} from './bucket.js'
@@ -25,7 +26,7 @@ export function describeFindings(listing: Listing): string[] {
     const n = listing.counts[finding as keyof FilesCounts]
     if (n === 0) continue
     const sample = listing.samples[finding] ?? []
-    lines.push(`  ${n} ${text}${sample.length > 0 ? `, e.g. ${sample.join(', ')}${n > sample.length ? ', ...' : ''}` : ''}`)
+    lines.push(`  ${n} ${text}${sample.length > 0 ? `, e.g. ${sample.map(printable).join(', ')}${n > sample.length ? ', ...' : ''}` : ''}`)
   }
   return lines
 }

@@ -1,5 +1,6 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
+import {printable} from '../names.js'
 import type {StepState} from '../runner/ledger.js'
 import type {Step} from '../runner/step.js'
 
@@ -25,10 +26,10 @@ export interface CheckLine extends Check {
 //   ✓ release  v50 succeeded and is eligible for rollback.
 //   ✗ backups  DATABASE (postgresql-curved-65626): newest good backup a001 is 2d old (limit 1d).
 export function checkLines(checks: CheckLine[]): string[] {
-  const width = Math.max(0, ...checks.map(c => c.name.length))
+  const width = Math.max(0, ...checks.map(c => printable(c.name).length))
   return checks.flatMap(check => [
-    `  ${paint[check.outcome](CHECK_MARKS[check.outcome])} ${check.name.padEnd(width)}  ${check.detail}`.trimEnd(),
-    ...(check.more ?? []).map(line => `${' '.repeat(width + 6)}${line}`),
+    `  ${paint[check.outcome](CHECK_MARKS[check.outcome])} ${printable(check.name).padEnd(width)}  ${printable(check.detail)}`.trimEnd(),
+    ...(check.more ?? []).map(line => `${' '.repeat(width + 6)}${printable(line)}`),
   ])
 }
 
@@ -40,9 +41,9 @@ export function stepList(steps: Step<any>[]): string[] {
   return steps.map((step, i) => {
     const undo = step.undo?.(undefined)
     const back = undo ? ` (undo: ${undo.automatic ? `${undo.title.toLowerCase()}, by itself on failure or Ctrl-C` : `\`${undo.command}\``})` : ''
-    return `  ${String(i + 1).padStart(width)}. ${step.title}${back}`
+    return `  ${String(i + 1).padStart(width)}. ${printable(step.title)}${printable(back)}`
   })
 }
 
 // What is true of one step now: mark, title, and what became of it.
-export const stepLine = (state: StepState, title: string, detail?: string): string => `  ${STEP_MARKS[state]} ${title}${detail ? `: ${detail}` : ''}`
+export const stepLine = (state: StepState, title: string, detail?: string): string => `  ${STEP_MARKS[state]} ${printable(title)}${detail ? `: ${printable(detail)}` : ''}`

@@ -1,10 +1,11 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
+import {printable} from '../names.js'
 import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
 import type {ReleaseSummary, RollbackPlan} from './plan.js'
 
-const line = (r: ReleaseSummary) => `  ${`v${r.version}`.padEnd(6)} ${r.description.padEnd(44)} ${(r.user ?? '').padEnd(24)} ${r.age} ago`
+const line = (r: ReleaseSummary) => `  ${`v${r.version}`.padEnd(6)} ${printable(r.description).padEnd(44)} ${printable(r.user ?? '').padEnd(24)} ${r.age} ago`
 
 // The preview printed before every rollback and as the whole output of --dry-run.
 export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<any>[], schemaLines: string[] = []): string {
@@ -12,16 +13,16 @@ export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<a
   const commit = target.commit ? `commit ${target.commit.slice(0, 7)}, ` : ''
   const out = [
     color.bold(`Rolling back ${color.app(plan.app)} from v${current.version} to v${target.version}`),
-    `  Target: v${target.version} ${target.description} (${commit}${target.user ?? 'unknown author'}, ${target.age} ago)`,
+    `  Target: v${target.version} ${printable(target.description)} (${commit}${printable(target.user ?? 'unknown author')}, ${target.age} ago)`,
     '',
     `Releases this undoes (${plan.undone.length}, newest first):`,
     ...plan.undone.map(line),
     '',
   ]
   const changes = [
-    config.removed.length > 0 ? `  removed:  ${config.removed.join(', ')}` : '',
-    config.restored.length > 0 ? `  restored: ${config.restored.join(', ')}` : '',
-    config.changed.length > 0 ? `  changed:  ${config.changed.join(', ')}` : '',
+    config.removed.length > 0 ? `  removed:  ${config.removed.map(printable).join(', ')}` : '',
+    config.restored.length > 0 ? `  restored: ${config.restored.map(printable).join(', ')}` : '',
+    config.changed.length > 0 ? `  changed:  ${config.changed.map(printable).join(', ')}` : '',
   ].filter(Boolean)
   out.push('Config vars the rollback changes (names only):', ...(changes.length > 0 ? changes : ['  none']), '')
   out.push('What a rollback does not undo:')
