@@ -1,16 +1,20 @@
 import {color} from '@heroku-cli/color'
 import type {Interfaces} from '@oclif/core'
 import {Api, ApiFailure} from './api/client.js'
-import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
+import {blocking} from './checks.js'
+import {Cancelled, messageOf, Refused, SafeRollbackError} from './errors.js'
 import {assertNoEmptyValues} from './input.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
 import {forTerminal, printable} from './names.js'
-import {listRuns, openItems} from './runner/log.js'
+import type {Plan, View} from './plan.js'
+import {confirmApp} from './prompts.js'
+import {listRuns, openItems, type RunRecord} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
 import type {Step} from './runner/step.js'
-import {actions} from './registry.js'
+import {actions, interpreter} from './registry.js'
 import {guardDebugOutput, redact} from './secrets.js'
+import {shellQuote} from './shell.js'
 import {debugModuleFiles} from './cli-modules.js'
 import {Command, ux} from './heroku.js'
 
@@ -65,14 +69,41 @@ export abstract class GuardedCommand extends Command {
     return (this.client ??= new Api(this.heroku))
   }
 
+  // The guarded skeleton every changing command shares: the plan shown, refused when a check fails (with
+  // the plan in --json), nothing to do, the dry run with the exact command that carries it out, the
+  // confirmation, the run, the closing message; one JSON document from the plan and what became of it.
+  protected async guarded<P extends Plan>(plan: P, view: View<P>, flags: {confirm?: string, 'dry-run'?: boolean}, resources?: Map<string, unknown>) {
+    this.log(view.preview(plan))
+    const failed = blocking(plan.checks)
+    if (failed.length > 0) throw new Refused(view.refusal?.(plan, failed) ?? failed.map(c => c.detail).join(' '), view.json(plan))
+    for (const warning of view.warnings?.(plan) ?? []) this.warn(warning)
+    if (plan.steps.length === 0) {
+      this.log(view.nothingToDo?.(plan) ?? '\nNothing to do.')
+      return view.json(plan)
+    }
+    if (flags['dry-run']) {
+      this.log(`\nDry run: nothing was changed. To do exactly this: ${shellQuote(plan.rerun)}`)
+      return view.json(plan)
+    }
+    await confirmApp(plan.app, flags.confirm, plan.confirm)
+    const outcome = await this.apply(plan, view, resources)
+    this.log(view.closing(plan, outcome))
+    return view.json(plan, outcome)
+  }
+
+  // Runs a plan's steps (interpreted from its data) with the one runner.
+  protected apply<P extends Plan>(plan: P, view: View<P>, resources?: Map<string, unknown>): Promise<RunOutcome> {
+    return this.execute(plan.steps.map(interpreter.build), {app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, report: outcome => view.json(plan, outcome)})
+  }
+
   // Runs the steps with the one runner; a run that did not succeed becomes a RunFailed carrying `details`.
-  protected async execute(steps: Step<any>[], run: {app: string, what: string, timeoutMs: number, report(outcome: RunOutcome): Record<string, unknown>}): Promise<RunOutcome> {
+  protected async execute(steps: Step<any>[], run: {app: string, what: string, timeoutMs: number, resources?: Map<string, unknown>, continuing?: RunRecord, report(outcome: RunOutcome): Record<string, unknown>}): Promise<RunOutcome> {
     const runner = new Runner({
       api: this.api, actions, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
-      command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs,
+      command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs, resources: run.resources,
     })
     this.changing = true
-    const outcome = await runner.run(steps)
+    const outcome = await runner.run(steps, run.continuing)
     if (outcome.status !== 'succeeded') throw new RunFailed(outcome, run.report(outcome))
     return outcome
   }

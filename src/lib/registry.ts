@@ -1,9 +1,14 @@
 import {backupKinds} from './backups/actions.js'
+import {backupSteps} from './backups/gate.js'
 import {fileKinds} from './files/actions.js'
 import {migrationKinds} from './migrations/actions.js'
 import {platformKinds} from './platform/actions.js'
+import {platformSteps} from './platform/steps.js'
 import {Actions} from './runner/actions.js'
+import {Interpreter} from './runner/plan.js'
 
-// The composition root: every area's kinds of put-back and wait, for the runner and recovery:resume.
-// The runner itself knows none of them.
+// The composition root: every area's kinds of put-back and wait, and every kind of plan step, for the
+// runner, recovery:log and recovery:resume. The runner itself knows none of them.
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds})
+
+export const interpreter = new Interpreter({...platformSteps, ...backupSteps})

@@ -279,4 +279,89 @@ describe('the runner', () => {
       interrupts.uninstall()
     }
   })
+
+  describe('going on with a run another process began (recovery:resume --continue)', () => {
+    // A run that died in its second step: the first done, the second started, the third not run.
+    async function died(dataDir: string, second: {applied?: unknown}) {
+      const {RunLog} = await import('../../src/lib/runner/log.js')
+      const log = RunLog.begin(dataDir, {command: 'test', app: 'shop', what: 'a test run', steps: [{id: 'maintenance-on', title: 'Turn maintenance mode on'}, {id: 'switch', title: 'Step switch'}, {id: 'maintenance-off', title: 'Turn maintenance mode off'}]})
+      const undo = maintenanceOn('shop').undo!(undefined)
+      log.append({event: 'started', step: 'maintenance-on'})
+      log.append({event: 'applied', step: 'maintenance-on', undo})
+      log.append({event: 'done', step: 'maintenance-on'})
+      log.append({event: 'started', step: 'switch'})
+      if ('applied' in second) log.append({event: 'applied', step: 'switch', result: second.applied})
+      const record = readRun(log.file)!
+      // The process is gone.
+      record.status = 'died'
+      return record
+    }
+
+    it('skips what was done, reads back the step under way instead of repeating it, and finishes the rest in the same log', async () => {
+      const {run, dataDir} = await runner()
+      const record = await died(dataDir, {})
+      const calls: string[] = []
+      const switchStep: Step<string> = {
+        id: 'switch', title: 'Step switch',
+        apply: async () => {
+          calls.push('apply')
+          return 'sent again'
+        },
+        observe: async () => {
+          calls.push('observe')
+          return {applied: true, result: 'v53'}
+        },
+        then: async (_context, result) => {
+          calls.push(`then ${result}`)
+          return `${result} live`
+        },
+      }
+      const scope = nock(API).patch('/apps/shop', {maintenance: false}).reply(200, {})
+      const outcome = await run.run([maintenanceOn('shop'), switchStep, maintenanceOff('shop')], record)
+      scope.done()
+      assert.equal(outcome.status, 'succeeded')
+      assert.deepEqual(calls, ['observe', 'then v53'])
+      assert.equal(outcome.run, record.id, 'the same run goes on')
+      assert.match(outcome.steps[1].note!, /read back: the run before had made its change/)
+      const after = readRun(record.file)!
+      assert.equal(after.status, 'succeeded')
+      assert.deepEqual(after.steps.map(s => s.state), ['done', 'done', 'done'])
+    })
+
+    it('makes the change when reading back shows it was not made; takes the recorded result when the log has it', async () => {
+      const {dataDir} = await runner()
+      const made: string[] = []
+      const step = (observed: boolean): Step<string> => ({
+        id: 'switch', title: 'Step switch',
+        apply: async () => {
+          made.push('apply')
+          return 'new'
+        },
+        observe: async () => observed ? {applied: true, result: 'seen'} : {applied: false},
+        then: async (_context, result) => {
+          made.push(`then ${result}`)
+          return result
+        },
+      })
+      nock(API).patch('/apps/shop', {maintenance: false}).times(2).reply(200, {})
+      const notMade = await (await runner()).run.run([maintenanceOn('shop'), step(false), maintenanceOff('shop')], await died(dataDir, {}))
+      assert.equal(notMade.status, 'succeeded')
+      assert.deepEqual(made.splice(0), ['apply', 'then new'])
+      const recorded = await (await runner()).run.run([maintenanceOn('shop'), step(false), maintenanceOff('shop')], await died(mkdtempSync(join(tmpdir(), 'runner-')), {applied: 'logged'}))
+      assert.equal(recorded.status, 'succeeded')
+      assert.deepEqual(made, ['then logged'], 'the change the log says exists is not made again')
+    })
+
+    it('a failure while going on puts back what the run before did too, newest first, read back', async () => {
+      const {run, dataDir} = await runner()
+      const record = await died(dataDir, {})
+      const scope = puttingBackMaintenance()
+      const outcome = await run.run([maintenanceOn('shop'), {id: 'switch', title: 'Step switch', apply: async () => {
+        throw new Error('it broke')
+      }, observe: async () => ({applied: false})}, maintenanceOff('shop')], record)
+      scope.done()
+      assert.equal(outcome.status, 'failed')
+      assert.deepEqual(outcome.steps.map(s => s.state), ['undone', 'failed', 'not run'])
+    })
+  })
 })

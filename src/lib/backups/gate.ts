@@ -4,7 +4,14 @@ import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {isInteractive, yesNo} from '../prompts.js'
+import type {BuildersOf, Planned} from '../runner/plan.js'
 import type {Step, StepContext} from '../runner/step.js'
+
+declare module '../runner/plan.js' {
+  interface StepKinds {
+    'capture-backup': {target: CaptureTarget}
+  }
+}
 
 // The runbook's first rule: "before any rollback, make sure there are up-to-date backups". The gate
 // only reads; a backup it asks for is captured by a step of the plan, after the confirmation.
@@ -106,7 +113,22 @@ export function captureStep(id: string, title: string, target: CaptureTarget | (
       return done
     },
     done: transfer => `${transferName(transfer)} succeeded`,
+    // The backup's URL is a credential: never in the run log.
+    record: ({to_url: _url, ...transfer}) => transfer,
   }
 }
 
 export const captureFreshBackup = (state: BackupState) => captureStep(`capture-${state.database.addon.name}`, `Capture a backup of ${state.label}`, state)
+
+export const backupSteps: BuildersOf<'capture-backup'> = {
+  'capture-backup': ({target}) => {
+    const {id: _id, ...step} = captureStep('', `Capture a backup of ${target.label}`, target)
+    return step
+  },
+}
+
+// A fresh backup of a database whose newest one is too old, as a step of the plan (names and ids only).
+export const planCapture = ({database, label, newestNum}: BackupState): Planned => ({
+  id: `capture-${database.addon.name}`, kind: 'capture-backup',
+  target: {database: {addon: {id: database.addon.id, name: database.addon.name, plan: {name: database.addon.plan.name}, app: {name: database.addon.app.name}}, attachmentNames: database.attachmentNames}, label, newestNum},
+})

@@ -3,6 +3,7 @@ import {Refused} from '../errors.js'
 import {printable} from '../names.js'
 import type {Action, ActionKind, Actions} from './actions.js'
 import type {RunRecord, StepRecord} from './log.js'
+import type {Interpreter, Planned} from './plan.js'
 
 // A run log is a file anyone with the data folder can edit (a synced or restored home, a slip in an
 // editor). Before carrying out what it names, check that this command could have recorded it, for this
@@ -33,4 +34,19 @@ export async function trustedActions(actions: Actions, api: Api, record: RunReco
     throw new Refused(`Run ${record.id}'s log asks for what the run cannot have done (${refused.join('; ')}): nothing was changed. The log may have been edited; check ${record.file}.`)
   }
   return named
+}
+
+// The plan of a run to go on with (recovery:resume --continue): every step recorded as data, of a kind
+// this plugin knows, and about the run's own app wherever its data names an app.
+export function trustedPlan(interpreter: Interpreter, record: RunRecord): Planned[] {
+  const reasons = record.steps.flatMap(step => {
+    const data = step.data
+    if (!data) return [`${printable(step.id)} was not recorded as plan data (a run of an older version, or of a command whose steps are not data)`]
+    if (!interpreter.isKnown((data as {kind?: unknown}).kind)) return [`${printable(String((data as {kind?: unknown}).kind))} is not a step this plugin knows`]
+    if (data.id !== step.id) return [`step ${printable(step.id)} holds the data of ${printable(String(data.id))}`]
+    const app = (data as {app?: unknown}).app
+    return app === undefined || app === record.app ? [] : [`${printable(step.id)} is for ${printable(String(app))}, and the run was on ${record.app}`]
+  })
+  if (reasons.length > 0) throw new Refused(`Run ${record.id} cannot be continued: ${reasons.join('; ')}. Nothing was changed; \`heroku recovery:resume ${record.id}\` (without --continue) puts back what is due.`)
+  return record.steps.map(step => step.data!)
 }
