@@ -16,7 +16,8 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'le
 
 export type RunEvent = {at: string} & (
   | {event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: {id: string, title: string}[]}
-  | {event: 'started', step: string}
+  // `undo`: the step's undoPartial, due if the step never gets to 'applied' or 'failed', or fails with its outcome unknown.
+  | {event: 'started', step: string, undo?: Undo}
   // The change exists from here on (what follows it may still fail): its undo, and work it started.
   | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string, needs?: string[]}
   | {event: 'done', step: string, note?: string}
@@ -37,6 +38,9 @@ export interface StepRecord {
   state: 'not run' | 'started' | 'done' | 'failed' | 'unknown' | 'undone' | 'undo failed'
   // Its change exists (it may have failed after making it).
   applied?: boolean
+  // Part of its change may exist: it never reported back, or failed with its outcome unknown. `undo` is
+  // then the one logged before it ran (Step.undoPartial).
+  partial?: boolean
   note?: string
   error?: string
   undo?: Undo
@@ -132,14 +136,14 @@ export function readRun(file: string): RunRecord | undefined {
   for (const event of events) {
     const step = 'step' in event ? steps.get(event.step) : undefined
     switch (event.event) {
-      case 'started': Object.assign(step!, {state: 'started'}); break
+      case 'started': Object.assign(step!, {state: 'started', ...(event.undo && {undo: event.undo, partial: true})}); break
       case 'applied':
-        Object.assign(step!, {applied: true, undo: event.undo, running: event.running, needs: event.needs})
+        Object.assign(step!, {applied: true, partial: undefined, undo: event.undo, running: event.running, needs: event.needs})
         if (event.putsBack && steps.has(event.putsBack)) steps.get(event.putsBack)!.putBack = true
         break
       case 'done': Object.assign(step!, {state: 'done', note: event.note}); break
       // A change that turned out to have no effect after all (a failed release phase) no longer exists.
-      case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error, ...(event.applied === false && {applied: false})}); break
+      case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error, ...(event.applied === false && {applied: false, partial: undefined})}); break
       case 'settled': Object.assign(step!, {settled: true}); break
       case 'undone': Object.assign(step!, {state: 'undone'}); break
       case 'undo-failed': Object.assign(step!, {state: 'undo failed', error: event.error}); break
@@ -156,9 +160,12 @@ export function openItems(record: RunRecord): {settle: StepRecord[], undo: StepR
   if (['running', 'succeeded', 'finished'].includes(record.status)) return {settle: [], undo: []}
   const settle = record.steps.filter(s => s.running && !s.settled)
   const needed = new Set(record.steps.filter(s => s.applied).flatMap(s => s.needs ?? []))
-  const undo = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.automatic && s.undo.action && !s.putBack && !needed.has(s.id)).reverse()
+  const undo = record.steps.filter(s => mayHaveChanged(s) && s.state !== 'undone' && s.undo?.automatic && s.undo.action && !s.putBack && !needed.has(s.id)).reverse()
   return {settle, undo}
 }
+
+// The step's change, or part of it, may exist: its undo is due if the run does not succeed.
+export const mayHaveChanged = (step: StepRecord) => Boolean(step.applied || step.partial)
 
 // Every run on record, newest first; only those of `app` when given.
 export function listRuns(dataDir: string, app?: string): RunRecord[] {

@@ -89,6 +89,8 @@ export class Runner {
   private readonly putBackDone = new Set<string>()
   // Steps whose change exists (even when what followed it failed).
   private readonly applied = new Set<string>()
+  // Steps whose outcome is unknown and whose change may exist in part: their undoPartial.
+  private readonly partial = new Map<string, Undo>()
   private readonly needs = new Map<string, string[]>()
 
   constructor(private readonly settings: RunSettings) {}
@@ -133,7 +135,8 @@ export class Runner {
     const context = this.context(this.settings.api.with({
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
-    this.log.append({event: 'started', step: step.id})
+    const partial = step.undoPartial?.(this.log.id)
+    this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})
     progress.start(step.title)
     let result: unknown
     let lost = false
@@ -152,6 +155,10 @@ export class Runner {
         if (attempt === 1 && observed.readBack && isTransient(error) && !this.signal) {
           await sleep((error as ApiFailure).retryAfterMs ?? 1000, this.stepControl.signal).catch(() => {})
           continue
+        }
+        if (observed.unknown && partial) {
+          this.partial.set(step.id, partial)
+          report.undo = strip(partial)
         }
         return this.failed(step, report, error, observed.unknown ? 'unknown' : false)
       }
@@ -288,7 +295,7 @@ export class Runner {
 
   // Automatic undos of the steps that ran and were not put back by a later step, newest first.
   private dueUndos(): StepReport[] {
-    return this.reports.filter(r => this.applied.has(r.id) && r.state !== 'undone' && r.undo?.automatic && !this.putBackDone.has(r.id) && !this.needed(r.id)).reverse()
+    return this.reports.filter(r => (this.applied.has(r.id) || this.partial.has(r.id)) && r.state !== 'undone' && r.undo?.automatic && !this.putBackDone.has(r.id) && !this.needed(r.id)).reverse()
   }
 
   // A later change that exists relies on this one.
@@ -301,7 +308,7 @@ export class Runner {
     this.signalsInPhase = 0
     for (const report of this.dueUndos()) {
       if (this.leaving) break
-      const undo = steps.find(s => s.id === report.id)!.undo!(this.results.get(report.id) as never, this.log.id)!
+      const undo = this.partial.get(report.id) ?? steps.find(s => s.id === report.id)!.undo!(this.results.get(report.id) as never, this.log.id)!
       this.settings.progress.start(undo.title)
       this.log.append({event: 'undo-started', step: report.id})
       try {
@@ -323,7 +330,8 @@ export class Runner {
     if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
     const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
     const open = [...(this.leaving ? this.dueUndos() : []), ...this.reports.filter(r => r.state === 'undo failed')]
-    const finish = open.length > 0 || this.leaving ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
+    // Each command once: the batches of one command share the command that undoes them all.
+    const finish = open.length > 0 || this.leaving ? [...new Set([`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)])] : []
     // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
     const undo = this.reports.filter(r => this.applied.has(r.id) && r.undo && (!r.undo.automatic || this.needed(r.id)) && !this.putBackDone.has(r.id))
       .reverse().map(r => r.undo!.command)
