@@ -16,8 +16,12 @@ export type Action =
   // `database` names the config var (DATABASE_URL), never its value.
   | {kind: 'reapply-migrations', app: string, database: string, migrations: Reapplied[]}
   // files:recover's undo: a delete marker again on each key it undeleted, and the versions it copied back
-  // removed. The bucket by name: the credentials come from the app's config vars when it runs.
-  | {kind: 'files-revert', app: string, bucket: {bucket: string, provider: 'bucketeer' | 'cloudcube' | 'aws', endpoint?: string}, markers: {key: string, versionIds: string[]}[], versions: {key: string, versionId: string}[]}
+  // removed. What a batch cut short may have done is read back: `unsure` markers (the key is deleted again
+  // only if one of them is gone), and `copies` whose version id is not known, found by reading the key:
+  // a version made since `since` (ms) above `latest` with the size and ETag of `from`.
+  // The bucket by name: the credentials come from the app's config vars when it runs.
+  | {kind: 'files-revert', app: string, bucket: {bucket: string, provider: 'bucketeer' | 'cloudcube' | 'aws', endpoint?: string}, markers: {key: string, versionIds: string[], unsure?: boolean}[], versions: {key: string, versionId: string}[],
+    copies?: {key: string, from: string, latest: string, etag?: string, size?: number}[], since?: number}
   // files:protect's undo: the bucket's lifecycle rules as they were (rules hold no secret).
   | {kind: 'files-lifecycle', app: string, bucket: {bucket: string, provider: 'bucketeer' | 'cloudcube' | 'aws', endpoint?: string}, rules: Record<string, unknown>[]}
 
