@@ -1,6 +1,6 @@
 import {flags} from '../../lib/heroku.js'
 import {GuardedCommand} from '../../lib/command.js'
-import {parseDuration} from '../../lib/duration.js'
+import {durationFlag, parseDuration} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import type {Bucket} from '../../lib/files/s3.js'
 import {assertAppName} from '../../lib/names.js'
@@ -28,15 +28,17 @@ Reports whether the bucket keeps versions and how long lifecycle rules keep the 
     endpoint: flags.string({description: 'an S3-compatible endpoint (default: the app\'s AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)'}),
     confirm: flags.string({description: 'the app name, to run --apply without the confirmation prompt'}),
     'dry-run': flags.boolean({description: 'with --apply, show what would change without changing it'}),
+    'wait-timeout': flags.string({description: 'how long to wait for S3 to answer one request, its retries included (a write with no answer is read back, never sent again blindly)', default: '2m'}),
   }
 
   async run() {
     const {flags} = await this.parse(FilesProtect)
     assertAppName(flags.app)
     const days = keepDays(flags['keep-versions'])
+    const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const {openAppBucket} = await import('../../lib/files/gather.js')
     this.noticeUnfinished(flags.app)
-    const bucket = await openAppBucket(this.api, flags.app, {bucket: flags.bucket, endpoint: flags.endpoint})
+    const bucket = await openAppBucket(this.api, flags.app, {bucket: flags.bucket, endpoint: flags.endpoint}, waitTimeoutMs)
     try {
       return await this.protect(bucket, days, flags)
     } finally {

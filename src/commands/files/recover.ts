@@ -1,6 +1,7 @@
 import {flags} from '../../lib/heroku.js'
 import {blocking} from '../../lib/checks.js'
 import {GuardedCommand} from '../../lib/command.js'
+import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import type {Bucket} from '../../lib/files/s3.js'
 import {assertAppName} from '../../lib/names.js'
@@ -42,11 +43,13 @@ overwritten since only with --include-overwritten; created since is reported, ne
     undo: flags.string({description: 'undo an earlier files:recover run (its id, as recovery:log lists it)', exclusive: TIME_FLAGS.filter(f => f !== 'undo')}),
     confirm: flags.string({description: 'the app name, to run without the confirmation prompt'}),
     'dry-run': flags.boolean({description: 'read the bucket and show the plan, without changing anything'}),
+    'wait-timeout': flags.string({description: 'how long to wait for S3 to answer one request, its retries included (a write with no answer is read back, never sent again blindly)', default: '2m'}),
   }
 
   async run() {
     const {flags} = await this.parse(FilesRecover)
     assertAppName(flags.app)
+    const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     const [{openAppBucket}] = await Promise.all([import('../../lib/files/gather.js')])
     if (flags.undo) return this.undo(flags.app, flags.undo, flags.confirm, flags['dry-run'])
     const request = targetRequest(flags)
@@ -54,7 +57,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
     assertTargetFlags(flags)
     if (flags['keys-from-db']) await assertReadOnlyQuery(flags['keys-from-db'], '--keys-from-db')
     this.noticeUnfinished(flags.app)
-    const bucket = await openAppBucket(this.api, flags.app, {bucket: flags.bucket, endpoint: flags.endpoint})
+    const bucket = await openAppBucket(this.api, flags.app, {bucket: flags.bucket, endpoint: flags.endpoint}, waitTimeoutMs)
     try {
       return await this.recover(bucket, request, flags)
     } finally {
@@ -62,7 +65,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
     }
   }
 
-  private async recover(bucket: Bucket, request: NonNullable<ReturnType<typeof targetRequest>>, flags: {app: string, prefix?: string, 'include-overwritten': boolean, 'keys-from-db'?: string, confirm?: string, 'dry-run': boolean, bucket?: string, endpoint?: string}) {
+  private async recover(bucket: Bucket, request: NonNullable<ReturnType<typeof targetRequest>>, flags: {app: string, prefix?: string, 'include-overwritten': boolean, 'keys-from-db'?: string, confirm?: string, 'dry-run': boolean, bucket?: string, endpoint?: string, 'wait-timeout': string}) {
     const [{gatherFiles, readFailure, referencedKeys}, {planVersions, timeChecks}, {describeRecoverPlan, describeRecovered}, {recoverSteps, totals}] = await Promise.all([
       import('../../lib/files/gather.js'), import('../../lib/files/plan.js'), import('../../lib/files/render.js'), import('../../lib/files/steps.js'),
     ])
@@ -98,7 +101,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
         'heroku', 'files:recover', '--app', app, '--to', target.at.toISOString(),
         ...(flags.prefix ? ['--prefix', flags.prefix] : []), ...(flags['include-overwritten'] ? ['--include-overwritten'] : []),
         ...(flags['keys-from-db'] ? ['--keys-from-db', flags['keys-from-db']] : []), ...(flags.bucket ? ['--bucket', flags.bucket] : []),
-        ...(flags.endpoint ? ['--endpoint', flags.endpoint] : []), '--confirm', app,
+        ...(flags.endpoint ? ['--endpoint', flags.endpoint] : []), ...(flags['wait-timeout'] === '2m' ? [] : ['--wait-timeout', flags['wait-timeout']]), '--confirm', app,
       ])}`)
       return report()
     }
@@ -117,6 +120,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
     const record = findRun(this.config.dataDir, id)
     if (!record || record.app !== app || record.command !== 'files:recover') throw new Refused(`No files:recover run ${id} on ${app} on this machine: \`heroku recovery:log --app ${app}\` lists them.`)
     if (record.status === 'running') throw new Refused(`Run ${id} is still running (process ${record.pid}): let it finish first.`)
+    // A batch the process died in counts: its undo, logged before it ran, reads back what it made.
     const due = standing(record.steps).filter(s => s.undo?.action?.kind === 'files-revert')
     if (due.length === 0) {
       this.log(`Nothing to undo: run ${id} left no change in place.`)

@@ -91,5 +91,5 @@ export async function isLifecycleBack(api: Api, action: LifecycleAction): Promis
 
 async function bucketOf(api: Api, action: LifecycleAction): Promise<Bucket> {
   const {openAppBucket} = await import('./gather.js')
-  return openAppBucket(api, action.app, {bucket: action.bucket.provider === 'aws' ? action.bucket.bucket : undefined, endpoint: action.bucket.endpoint})
+  return openAppBucket(api, action.app, {bucket: action.bucket.provider === 'aws' ? action.bucket.bucket : undefined, endpoint: action.bucket.endpoint}, api.settings.timeoutMs)
 }

@@ -153,7 +153,8 @@ export class Runner {
     const context = this.context(this.settings.api.with({
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
-    this.log.append({event: 'started', step: step.id})
+    const partial = step.undoPartial?.(this.log.id)
+    this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})
     progress.start(step.title)
     let earlier: Awaited<ReturnType<Runner['earlier']>>
     try {
@@ -179,6 +180,8 @@ export class Runner {
           await sleep((error as ApiFailure).retryAfterMs ?? 1000, this.stepControl.signal).catch(() => {})
           continue
         }
+        // Part of the change may exist: the undo given before it ran reads back what was made.
+        if (observed.unknown && partial) Object.assign(report, {partial: true, undo: partial})
         return this.failed(step, report, error, observed.unknown ? 'unknown' : false)
       }
     }
@@ -345,7 +348,7 @@ export class Runner {
     this.signalsInPhase = 0
     for (const report of this.dueUndos()) {
       if (this.leaving) break
-      const undo = steps.find(s => s.id === report.id)!.undo!(this.results.get(report.id) as never, this.log.id)!
+      const undo = report.undo!
       this.settings.progress.start(undo.title)
       this.log.append({event: 'undo-started', step: report.id})
       try {
@@ -366,14 +369,14 @@ export class Runner {
     const complete = !error && this.reports.every(r => r.state === 'done')
     if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
     const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
-    // Put-backs not done (they failed, or the command was left before them) and work still running.
+    // Put-backs not done (they failed, or the command was left before them) and work still running; each
+    // command once (the batches of one command share the command that undoes them all).
     const open = status === 'succeeded' ? [] : this.dueUndos()
-    const finish = open.length + unsettled(this.reports).length > 0 ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
-    // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
+    const finish = open.length + unsettled(this.reports).length > 0 ? [...new Set([`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)])] : []    // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
     const undo = kept(this.reports).map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
-    const steps = this.reports.map(({applied: _a, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
+    const steps = this.reports.map(({applied: _a, partial: _partial, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
     const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file}
     return Object.defineProperty(outcome, 'result', {value: <T>(id: string) => this.results.get(id) as T | undefined, enumerable: false}) as RunOutcome
   }

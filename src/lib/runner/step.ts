@@ -51,6 +51,11 @@ export interface Step<R = unknown> {
   // How to take the step back, once its result is known (it may name what the step created). `run` is
   // the run's id once it runs (a command that undoes a finished run names it); a preview has none.
   undo?(result: R | undefined, run?: string): Undo | undefined
+  // Before `apply` runs: the undo of whatever part of its change may exist if the step never reports back
+  // (the process dies half-way through a batch, or its outcome is unknown). It goes to the run log first,
+  // so it is due in those cases; its action reads the state and reverts only what is there. Once the
+  // step is applied, `undo` takes its place.
+  undoPartial?(run: string): Undo | undefined
   // What the step started and that goes on at Heroku whatever this process does (a restore into the
   // app's database): the runner waits for it before anything is put back, and Ctrl-C cannot stop it.
   keepsRunning?(result: R): KeepsRunning | undefined
