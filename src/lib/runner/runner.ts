@@ -132,7 +132,7 @@ export class Runner {
           break
         }
       }
-      if (!this.leaving && (failure || this.signal)) await this.putBack(steps)
+      if (!this.leaving && (failure || this.signal)) await this.putBack()
       for (const report of this.reports) {
         const later = this.reports.find(r => r.applied && r.needs?.includes(report.id))
         if (later && report.state === 'done' && (failure || this.signal)) report.note = `${report.note ? `${report.note}; ` : ''}kept, for "${later.title}" relies on it`
@@ -343,7 +343,7 @@ export class Runner {
     return due(this.reports)
   }
 
-  private async putBack(steps: Step[]) {
+  private async putBack() {
     this.phase = 'putting back'
     this.signalsInPhase = 0
     for (const report of this.dueUndos()) {
