@@ -1,5 +1,6 @@
 import {type KindsOf, otherApp, CLOCK_SKEW_MS} from '../runner/actions.js'
-import type {BucketLocator} from './steps.js'
+import type {BucketLocator} from './bucket.js'
+import {revertCounts} from './render.js'
 import type {LifecycleRule} from './s3.js'
 
 // files:recover's and files:protect's put-backs. The bucket by name: the credentials come from the app's
@@ -19,11 +20,6 @@ declare module '../runner/actions.js' {
     'files-lifecycle': {app: string, bucket: BucketLocator, rules: LifecycleRule[]}
   }
 }
-
-export const revertCounts = (undeleted: number, removed: number, unanswered = 0) => [
-  undeleted ? `${undeleted} deleted again` : '', removed ? `${removed} ${removed === 1 ? 'copy' : 'copies'} removed` : '',
-  unanswered ? `${unanswered} unanswered ${unanswered === 1 ? 'change' : 'changes'} read back` : '',
-].filter(Boolean).join(', ') || 'nothing changed'
 
 export const fileKinds: KindsOf<'files-revert' | 'files-lifecycle'> = {
   'files-revert': {

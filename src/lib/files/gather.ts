@@ -1,6 +1,7 @@
 import type {Api} from '../api/client.js'
+import type {StepContext} from '../runner/step.js'
 import {Refused} from '../errors.js'
-import {type BucketOptions, type BucketRef, findBucket, readConfig} from './bucket.js'
+import {type BucketLocator, type BucketOptions, type BucketRef, findBucket, readConfig} from './bucket.js'
 import {keptDays, type Protection} from './plan.js'
 import {Bucket, type LifecycleRule, readDeniedAdvice, S3Failure} from './s3.js'
 
@@ -20,6 +21,22 @@ export async function openAppBucket(api: Api, app: string, options: BucketOption
   const {ref, credentials} = findBucket(await readConfig(api, app), options)
   return Bucket.open(ref, credentials, {timeoutMs})
 }
+
+// The bucket a step of a run names, opened again from the app's config vars (for another process, or
+// a later step); refused when the config vars now name another bucket.
+export async function openLocated(api: Api, app: string, locator: BucketLocator): Promise<Bucket> {
+  const bucket = await openAppBucket(api, app, {bucket: locator.provider === 'aws' ? locator.bucket : undefined, endpoint: locator.endpoint}, api.settings.timeoutMs)
+  if (bucket.ref.bucket !== locator.bucket) {
+    bucket.destroy()
+    throw new Error(`${app}'s config vars now name bucket ${bucket.ref.bucket}, not ${locator.bucket}: put the files back by hand.`)
+  }
+  return bucket
+}
+
+// A step's bucket: the one the command opened, or the one the step names opened again once per run (a
+// run continued by another process).
+export const bucketIn = (context: StepContext, app: string, locator: BucketLocator): Promise<Bucket> =>
+  context.resource('bucket', () => openLocated(context.api, app, locator))
 
 // The permission each read of the bucket's settings needs, for a refusal that names the missing ones.
 const READ_PERMISSIONS = ['s3:GetBucketVersioning', 's3:GetLifecycleConfiguration']

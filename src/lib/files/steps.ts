@@ -2,11 +2,20 @@ import {Aborted, sleep} from '../abort.js'
 import type {Api} from '../api/client.js'
 import {messageOf} from '../errors.js'
 import {type ActionOf, CLOCK_SKEW_MS} from '../runner/actions.js'
-import {revertCounts} from './actions.js'
+import {revertCounts} from './render.js'
+import type {BuildersOf, Planned} from '../runner/plan.js'
 import type {Step} from '../runner/step.js'
-import type {BucketRef} from './bucket.js'
+import {bucketIn, openLocated} from './gather.js'
+import {type BucketLocator, type BucketRef, locatorOf} from './bucket.js'
 import {type FileAction, newestFirst, sameContent} from './plan.js'
 import {type Bucket, isThrottled, type ObjectVersion, S3Failure} from './s3.js'
+
+declare module '../runner/plan.js' {
+  interface StepKinds {
+    // One batch of files:recover: what to do to each of these files (keys, version and marker ids).
+    'files-batch': {app: string, bucket: BucketLocator, actions: FileAction[], first: number, total: number}
+  }
+}
 
 // files:recover's changes as runner steps: the actions in batches, each batch applied with bounded
 // concurrency (the SDK retries S3's throttling). Each batch records every delete marker it removed and
@@ -21,15 +30,6 @@ export const CONCURRENCY = 8
 // A copy S3 turned away for the rate is sent again up to this many times in all (after reading the key back).
 const COPY_ATTEMPTS = 6
 
-// Where the bucket is, for an undo run by another process (recovery:resume): names only, the
-// credentials are read again from the app's config vars.
-export interface BucketLocator {
-  bucket: string
-  provider: BucketRef['provider']
-  endpoint?: string
-}
-
-export const locatorOf = (ref: BucketRef): BucketLocator => ({bucket: ref.bucket, provider: ref.provider, ...(ref.endpoint ? {endpoint: ref.endpoint} : {})})
 
 export interface BatchResult {
   // Keys undeleted by removing their delete markers (the marker version ids removed).
@@ -58,17 +58,17 @@ const traceOf = ({key, versionId, latest, etag, size}: Copy): CopyTrace =>
   ({key, from: versionId, latest, ...(etag === undefined ? {} : {etag}), ...(size === undefined ? {} : {size})})
 
 
-export function revertAction(app: string, ref: BucketRef, result: BatchResult): RevertAction {
+export function revertAction(app: string, bucket: BucketLocator, result: BatchResult): RevertAction {
   return {
-    kind: 'files-revert', app, bucket: locatorOf(ref), markers: result.markersRemoved, versions: result.versionsCreated.map(({key, versionId}) => ({key, versionId})),
+    kind: 'files-revert', app, bucket, markers: result.markersRemoved, versions: result.versionsCreated.map(({key, versionId}) => ({key, versionId})),
     ...(result.unsure.length > 0 ? {copies: result.unsure, since: result.startedAt - CLOCK_SKEW_MS} : {}),
   }
 }
 
 // The undo of a whole batch, before it runs: every key it may undelete, every copy it may make.
-export function plannedRevert(app: string, ref: BucketRef, batch: FileAction[], startedAt: number): RevertAction {
+export function plannedRevert(app: string, bucket: BucketLocator, batch: FileAction[], startedAt: number): RevertAction {
   return {
-    kind: 'files-revert', app, bucket: locatorOf(ref), versions: [], since: startedAt - CLOCK_SKEW_MS,
+    kind: 'files-revert', app, bucket, versions: [], since: startedAt - CLOCK_SKEW_MS,
     markers: batch.flatMap(a => a.kind === 'undelete' ? [{key: a.key, versionIds: a.markers, unsure: true}] : []),
     copies: batch.flatMap(a => a.kind === 'copy' ? [traceOf(a)] : []),
   }
@@ -172,17 +172,26 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   }))
 }
 
-export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[]): Step<BatchResult>[] {
-  const batches: FileAction[][] = []
-  for (let i = 0; i < actions.length; i += BATCH_SIZE) batches.push(actions.slice(i, i + BATCH_SIZE))
-  return batches.map((batch, index): Step<BatchResult> => {
+// The plan's batches: BATCH_SIZE files each, in the order the listing found them.
+export function planBatches(app: string, ref: BucketRef, actions: FileAction[]): Planned[] {
+  const bucket = locatorOf(ref)
+  const batches: Planned[] = []
+  for (let first = 0; first < actions.length; first += BATCH_SIZE) {
+    batches.push({id: `files-${batches.length + 1}`, kind: 'files-batch', app, bucket, actions: actions.slice(first, first + BATCH_SIZE), first: first + 1, total: actions.length})
+  }
+  return batches
+}
+
+export const recoverFileSteps: BuildersOf<'files-batch'> = {
+  'files-batch'({app, bucket: locator, actions: batch, first, total}): Omit<Step<BatchResult>, 'id'> {
     const undeletes = batch.filter(a => a.kind === 'undelete').length
     const copies = batch.length - undeletes
     const what = [undeletes ? `undelete ${undeletes}` : '', copies ? `copy back ${copies}` : ''].filter(Boolean).join(', ')
     return {
-      id: `files-${index + 1}`,
-      title: `Recover files ${index * BATCH_SIZE + 1}-${index * BATCH_SIZE + batch.length}${batches.length > 1 ? ` of ${actions.length}` : ''} (${what})`,
-      async apply({signal, writeSignal, status}) {
+      title: `Recover files ${first}-${first + batch.length - 1}${total > batch.length ? ` of ${total}` : ''} (${what})`,
+      async apply(context) {
+        const {signal, writeSignal, status} = context
+        const bucket = await bucketIn(context, app, locator)
         const result: BatchResult = {markersRemoved: [], versionsCreated: [], unsure: [], failed: [], stopped: false, startedAt: Date.now()}
         let done = 0
         await pool(batch, CONCURRENCY, async action => {
@@ -216,7 +225,7 @@ export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[])
         return {
           title: `Put these files back as they were (${revertCounts(undeleted, created, unsure)})`,
           command: `heroku files:recover --app ${app} --undo ${run}`,
-          action: result ? revertAction(app, bucket.ref, result) : undefined,
+          action: result ? revertAction(app, locator, result) : undefined,
           automatic: true,
         }
       },
@@ -224,22 +233,12 @@ export function recoverSteps(app: string, bucket: Bucket, actions: FileAction[])
       undoPartial: run => ({
         title: `Put these files back as they were (whatever of these ${batch.length} was changed, read from the bucket)`,
         command: `heroku files:recover --app ${app} --undo ${run}`,
-        action: plannedRevert(app, bucket.ref, batch, Date.now()),
+        action: plannedRevert(app, locator, batch, Date.now()),
         automatic: true,
       }),
       done: result => `${result.markersRemoved.length} undeleted, ${result.versionsCreated.length} copied back`,
     }
-  })
-}
-
-// The run's totals, for the final message and --json.
-export function totals(results: (BatchResult | undefined)[]) {
-  const present = results.filter((r): r is BatchResult => r !== undefined)
-  return {
-    undeleted: present.reduce((n, r) => n + r.markersRemoved.length, 0),
-    markersRemoved: present.reduce((n, r) => n + r.markersRemoved.reduce((m, k) => m + k.versionIds.length, 0), 0),
-    copiedBack: present.reduce((n, r) => n + r.versionsCreated.length, 0),
-  }
+  },
 }
 
 // The undo of a batch, run by the runner, recovery:resume or `files:recover --undo`: each key checked
@@ -300,12 +299,4 @@ export async function olderVersions(api: Api, action: RevertAction, since: numbe
   }
 }
 
-async function bucketFor(api: Api, action: RevertAction): Promise<Bucket> {
-  const [{openAppBucket}] = await Promise.all([import('./gather.js')])
-  const bucket = await openAppBucket(api, action.app, {bucket: action.bucket.provider === 'aws' ? action.bucket.bucket : undefined, endpoint: action.bucket.endpoint}, api.settings.timeoutMs)
-  if (bucket.ref.bucket !== action.bucket.bucket) {
-    bucket.destroy()
-    throw new Error(`${action.app}'s config vars now name bucket ${bucket.ref.bucket}, not ${action.bucket.bucket}: put the files back by hand.`)
-  }
-  return bucket
-}
+const bucketFor = (api: Api, action: RevertAction): Promise<Bucket> => openLocated(api, action.app, action.bucket)

@@ -6,8 +6,8 @@ import {PollTimeout} from '../poll.js'
 import type {Action, Actions} from './actions.js'
 import {due, type Entry, kept, type StepState, unsettled} from './ledger.js'
 import {RunLog, type RunRecord, type StepRecord} from './log.js'
-import type {Ref} from './plan.js'
-import {KeepsRunning, NoEffect, Step, StepContext, Undo} from './step.js'
+import type {Planned} from './plan.js'
+import {KeepsRunning, NoEffect, Ref, Step, StepContext, Undo} from './step.js'
 
 // The one runner: it executes a command's steps in order and keeps the promise that the engineer is
 // never left worse off. Ctrl-C, SIGTERM and SIGHUP stop it at the next step, and abort the waits and
@@ -50,6 +50,8 @@ export interface RunOutcome {
   // Exact commands that undo what was done and stays done.
   undo: string[]
   log: string
+  // How long the run took.
+  durationMs: number
   // What a step produced (not part of the JSON: it may hold URLs).
   result<T>(stepId: string): T | undefined
 }
@@ -97,6 +99,9 @@ export class Runner {
   private settling?: KeepsRunning
   // The steps as the log of the run being continued tells them.
   private prior?: Map<string, StepRecord>
+  private readonly startedAt = Date.now()
+  // Resources the steps loaded, let go at the end.
+  private readonly loaded: Promise<unknown>[] = []
 
   constructor(private readonly settings: RunSettings) {}
 
@@ -118,7 +123,7 @@ export class Runner {
         return state === 'done' ? {id, title, needs, state, note, applied, undo, running, settled, putBack} : {id, title, needs, state: 'not run', putBack}
       })
     } else {
-      this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data}))})
+      this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data: data as Planned | undefined}))})
       this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
     }
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
@@ -141,8 +146,13 @@ export class Runner {
         const report = this.reports[index]
         if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') report.note = 'not needed: put back above'
       }
+      await this.letGo()
       return this.finish(failure?.error)
     })
+  }
+
+  private async letGo() {
+    for (const loading of this.loaded) (await loading.catch(() => undefined) as {destroy?: () => void} | undefined)?.destroy?.()
   }
 
   // Runs one step; returns the error that stops the run, if any.
@@ -237,10 +247,14 @@ export class Runner {
       output: text => progress.output(text),
       resource: <T>(key: string, load: () => Promise<T>) => {
         const resources = this.settings.resources ??= new Map()
-        if (!resources.has(key)) resources.set(key, load().catch(error => {
-          resources.delete(key)
-          throw error
-        }))
+        if (!resources.has(key)) {
+          const loading = load()
+          this.loaded.push(loading)
+          resources.set(key, loading.catch(error => {
+            resources.delete(key)
+            throw error
+          }))
+        }
         return Promise.resolve(resources.get(key) as T | Promise<T>)
       },
       result: <T>(step: Ref<T> | string) => {
@@ -377,7 +391,7 @@ export class Runner {
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
     const steps = this.reports.map(({applied: _a, partial: _partial, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
-    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file}
+    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file, durationMs: Date.now() - this.startedAt}
     return Object.defineProperty(outcome, 'result', {value: <T>(id: string) => this.results.get(id) as T | undefined, enumerable: false}) as RunOutcome
   }
 }
