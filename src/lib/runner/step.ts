@@ -18,6 +18,8 @@ export interface StepContext {
   output(text: string): void
   // The result of an earlier step of this run.
   result<T>(stepId: string): T
+  // The run's id (what recovery:log shows): a step that labels what it makes with its run names it.
+  run: string
 }
 
 export type Observed<R> = {applied: true, result: R} | {applied: false}
