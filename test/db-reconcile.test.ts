@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
+import {brokenAppSpec} from '../src/sandbox/scenario.js'
+import {loadApp} from '../src/sandbox/scenarios.js'
 import type {Addon, App} from '../src/sandbox/index.js'
 import pg from 'pg'
 import {heroku, Result} from './support/heroku.js'
@@ -126,10 +128,10 @@ describe('heroku db:reconcile', function () {
     const inserted = readFileSync(join(out, 'customers/inserted.csv'), 'utf8').trim().split('\n')
     assert.equal(inserted[0], 'id,email,created_at')
     assert.deepEqual(inserted.slice(1).map(l => l.split(',')[1]), ['late1@example.com', 'late2@example.com', 'late3@example.com', 'late4@example.com', 'late5@example.com'])
-    assert.deepEqual(readFileSync(join(out, 'customers/updated.csv'), 'utf8').trim().split('\n'), ['id,email (OLD),email (DATABASE)', '3,renamed-3@example.com,customer3@example.com'])
+    assert.deepEqual(readFileSync(join(out, 'customers/updated.csv'), 'utf8').trim().split('\n'), ['id,column,OLD,DATABASE,note', '3,email,renamed-3@example.com,customer3@example.com,OLD changed it: carried over'])
     assert.equal(readFileSync(join(out, 'customers/deleted.csv'), 'utf8').trim().split('\n').length, 41)
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))
-    assert.deepEqual(summary.totals, {inserted: 5, updated: 1, deleted: 40})
+    assert.deepEqual(summary.totals, {inserted: 5, updated: 1, deleted: 40, conflicts: 0, kept: 0})
     assert.equal(JSON.stringify(summary).includes('@example.com'), false, 'summary.json holds counts, not rows')
     assert.match(readFileSync(join(out, 'replay.sql'), 'utf8'), /^-- DELETE FROM "public"."customers" WHERE "id" = '21';$/m)
   })
@@ -240,6 +242,43 @@ describe('heroku db:reconcile', function () {
       const alias = attachmentsOf(loss.app).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE')!.name
       await refused('nobackup', ['--app', name, '--from', alias, '--apply', '--confirm', name], /no successful backup.*--capture-backup/)
       assert.equal((await emails(addonAttachedAs(loss.app, 'DATABASE'), 'id > 60')).length, 0, 'nothing carried over')
+    })
+
+    describe('--out, checked before anything is read', () => {
+      const refusedOut = async (out: string, message: RegExp) => {
+        const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', 'HEROKU_POSTGRESQL_NOPE', '--out', out])
+        assert.notEqual(result.code, 0)
+        assert.match(result.stderr, message)
+        assert.doesNotMatch(result.stderr, /HEROKU_POSTGRESQL_NOPE|ENOTDIR|ENOENT|EEXIST|mkdir/, 'refused before --from is even looked up, in words')
+        assert.deepEqual(result.stderr.trim().split('\n').slice(1), ['Nothing was changed.'], result.stderr)
+      }
+
+      it('an empty name', () => refusedOut('', /--out "" is not a folder name/))
+
+      it('a path through a file', async () => {
+        const file = join(workDir, 'a-file')
+        writeFileSync(file, 'x')
+        await refusedOut(join(file, 'out'), /--out ".*a-file\/out": .*a-file is not a folder/)
+        await refusedOut(file, /--out ".*a-file" exists and is not a folder/)
+      })
+
+      it('a folder that is not empty', async () => {
+        const full = folderIn('full')
+        mkdirSync(full)
+        writeFileSync(join(full, 'summary.json'), '{}')
+        await refusedOut(full, /--out ".*full" already exists and is not empty/)
+      })
+
+      it('a folder under /proc, without hanging', () => refusedOut('/proc/reconcile-out', /--out "\/proc\/reconcile-out" is on a system file system/))
+
+      it('an existing empty folder open to everyone is made private', async () => {
+        const open = folderIn('open')
+        mkdirSync(open)
+        chmodSync(open, 0o777)
+        const result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', open])
+        assert.equal(result.code, 0, result.stderr)
+        assert.equal(statSync(open).mode & 0o777, 0o700)
+      })
     })
 
     it('OLD that the app still writes to', async () => {
@@ -402,5 +441,159 @@ describe('heroku db:reconcile with hostile names, unique conflicts and sequences
       assert.doesNotMatch(result.stderr, /--to "/)
       assert.equal(existsSync(out), false, 'no folder')
     }
+  })
+})
+
+// Issue 23, high 3: OLD and DATABASE share t(id, v, w) at the recovery point, and both take writes after
+// it: OLD until it was replaced, DATABASE (the app kept writing) after the promote. Only a comparison
+// against the base (the recovered database before anything wrote to it) can tell who changed what.
+const AT_RECOVERY_POINT = `
+  CREATE TABLE t (id int PRIMARY KEY, v text, w text); INSERT INTO t VALUES (1, 'a', 'x'), (2, 'b', 'y'), (3, 'c', 'z'), (5, 'e', 'q');
+  CREATE SCHEMA audit; CREATE TABLE audit.events (id serial PRIMARY KEY, what text); INSERT INTO audit.events (what) VALUES ('login');
+  CREATE TABLE prices (id int PRIMARY KEY, price int, doubled int GENERATED ALWAYS AS (price * 2) STORED); INSERT INTO prices (id, price) VALUES (1, 10);
+  CREATE TABLE notes (id int PRIMARY KEY); INSERT INTO notes VALUES (1);`
+const OLD_AFTER = `
+  UPDATE t SET v = 'old-upd' WHERE id = 1; UPDATE t SET w = 'old-w' WHERE id = 2; INSERT INTO t VALUES (4, 'new', 'n'); DELETE FROM t WHERE id = 5;
+  INSERT INTO audit.events (what) VALUES ('late');
+  UPDATE prices SET price = 11 WHERE id = 1; INSERT INTO prices (id, price) VALUES (2, 20);
+  ALTER TABLE notes ADD COLUMN "c\u001b[2J" text;`
+const DATABASE_AFTER = `
+  UPDATE t SET v = 'cur-upd' WHERE id = 1; UPDATE t SET v = 'cur-v' WHERE id = 2; DELETE FROM t WHERE id = 3; INSERT INTO t VALUES (6, 'app', 'after');`
+
+async function recoverBothWritten(prefix: string) {
+  const name = appName(prefix)
+  const spec = brokenAppSpec(name)
+  spec.events = [...spec.events!, {sql: AT_RECOVERY_POINT}, {checkpoint: 'point'}]
+  const {app, databases, names} = await loadApp(sandbox(), spec)
+  await sandbox().sql(databases.DATABASE, OLD_AFTER)
+  const recover = await heroku(['db:recover', '--app', name, '--to', names.point, '--confirm', name, '--json'])
+  assert.equal(recover.code, 0, recover.stderr)
+  const alias = attachmentsOf(app).find(a => a.addon.id === databases.DATABASE.id && a.name !== 'DATABASE')!.name
+  const current = addonAttachedAs(app, 'DATABASE')
+  await sandbox().sql(current, DATABASE_AFTER)
+  return {name, app, old: databases.DATABASE, current, alias, point: names.point, recover: JSON.parse(recover.stdout)}
+}
+
+const tRows = async (addon: Addon) => (await sandbox().sql(addon, 'SELECT id, v, w FROM t ORDER BY id')).map(r => `${r.id}|${r.v}|${r.w}`)
+const liveLines = (sql: string) => sql.split('\n').filter(line => /^(INSERT|UPDATE|DELETE) /.test(line))
+
+describe('heroku db:reconcile three-way, against the base db:recover records', function () {
+  this.timeout(180_000)
+  let both: Awaited<ReturnType<typeof recoverBothWritten>>
+
+  before(async function () {
+    this.timeout(180_000)
+    both = await recoverBothWritten('reconcile-3way')
+  })
+
+  it('db:recover records the base before the promote, labelled with its run, and says so', async () => {
+    const steps = both.recover.run.steps.map((s: {id: string}) => s.id)
+    assert.ok(steps.indexOf('record-base') > steps.indexOf('create-database') && steps.indexOf('record-base') < steps.indexOf('promote'), steps.join())
+    assert.ok(steps.indexOf('record-base') < steps.indexOf('maintenance-on'), 'recorded before maintenance mode: no downtime')
+    const base = both.recover.outcome.reconcileBase
+    assert.equal(base.recorded.schema, `heroku_reconcile_base_${both.recover.run.id.replace(/-/g, '_')}`)
+    assert.equal(base.recorded.tables, 5)
+    const [about] = await sandbox().sql(both.current, `SELECT run, recovery_point, old_addon_name FROM ${base.recorded.schema}.about`)
+    assert.deepEqual([about.run, about.recovery_point.toISOString(), about.old_addon_name], [both.recover.run.id, both.point, both.old.name])
+    assert.deepEqual(both.recover.outcome.sequenceFence, [{sequence: 'audit.events_id_seq', from: '1', to: '2'}], 'the fence covers every schema')
+  })
+
+  it('--apply carries over only what OLD changed, keeps what DATABASE changed, and reports the conflict with both values', async () => {
+    const out = folderIn('three-way')
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', out, '--apply', '--confirm', both.name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(await tRows(both.current), ['1|cur-upd|x', '2|cur-v|old-w', '4|new|n', '5|e|q', '6|app|after'],
+      'row 2 keeps cur-v and gains old-w; row 1 (changed on both sides) keeps cur-upd; row 3, deleted after the promote, stays deleted; row 5 is left to decide')
+    const document = JSON.parse(result.stdout)
+    assert.equal(document.against, 'three-way')
+    assert.equal(document.base.run, both.recover.run.id)
+    assert.equal(document.base.recoveryPoint, both.point)
+    const t = document.tables.find((x: {table: string}) => x.table === 't')
+    assert.deepEqual([t.inserted, t.updated, t.deleted, t.conflicts, t.kept], [1, 1, 1, 1, 2])
+    const conflicts = readFileSync(join(out, 't', 'conflicts.csv'), 'utf8').trim().split('\n')
+    assert.equal(conflicts[0], 'id,column,OLD,DATABASE,base (hash),note')
+    assert.match(conflicts[1], /^1,v,old-upd,cur-upd,[0-9a-f]{16},changed in both databases since the recovery point$/)
+    const replay = readFileSync(join(out, 'replay.sql'), 'utf8')
+    assert.deepEqual(liveLines(replay).filter(line => line.includes('"public"."t"')), [
+      'INSERT INTO "public"."t" ("id", "v", "w") OVERRIDING SYSTEM VALUE VALUES (\'4\', \'new\', \'n\') ON CONFLICT ("id") DO NOTHING;',
+      'UPDATE "public"."t" SET "w" = \'old-w\' WHERE "id" = \'2\' AND "w"::text IS NOT DISTINCT FROM \'y\';',
+    ], 'only the column OLD changed is set, guarded on the value it had at the recovery point')
+    assert.match(replay, /^-- UPDATE "public"."t" SET "v" = 'old-upd' WHERE "id" = '1' AND "v"::text IS NOT DISTINCT FROM 'cur-upd';$/m, 'the conflict is a comment')
+    assert.deepEqual(await sandbox().sql(both.current, 'SELECT id, what FROM audit.events ORDER BY id'), [{id: 1, what: 'login'}, {id: 2, what: 'late'}], 'a table outside the connection\'s schema is compared')
+    assert.deepEqual(await sandbox().sql(both.current, 'SELECT id, price, doubled FROM prices ORDER BY id'), [{id: 1, price: 11, doubled: 22}, {id: 2, price: 20, doubled: 40}], 'generated columns are computed, not written')
+  })
+
+  it('says which comparison it made, in the singular where it is one, with names escaped', async () => {
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', folderIn('three-way-words'), '--dry-run'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, new RegExp(`Comparison: three-way \\(base from run ${both.recover.run.id} at ${both.point.replace(/\./g, '\\.')}`))
+    assert.match(result.stdout, /^ {2}t +0 +0 +1 +1 +3$/m, 'row 2 (v changed in DATABASE), row 3 (deleted from it) and row 6 (written to it) are kept')
+    assert.match(result.stdout, /^ {2}audit\.events +0 +0 +0 +0 +0$/m)
+    assert.match(result.stdout, /0 rows written and 0 rows updated after the recovery point\. 1 row deleted from OLD after it is still in DATABASE/)
+    assert.match(result.stdout, /1 conflict \(changed on both sides/)
+    assert.match(result.stdout, /columns only in OLD, not compared: c\\u001b\[2J/)
+    assert.ok(!/[\u0000-\u0009\u000B-\u001F]/.test(result.stdout + result.stderr), 'no raw control character reaches the terminal')
+  })
+
+  it('refuses a --since other than the base\'s recovery point, before writing anything', async () => {
+    const out = folderIn('three-way-since')
+    const other = new Date(Date.parse(both.point) - 60_000).toISOString()
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', out, '--since', other])
+    assert.notEqual(result.code, 0)
+    assert.match(result.stderr, new RegExp(`--since ${other.replace(/\./g, '\\.')} is not the recovery point of the base db:recover recorded .*\\(run ${both.recover.run.id}: ${both.point.replace(/\./g, '\\.')}\\)`))
+    assert.equal(existsSync(out), false, 'no folder')
+  })
+
+  it('a second --apply changes nothing, and the conflict is still reported, not applied', async () => {
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', folderIn('three-way-2'), '--apply', '--confirm', both.name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const document = JSON.parse(result.stdout)
+    assert.equal(Object.values(document.applied.changed as Record<string, number>).reduce((a, b) => a + b, 0), 0)
+    assert.equal(document.totals.conflicts, 1)
+    assert.deepEqual(await tRows(both.current), ['1|cur-upd|x', '2|cur-v|old-w', '4|new|n', '5|e|q', '6|app|after'])
+  })
+})
+
+describe('heroku db:reconcile without a base (recovered by hand, or by an older version)', function () {
+  this.timeout(180_000)
+  let both: Awaited<ReturnType<typeof recoverBothWritten>>
+
+  before(async function () {
+    this.timeout(180_000)
+    both = await recoverBothWritten('reconcile-2way')
+    await sandbox().sql(both.current, `DO $$ DECLARE s text; BEGIN
+      FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'heroku_reconcile_base%' LOOP EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP; END $$`)
+  })
+
+  it('--apply without --prefer is refused before anything is written, in one line', async () => {
+    const out = folderIn('two-way-refused')
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', out, '--apply', '--confirm', both.name])
+    assert.notEqual(result.code, 0)
+    assert.match(result.stderr, /holds no base recorded by db:recover, so the comparison is two-way.*--prefer old\|current/)
+    assert.equal(result.stderr.trim().split('\n').length, 2, result.stderr)
+    assert.equal(existsSync(out), false, 'no folder')
+    assert.deepEqual(await tRows(both.current), ['1|cur-upd|x', '2|cur-v|y', '5|e|q', '6|app|after'])
+  })
+
+  it('--dry-run says two-way, and replay.sql holds nothing live that could overwrite or bring a row back', async () => {
+    const out = folderIn('two-way-dry')
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', out, '--dry-run', '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const document = JSON.parse(result.stdout)
+    assert.deepEqual([document.against, document.base, document.prefer], ['two-way', null, null])
+    assert.deepEqual(liveLines(readFileSync(join(out, 'replay.sql'), 'utf8')), [])
+    const text = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', folderIn('two-way-dry-text'), '--dry-run'])
+    assert.match(text.stdout, /Comparison: two-way \(no base\)/)
+    assert.match(text.stdout, /Warning: two-way comparison \(no base\)/)
+  })
+
+  it('--prefer current keeps DATABASE\'s values where both hold a row, inserts rows only in OLD, warns loudly; a second --apply changes nothing', async () => {
+    const result = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', folderIn('two-way-current'), '--apply', '--prefer', 'current', '--confirm', both.name])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /Warning: no base, --prefer current: rows both databases hold keep DATABASE's values; rows only in OLD are inserted, which brings back any row deleted from DATABASE after the promote/)
+    assert.deepEqual(await tRows(both.current), ['1|cur-upd|x', '2|cur-v|y', '3|c|z', '4|new|n', '5|e|q', '6|app|after'])
+    const again = await heroku(['db:reconcile', '--app', both.name, '--from', both.alias, '--out', folderIn('two-way-current-2'), '--apply', '--prefer', 'current', '--confirm', both.name, '--json'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(Object.values(JSON.parse(again.stdout).applied.changed as Record<string, number>).reduce((a, b) => a + b, 0), 0)
   })
 })

@@ -6,6 +6,7 @@ import type {Client} from 'pg'
 import {compareDatabases, CompareOptions, Difference, TableComparison} from '../src/lib/reconcile/compare.js'
 import {ReconcileFolder} from '../src/lib/reconcile/folder.js'
 import {applyReplay} from '../src/lib/reconcile/replay.js'
+import {findBase, recordBase} from '../src/lib/reconcile/base.js'
 import {fenceSequences} from '../src/lib/reconcile/sequences.js'
 import {connectUrl} from '../src/lib/postgres/connect.js'
 import type {Addon} from '../src/sandbox/index.js'
@@ -149,11 +150,17 @@ describe('db:reconcile engine (real PostgreSQL)', function () {
     const pair = await seedPair(AFTER_RECOVERY)
     const dir = join(mkdtempSync(join(tmpdir(), 'reconcile-engine-')), 'out')
     try {
-      const folder = ReconcileFolder.create(dir, 'public')
+      const folder = ReconcileFolder.create(dir, {prefer: 'old'})
       const {comparison} = await compare(pair, {onDifference: (t, d) => folder.record(t, d)})
       folder.finish(comparison, {tables: comparison.tables.length})
       const sql = readFileSync(join(dir, 'replay.sql'), 'utf8')
       assert.match(sql, /^-- DELETE FROM "public"."customers" WHERE "id" = '1500';$/m)
+      // One line per changed column, under one header, whatever columns each row changed.
+      const updated = readFileSync(join(dir, 'customers/updated.csv'), 'utf8').trim().split('\n')
+      assert.equal(updated[0], 'id,column,OLD,DATABASE,note')
+      assert.deepEqual(updated.filter(line => /^(7|1234),/.test(line)).sort(), [
+        '1234,email,changed@example.com,c1234@example.com,no base: cannot tell', '1234,note,moved,,no base: cannot tell', '7,note,vip,,no base: cannot tell',
+      ])
       assert.ok(sql.indexOf('INSERT INTO "public"."customers"') < sql.indexOf('INSERT INTO "public"."orders"'), 'parents first')
 
       const first = await applyReplay(pair.currentClient, join(dir, 'replay.sql'))
@@ -183,5 +190,54 @@ describe('db:reconcile engine (real PostgreSQL)', function () {
     const [{id}] = await sandbox().sql(pair.current, 'INSERT INTO customers (email) VALUES (\'after-promote@example.com\') RETURNING id')
     assert.equal(id, 2026)
     assert.deepEqual(await fenceSequences(pair.oldClient, pair.currentClient, 'public'), [], 'a second fence moves nothing')
+  })
+
+  it('three-way against a recorded base: what only OLD changed is carried, what only DATABASE changed is kept, what both changed is a conflict', async () => {
+    const pair = await seedPair()
+    const label = {run: 'engine-test', recoveryPoint: '2026-11-25T14:00:00.000Z', old: {id: 'old-id', name: 'old-db'}, database: {id: 'db-id', name: 'db'}}
+    const recorded = await recordBase(pair.currentClient, label, 'public')
+    assert.deepEqual([recorded.schema, recorded.tables, recorded.rows], ['heroku_reconcile_base_engine_test', 5, 2000 + 500 + 1500 + 3 + 2000])
+    await sandbox().sql(pair.old, `
+      UPDATE customers SET note = 'vip' WHERE id = 1007; UPDATE customers SET note = 'old' WHERE id = 1008; UPDATE customers SET note = 'kept-deleted?' WHERE id = 1009;
+      INSERT INTO customers (id, email) VALUES (5001, 'new@example.com'); DELETE FROM customers WHERE id = 1010;
+      UPDATE tenant_items SET v = 'old' WHERE tenant = 1 AND id = 500;
+      INSERT INTO events VALUES ('signup', 1), ('purchase', 3); DELETE FROM events WHERE name = 'login';
+      CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'both'), (2, 'old only');`)
+    await sandbox().sql(pair.current, `
+      UPDATE customers SET email = 'moved@example.com' WHERE id = 1007; UPDATE customers SET note = 'current' WHERE id = 1008; DELETE FROM customers WHERE id IN (1009, 1011);
+      INSERT INTO customers (id, email) VALUES (6001, 'app@example.com');
+      UPDATE tenant_items SET v = 'current' WHERE tenant = 1 AND id = 500;
+      INSERT INTO events VALUES ('audit', 9); DELETE FROM events WHERE ctid = (SELECT ctid FROM events WHERE name = 'signup' LIMIT 1);
+      CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'both'), (3, 'database only');`)
+    const base = await findBase(pair.currentClient, 'public', {id: 'old-id'}, {id: 'db-id'})
+    assert.ok(base)
+    assert.equal(await findBase(pair.currentClient, 'public', {id: 'another-old'}), undefined, 'a base is only for the database it was recorded from')
+    const {of, table} = await compare(pair, {base})
+    const kinds = (name: string) => Object.fromEntries((['inserted', 'updated', 'deleted', 'conflict', 'kept'] as const).map(kind => [kind, of(name, kind).map(d => d.key.id).sort()]))
+    assert.deepEqual(kinds('customers'), {inserted: ['5001'], updated: ['1007'], deleted: ['1010'], conflict: ['1008', '1009'], kept: ['1011', '6001']})
+    const seven = of('customers', 'updated')[0] as Extract<Difference, {kind: 'updated'}>
+    assert.deepEqual(seven.changes, {email: 'current', note: 'old'})
+    const eight = of('customers', 'conflict').find(d => d.key.id === '1008') as Extract<Difference, {kind: 'conflict'}>
+    assert.deepEqual([eight.old!.note, eight.current!.note, eight.changes.note], ['old', 'current', 'both'])
+    assert.match((of('customers', 'conflict').find(d => d.key.id === '1009') as Extract<Difference, {kind: 'conflict'}>).why, /changed in OLD, deleted from DATABASE/)
+    assert.deepEqual(of('tenant_items', 'conflict').map(d => `${d.key.tenant}/${d.key.id}`), ['1/500'])
+    assert.deepEqual([table('events').inserted, table('events').deleted, table('events').conflicts, table('events').kept], [1, 1, 2, 1], 'purchase in, login proposed out, signup (2 in the base, 3 in OLD, 1 in DATABASE: two copies) changed on both, audit kept')
+    assert.deepEqual(kinds('later'), {inserted: ['2'], updated: [], deleted: [], conflict: [], kept: ['3']}, 'a table newer than the base: every row new on its side')
+    assert.equal(table('orders').cost.queries, 5, 'an unchanged table costs as much as without a base: nothing is read from it')
+
+    const dir = join(mkdtempSync(join(tmpdir(), 'reconcile-engine-')), 'out')
+    try {
+      const folder = ReconcileFolder.create(dir)
+      const {comparison} = await compare(pair, {base, onDifference: (t, d) => folder.record(t, d)})
+      folder.finish(comparison, {})
+      const first = await applyReplay(pair.currentClient, join(dir, 'replay.sql'))
+      assert.deepEqual(first.changed, {customers: 2, events: 1, later: 1})
+      const rows = await sandbox().sql(pair.current, 'SELECT id, email, note FROM customers WHERE id IN (1007, 1008, 1009, 1010, 5001, 6001) ORDER BY id')
+      assert.deepEqual(rows.map(r => `${r.id}|${r.email}|${r.note}`), ['1007|moved@example.com|vip', '1008|c1008@example.com|current', '1010|c1010@example.com|null', '5001|new@example.com|null', '6001|app@example.com|null'])
+      const again = await compare(pair, {base})
+      assert.deepEqual(again.differences.filter(d => d.difference.kind === 'inserted' || d.difference.kind === 'updated'), [], 'nothing left to carry over')
+    } finally {
+      rmSync(join(dir, '..'), {recursive: true, force: true})
+    }
   })
 })

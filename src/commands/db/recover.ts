@@ -51,6 +51,7 @@ export default class DbRecover extends GuardedCommand {
     surgical: flags.boolean({description: 'put back only the rows of --tables missing from the database, from a scratch copy; never promote', dependsOn: ['tables'], exclusive: ['drill']}),
     tables: flags.string({description: 'with --surgical, the tables to put rows back into (comma-separated)', dependsOn: ['surgical']}),
     out: flags.string({description: 'with --surgical, the folder listing the rows put back (default: surgical-APP-TIMESTAMP)', dependsOn: ['surgical']}),
+    'reconcile-base': flags.boolean({description: 'with a point-in-time recovery, record in the new database, before the promote, the base db:reconcile compares three-way against (--no-reconcile-base skips it)', default: true, allowNo: true}),
     'dry-run': flags.boolean({description: 'run every check and show the plan, without changing anything'}),
     'wait-timeout': flags.string({description: 'how long to wait for provisioning and restores (and for each request)', default: '2h'}),
   }
@@ -69,7 +70,7 @@ export default class DbRecover extends GuardedCommand {
     const target = await resolveTarget(this.api, flags.app, request, facts.now)
     const plan = planRecovery(facts, target, {
       drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
-      scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical,
+      scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical, reconcileBase: flags['reconcile-base'],
     })
     const failed = blocking(plan.checks)
     const steps = failed.length > 0 ? [] : recoverySteps(facts, plan)
@@ -106,7 +107,7 @@ export default class DbRecover extends GuardedCommand {
   }
 
   // The command that recovers to exactly what was previewed: the backup by name, the time to the second.
-  private commandFor(database: string, plan: RecoveryPlan, flags: {app: string, verify?: string, 'scale-down-workers': boolean, 'safety-backup': boolean, maintenance: boolean, drill: boolean, keep: boolean, 'wait-timeout': string, surgical: boolean, tables?: string}) {
+  private commandFor(database: string, plan: RecoveryPlan, flags: {app: string, verify?: string, 'scale-down-workers': boolean, 'safety-backup': boolean, maintenance: boolean, drill: boolean, keep: boolean, 'wait-timeout': string, surgical: boolean, tables?: string, 'reconcile-base': boolean}) {
     return shellQuote([
       'heroku', 'db:recover', database, '--app', flags.app,
       ...(plan.way === 'backup' ? ['--backup', plan.backup!.name] : ['--to', plan.target!.at]),
@@ -114,6 +115,7 @@ export default class DbRecover extends GuardedCommand {
       ...(flags['scale-down-workers'] ? ['--scale-down-workers'] : []),
       ...(flags['safety-backup'] ? [] : ['--no-safety-backup']),
       ...(flags.maintenance ? [] : ['--no-maintenance']),
+      ...(flags['reconcile-base'] || plan.way !== 'point-in-time' ? [] : ['--no-reconcile-base']),
       ...(flags.drill ? ['--drill'] : []),
       ...(flags.surgical ? ['--surgical', '--tables', flags.tables!] : []),
       ...(flags.keep ? ['--keep'] : []),

@@ -3,7 +3,8 @@ import type {Api} from '../api/client.js'
 import {path} from '../api/client.js'
 import {backupGate, backupStates, GateOptions, GateResult} from '../backups/gate.js'
 import {messageOf, Refused} from '../errors.js'
-import {AppDatabase, resolveAppDatabase} from '../postgres/connect.js'
+import {AppDatabase, resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {Base, findBase} from './base.js'
 
 // The two databases of `db:reconcile`, resolved the way every command resolves a database argument,
 // and the refusals that come before anything is read from them or written to disk.
@@ -55,4 +56,22 @@ export async function databaseBackupGate(api: Api, app: string, current: Reconci
   const notBefore = current.addon && !Number.isNaN(created) ? {[current.addon.id]: created} : {}
   const states = (await backupStates(api, app, options.maxAgeMs, notBefore)).filter(s => s.database.addon.id === current.addon?.id)
   return backupGate(states, options)
+}
+
+// The base db:recover recorded in DATABASE for a recovery from OLD (see base.ts); none for a database
+// recovered by hand, by an older version, or from a database that is not an add-on.
+export async function lookUpBase(old: ReconcileDatabase, current: ReconcileDatabase): Promise<Base | undefined> {
+  if (!old.addon) return undefined
+  return withConnection(current, ({client}) => findBase(client, current.schema, old.addon!, current.addon))
+}
+
+// The refusals the base decides, before anything is written: a --since that is not its recovery point,
+// and, without one, an --apply that nobody said which side wins for.
+export function assertBaseFits(base: Base | undefined, current: ReconcileDatabase, options: {since?: string, apply: boolean, prefer?: string}): void {
+  if (base && options.since && options.since !== base.recoveryPoint) {
+    throw new Refused(`--since ${options.since} is not the recovery point of the base db:recover recorded in ${current.label} (run ${base.run}: ${base.recoveryPoint}): leave --since out, or give that time.`)
+  }
+  if (!base && options.apply && !options.prefer) {
+    throw new Refused(`${current.label} holds no base recorded by db:recover, so the comparison is two-way and cannot tell which side changed a row: --apply could overwrite writes made to it after the promote, or bring back rows deleted from it since. Compare without --apply and read the folder, then say which side wins with --prefer old|current.`)
+  }
 }

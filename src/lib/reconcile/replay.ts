@@ -48,7 +48,7 @@ export async function applyReplay(client: ClientBase, file: string): Promise<Rep
       result.statements++
     } catch (error) {
       if (CONFLICT_CODES.has(codeOf(error))) throw error
-      throw new SafeRollbackError(`replay.sql line ${line.number} (${line.table}) failed: ${(error as Error).message}`, 'rolled back')
+      throw new SafeRollbackError(`replay.sql line ${line.number} (${line.table}) failed: ${printable((error as Error).message)}`, 'rolled back')
     }
   }
   const runBatch = async (batch: Line[]) => {
@@ -141,6 +141,6 @@ async function rolledBack(client: ClientBase, error: unknown): Promise<SafeRollb
   const state = confirmed
     ? 'Nothing was changed: the transaction was rolled back, so DATABASE is exactly as before.'
     : 'Nothing was changed: the connection ended before COMMIT, so PostgreSQL discarded the transaction (no line of replay.sql can commit it).'
-  const message = error instanceof SafeRollbackError ? error.message : `Applying replay.sql failed: ${(error as Error).message}`
+  const message = error instanceof SafeRollbackError ? error.message : `Applying replay.sql failed: ${printable((error as Error).message)}`
   return new SafeRollbackError(message, state)
 }

@@ -4,6 +4,8 @@ import {captureFreshBackup} from '../backups/gate.js'
 import {withInterruptibleConnection} from '../postgres/connect.js'
 import type {Step} from '../runner/step.js'
 import type {ReconcileDatabase} from './gather.js'
+import {printable} from '../names.js'
+import {plural} from './render.js'
 import {applyReplay, ReplayResult} from './replay.js'
 
 // `db:reconcile --apply` as steps of the runner: a fresh backup of DATABASE when the gate asks for one,
@@ -13,11 +15,11 @@ import {applyReplay, ReplayResult} from './replay.js'
 export function replayStep(current: ReconcileDatabase, folder: string): Step<ReplayResult> {
   return {
     id: 'replay',
-    title: `Run ${join(folder, 'replay.sql')} on ${current.label} in one transaction (inserts and guarded updates; deletes stay commented out)`,
+    title: `Run ${printable(join(folder, 'replay.sql'))} on ${current.label} in one transaction (inserts and guarded updates; conflicts and deletes stay commented out)`,
     apply: ({writeSignal}) => withInterruptibleConnection(current, writeSignal, ({client}) => applyReplay(client, join(folder, 'replay.sql'))),
     done: result => {
       const conflicts = Object.values(result.conflicts).reduce((a, b) => a + b, 0)
-      return `${result.statements} statements, ${Object.values(result.changed).reduce((a, b) => a + b, 0)} rows changed${conflicts > 0 ? `, ${conflicts} set aside (conflicts with an existing row)` : ''}`
+      return `${plural(result.statements, 'statement')}, ${plural(Object.values(result.changed).reduce((a, b) => a + b, 0), 'row')} changed${conflicts > 0 ? `, ${conflicts} set aside (${conflicts === 1 ? 'it conflicts' : 'they conflict'} with an existing row)` : ''}`
     },
   }
 }

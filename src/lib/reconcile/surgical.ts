@@ -13,7 +13,8 @@ export interface PutBack extends ReplayResult {
 }
 
 export async function putBackMissingRows(copy: AppDatabase, database: AppDatabase, tables: string[], out: string, writeSignal: AbortSignal): Promise<PutBack> {
-  const folder = ReconcileFolder.create(out, database.schema)
+  // Only inserts are recorded here: rows the copy has and DATABASE does not, put back as OLD's side of a two-way comparison.
+  const folder = ReconcileFolder.create(out, {prefer: 'old'})
   let compared: string[] = []
   try {
     await withConnection(copy, ({client: from}) => withConnection(database, async ({client: to}) => {

@@ -17,6 +17,8 @@ export interface RecoveryOptions {
   verify?: string
   // --surgical: put back only the rows of these tables missing from the database, from a scratch copy.
   surgical?: {tables: string[], out: string}
+  // Record the base of a three-way db:reconcile in the new database before the promote (--no-reconcile-base skips it).
+  reconcileBase?: boolean
 }
 
 export interface PlannedBackup {
@@ -39,6 +41,8 @@ export interface RecoveryPlan {
   target?: {at: string, reason: string, earliest: string | null}
   // The attachment name the recovered database takes when it is promoted.
   promoteAs?: string
+  // Whether the new database gets the base db:reconcile compares three-way against (point-in-time only).
+  reconcileBase: boolean
   maintenance: boolean
   workers: {type: string, quantity: number}[]
   safetyBackup: boolean
@@ -111,6 +115,7 @@ function warningsFor(plan: RecoveryPlan, facts: RecoveryFacts, options: Recovery
   }
   if (plan.way === 'point-in-time' && !plan.surgical) {
     warnings.push(`${facts.database.name} is not destroyed: it stays attached under a colour name, and billed, until you remove it with \`heroku addons:destroy\`.`)
+    if (options.reconcileBase === false) warnings.push('--no-reconcile-base: db:reconcile will compare two-way, and cannot tell writes made to the new database after the promote from writes to carry over.')
   }
   return warnings
 }
@@ -129,6 +134,7 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     workers: !options.drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
     safetyBackup: !options.drill && options.safetyBackup,
     verify: options.verify,
+    reconcileBase: false,
     checks,
     warnings: [],
   }
@@ -139,7 +145,10 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
   } else {
     checks.push(windowCheck(facts, target.at))
     plan.target = {at: target.at.toISOString(), reason: target.reason, earliest: facts.rollbackEarliest?.toISOString() ?? null}
-    if (!options.drill && !options.surgical) plan.promoteAs = promoteName(facts)
+    if (!options.drill && !options.surgical) {
+      plan.promoteAs = promoteName(facts)
+      plan.reconcileBase = options.reconcileBase !== false
+    }
   }
   plan.warnings = warningsFor(plan, facts, options)
   return plan

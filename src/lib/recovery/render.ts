@@ -9,7 +9,7 @@ import type {RecoveryPlan} from './plan.js'
 import {shellQuote} from '../shell.js'
 import type {SequenceMove} from '../reconcile/sequences.js'
 import type {PutBack} from '../reconcile/surgical.js'
-import {restoreCommand} from './steps.js'
+import {BaseRecorded, restoreCommand} from './steps.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
 // hold names, times and commands, never URLs or credentials.
@@ -92,7 +92,13 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
   if (touched.length > 0) lines.push(`  - Touched during the switch: ${touched.join(', ')}.`)
   const safety = backupName('safety-backup')
   const reconcile = reconcileCommand(facts, plan, outcome)
-  if (reconcile) lines.push('', `Writes made to ${facts.database.name} after ${plan.target?.at} are not in the new database. Compare and carry them over with:`, `  ${reconcile}`)
+  if (reconcile) {
+    const base = outcome.result<BaseRecorded>('record-base')
+    const how = base?.recorded
+      ? `it compares three-way, against the base recorded in ${base.database} before the promote, so writes the app makes to it from now on are kept`
+      : 'with no base recorded, it compares two-way, and --apply needs --prefer old|current'
+    lines.push('', `Writes made to ${facts.database.name} after ${plan.target?.at} are not in the new database. Compare and carry them over with (${how}):`, `  ${reconcile}`)
+  }
   const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(facts, safety)] : []) : [`heroku pg:promote ${facts.database.name} --app ${facts.app}`]
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
@@ -115,6 +121,7 @@ export function recovered(outcome: RunOutcome) {
     scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === 'create-scratch')?.state === 'undone'} : null,
     verification: outcome.result<string>('verify') ?? null,
     sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
+    reconcileBase: outcome.result<BaseRecorded>('record-base') ?? null,
     putBack: outcome.result<PutBack>('put-back')?.changed ?? null,
   }
 }

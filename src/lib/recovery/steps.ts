@@ -11,7 +11,9 @@ import type {RecoveryFacts} from './gather.js'
 import type {RecoveryPlan} from './plan.js'
 import {aliasOf, assertPromotable, createRollbackDatabase, findCreated, waitUntilAvailable, watchReleasePhase} from './point-in-time.js'
 import {runVerification} from './verify.js'
-import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {resolveAppDatabase, withConnection, withInterruptibleConnection} from '../postgres/connect.js'
+import {messageOf} from '../errors.js'
+import {BaseLabel, baseSchemaFor, dropBaseSql, hasBase, Recorded, recordBase} from '../reconcile/base.js'
 import {fenceSequences, SequenceMove} from '../reconcile/sequences.js'
 import {PutBack, putBackMissingRows} from '../reconcile/surgical.js'
 
@@ -204,6 +206,55 @@ function sequenceFence(facts: RecoveryFacts, plan: RecoveryPlan): Step<SequenceM
   }
 }
 
+export interface BaseRecorded {
+  // The new database's add-on name.
+  database: string
+  // Undefined when it could not be recorded (db:reconcile then compares two-way), with the reason.
+  recorded?: Partial<Recorded> & {schema: string}
+  reason?: string
+}
+
+// A failure of PostgreSQL itself (an SQLSTATE), not of the connection: the recovery goes on without a base.
+const isDatabaseError = (error: unknown) => /^[0-9A-Z]{5}$/.test((error as {code?: string})?.code ?? '')
+
+// The base of a three-way db:reconcile (see reconcile/base.ts), before maintenance mode and the promote:
+// nothing writes to the new database yet, so it is exactly the old one as of the recovery point, and the
+// app, still on the old database, is not held up. Failing to record it does not stop the recovery.
+function recordReconcileBase(facts: RecoveryFacts, plan: RecoveryPlan): Step<BaseRecorded> {
+  const created = (context: StepContext) => context.result<Addon>('create-database')
+  const newDatabase = (context: StepContext) => resolveAppDatabase(context.api, facts.app, created(context).name)
+  return {
+    id: 'record-base',
+    title: `Record in the new database, before anything writes to it, the base db:reconcile compares against: per table, each row's key and a short hash per column (the data as of ${plan.target?.at})`,
+    async apply(context) {
+      const addon = created(context)
+      const label: BaseLabel = {run: context.run, recoveryPoint: plan.target!.at, old: {id: facts.database.id, name: facts.database.name}, database: {id: addon.id, name: addon.name}}
+      const database = await newDatabase(context)
+      try {
+        // Ctrl-C ends the connection, which rolls the whole base back: nothing half-recorded is left.
+        return {database: addon.name, recorded: await withInterruptibleConnection(database, context.writeSignal, ({client}) => recordBase(client, label, database.schema))}
+      } catch (error) {
+        if (!isDatabaseError(error)) throw error
+        return {database: addon.name, reason: messageOf(error)}
+      }
+    },
+    async observe(context) {
+      const database = await newDatabase(context)
+      return await withConnection(database, ({client}) => hasBase(client, context.run))
+        ? {applied: true, result: {database: created(context).name, recorded: {schema: baseSchemaFor(context.run)}}}
+        : {applied: false}
+    },
+    undo: result => result?.recorded
+      ? {title: 'Drop the base of db:reconcile', command: `heroku pg:psql ${result.database} --app ${facts.app} -c '${dropBaseSql(result.recorded.schema)}'`, automatic: false}
+      : undefined,
+    done: ({recorded, reason}) => !recorded
+      ? `not recorded (${reason}): db:reconcile will compare two-way`
+      : recorded.tables === undefined
+        ? `recorded (schema ${recorded.schema})`
+        : `${recorded.tables} table${recorded.tables === 1 ? '' : 's'}, ${recorded.rows} row${recorded.rows === 1 ? '' : 's'}, ${formatBytes(recorded.bytes ?? 0)} in ${recorded.durationMs} ms (schema ${recorded.schema})`,
+  }
+}
+
 // --surgical: the rows the scratch copy has and the database lost, put back in one transaction.
 function putBack(facts: RecoveryFacts, plan: RecoveryPlan): Step<PutBack> {
   const {tables, out} = plan.surgical!
@@ -279,6 +330,7 @@ export function recoverySteps(facts: RecoveryFacts, plan: RecoveryPlan): Step<an
   return [
     createDatabase(facts, plan, {id: 'create-database', title: `Create a new ${facts.database.plan} database from ${where(facts)} as of ${plan.target?.at} (a point-in-time rollback)`, scratch: false}),
     ...verify(context => created(context).name),
+    ...(plan.reconcileBase ? [recordReconcileBase(facts, plan)] : []),
     ...guarded(facts, plan, [sequenceFence(facts, plan), ...promoteSteps(facts, plan)]),
     checkFollower(),
     ...backupOfNew,

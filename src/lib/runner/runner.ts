@@ -242,7 +242,7 @@ export class Runner {
   private context(api: Api, signal: AbortSignal, writeSignal = signal): StepContext {
     const {progress, timeoutMs} = this.settings
     return {
-      api, signal, writeSignal, timeoutMs,
+      api, signal, writeSignal, timeoutMs, run: this.log.id,
       status: text => progress.status(text),
       output: text => progress.output(text),
       resource: <T>(key: string, load: () => Promise<T>) => {

@@ -22,6 +22,8 @@ export interface StepContext {
   // command already holds, or loaded once per run (a run continued by another process loads it again).
   // What it loads is let go (its `destroy()`) when the run ends.
   resource<T>(key: string, load: () => Promise<T>): Promise<T>
+  // The run's id (what recovery:log shows): a step that labels what it makes with its run names it.
+  run: string
 }
 
 // Another step's result, by that step's id, with the type of what it produces.
