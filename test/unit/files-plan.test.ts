@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import {findBucket, hasBucketVars, parseCloudcube} from '../../src/lib/files/bucket.js'
+import {findBucket, hasBucketVars, locatorOf, parseCloudcube} from '../../src/lib/files/bucket.js'
 import {keptDays, newestFirst, planKey, planVersions, timeChecks} from '../../src/lib/files/plan.js'
 import type {ObjectVersion} from '../../src/lib/files/s3.js'
-import {copiesMade, needsMarker, plannedRevert} from '../../src/lib/files/steps.js'
+import {copiesMade, needsMarker} from '../../src/lib/files/revert.js'
+import {plannedRevert} from '../../src/lib/files/steps.js'
 import {redact} from '../../src/lib/secrets.js'
 
 const AT = Date.parse('2026-11-24T14:00:00Z')
@@ -110,7 +111,7 @@ describe('files:recover: what a batch cut short made, read back', () => {
 
   it('plannedRevert: every key and copy of the batch, before it runs', () => {
     const ref = {provider: 'bucketeer' as const, bucket: 'bkt', prefix: '', region: 'us-east-1', keyVars: {accessKeyId: 'A', secretAccessKey: 'S'}}
-    const action = plannedRevert('shop', ref, [
+    const action = plannedRevert('shop', locatorOf(ref), [
       {kind: 'undelete', key: 'a', markers: ['m2', 'm1']},
       {kind: 'copy', key: 'b', versionId: 'v1', latest: 'v3', why: 'overwritten', ...bytes},
     ], AT)

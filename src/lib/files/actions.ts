@@ -1,6 +1,5 @@
 import {type KindsOf, otherApp, CLOCK_SKEW_MS} from '../runner/actions.js'
 import type {BucketLocator} from './bucket.js'
-import {revertCounts} from './render.js'
 import type {LifecycleRule} from './s3.js'
 
 // files:recover's and files:protect's put-backs. The bucket by name: the credentials come from the app's
@@ -21,18 +20,23 @@ declare module '../runner/actions.js' {
   }
 }
 
+export const revertCounts = (undeleted: number, removed: number, unanswered = 0) => [
+  undeleted ? `${undeleted} deleted again` : '', removed ? `${removed} ${removed === 1 ? 'copy' : 'copies'} removed` : '',
+  unanswered ? `${unanswered} unanswered ${unanswered === 1 ? 'change' : 'changes'} read back` : '',
+].filter(Boolean).join(', ') || 'nothing changed'
+
 export const fileKinds: KindsOf<'files-revert' | 'files-lifecycle'> = {
   'files-revert': {
     title: ({markers, versions, copies}) =>
       `Put these files back as they were (${revertCounts(markers.filter(m => !m.unsure).length, versions.length, (copies?.length ?? 0) + markers.filter(m => m.unsure).length)})`,
     command: ({app}) => `heroku recovery:log --app ${app}`,
-    perform: async (api, action) => (await import('./steps.js')).performRevert(api, action),
-    isDone: async (api, action) => (await import('./steps.js')).isReverted(api, action),
+    perform: async (api, action) => (await import('./revert.js')).performRevert(api, action),
+    isDone: async (api, action) => (await import('./revert.js')).isReverted(api, action),
     // Removing a version is for good: only versions this run created.
     async distrust(api, action, origin) {
       const other = otherApp(action, origin)
       if (other) return other
-      const older = await (await import('./steps.js')).olderVersions(api, action, Date.parse(origin.startedAt) - CLOCK_SKEW_MS)
+      const older = await (await import('./revert.js')).olderVersions(api, action, Date.parse(origin.startedAt) - CLOCK_SKEW_MS)
       return older.length > 0 ? `it would remove ${older.length} version${older.length === 1 ? '' : 's'} older than the run, the first of ${older[0]}` : undefined
     },
   },

@@ -71,11 +71,6 @@ export function describeProtection(app: string, ref: BucketRef, protection: Prot
   ].join('\n')
 }
 
-export const revertCounts = (undeleted: number, removed: number, unanswered = 0) => [
-  undeleted ? `${undeleted} deleted again` : '', removed ? `${removed} ${removed === 1 ? 'copy' : 'copies'} removed` : '',
-  unanswered ? `${unanswered} unanswered ${unanswered === 1 ? 'change' : 'changes'} read back` : '',
-].filter(Boolean).join(', ') || 'nothing changed'
-
 // The run's totals, for the final message and --json.
 export function totals(results: (BatchResult | undefined)[]) {
   const present = results.filter((r): r is BatchResult => r !== undefined)
