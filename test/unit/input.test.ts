@@ -301,7 +301,8 @@ describe('input: empty values', () => {
     const flags = Object.entries<any>(Command.flags)
     const out: [string, string[]][] = []
     for (const [name, flag] of flags) {
-      if (flag.type !== 'option' || typeof await flag.parse('7', {}, flag) !== 'string') continue
+      // A flag with fixed options (--prefer old|current) is refused empty by oclif itself: see below.
+      if (flag.type !== 'option' || flag.options || typeof await flag.parse('7', {}, flag) !== 'string') continue
       const needed = new Set<string>(flag.dependsOn ?? [])
       for (const other of needed) for (const more of Command.flags[other].dependsOn ?? []) if (more !== name) needed.add(more)
       const needs = [...needed].flatMap(other => Command.flags[other].type === 'boolean' ? [`--${other}`] : [`--${other}`, 'x'])
@@ -327,6 +328,17 @@ describe('input: empty values', () => {
     }
     // app, remote, confirm, verify, keys-from-db, tables, prefix, dir, database-url... as the commands declare them today.
     assert.ok(checked >= 40, `${checked} string flags checked`)
+  })
+
+  it('a flag with fixed options refuses an empty value too (oclif\'s own check)', async () => {
+    let checked = 0
+    for (const {Command, parse} of await commands()) {
+      for (const [name] of Object.entries<any>(Command.flags).filter(([, flag]) => flag.options)) {
+        await assert.rejects(() => parse([`--${name}`, '']), /Expected --\S+ to be one of/)
+        checked++
+      }
+    }
+    assert.ok(checked >= 1, 'at least --prefer')
   })
 
   it('refuse an empty or blank argument, naming it', async () => {

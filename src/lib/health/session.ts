@@ -1,5 +1,6 @@
 import {path, type Api} from '../api/client.js'
 import {registerSecrets} from '../secrets.js'
+import {readLine, type Signal} from './lines.js'
 
 // A log session of Heroku's own lines (router, runtime errors, the log pipeline), opened the way
 // `heroku logs --tail` opens one (the CLI's lib/run/log-displayer.js): Fir apps take no `lines` or `tail`
@@ -49,4 +50,32 @@ export async function readLogSession(session: LogSession, signal: AbortSignal, o
     throw error
   }
   return 'ended'
+}
+
+// A session being read from the moment it opens, its signals kept until the watch takes them: nothing
+// between the change and the watch is missed. `destroy()` stops reading.
+export class LogTap {
+  private readonly stop = new AbortController()
+  private readonly signals: Signal[] = []
+  private listener?: (signal: Signal) => void
+  readonly done: Promise<'ended' | 'stopped' | Error>
+
+  constructor(readonly session: LogSession) {
+    this.done = readLogSession(session, this.stop.signal, line => {
+      const signal = readLine(line)
+      if (!signal) return
+      if (this.listener) this.listener(signal)
+      else this.signals.push(signal)
+    }).catch((error: Error) => error)
+  }
+
+  // Hands on what came so far, then each signal as it comes.
+  listen(listener: (signal: Signal) => void) {
+    for (const signal of this.signals.splice(0)) listener(signal)
+    this.listener = listener
+  }
+
+  destroy() {
+    this.stop.abort()
+  }
 }
