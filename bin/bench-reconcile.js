@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import pg from 'pg'
 import {Sandbox} from '../dist/sandbox/index.js'
-import {HerokuCli} from '../dist/sandbox/cli.js'
+import {HerokuCli} from '../dist/tools/heroku-cli.js'
 import {compareDatabases} from '../dist/lib/reconcile/compare.js'
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)

@@ -2,15 +2,15 @@ import {createServer, IncomingMessage, Server, ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {randomBytes} from 'node:crypto'
 import {setTimeout as sleepUnless} from 'node:timers/promises'
-import {dataRoutes} from './data.js'
-import {appliesBeforeFault, Fault, faultLabel, faultReply, Faults, Injected} from './faults.js'
-import {ApiError, readBody, Reply, Router, send} from './http.js'
-import {platformRoutes} from './platform.js'
-import {s3FaultReply, SandboxS3} from './s3.js'
-import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './point-in-time.js'
-import {PostgresServer, startPostgres} from './postgres.js'
-import type {PostgresOptions} from './postgres-process.js'
-import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
+import {dataRoutes} from './routes/data.js'
+import {appliesBeforeFault, Fault, faultLabel, faultReply, Faults, Injected} from './server/faults.js'
+import {ApiError, readBody, Reply, Router, send} from './server/http.js'
+import {platformRoutes} from './routes/platform.js'
+import {s3FaultReply, SandboxS3} from './heroku/s3.js'
+import {checkpoint, handOver, pointInTimeRoutes, Snapshot} from './heroku/point-in-time.js'
+import {PostgresServer, startPostgres} from './heroku/postgres.js'
+import type {PostgresOptions} from './heroku/postgres-process.js'
+import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './heroku/state.js'
 
 export interface RecordedRequest {
   method: string
@@ -428,5 +428,5 @@ export class Sandbox {
   }
 }
 
-export {SandboxState} from './state.js'
-export type {Addon, App, Attachment, Release, Transfer} from './state.js'
+export {SandboxState} from './heroku/state.js'
+export type {Addon, App, Attachment, Release, Transfer} from './heroku/state.js'

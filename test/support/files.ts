@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {S3Client} from '@aws-sdk/client-s3'
-import {bucketConfig, newAccessKeys, type UploadsHistory, type UploadsProvider} from '../../src/sandbox/files-scenario.js'
+import {bucketConfig, newAccessKeys, type UploadsHistory, type UploadsProvider} from '../../src/sandbox/seeds/uploads.js'
 import type {App} from '../../src/sandbox/index.js'
 import {sandbox} from './sandbox.js'
 

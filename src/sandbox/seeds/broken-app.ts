@@ -1,6 +1,6 @@
-import type {Sandbox} from './index.js'
-import {AppSpec, loadApp} from './scenarios.js'
-import type {Addon, App} from './state.js'
+import type {Sandbox} from '../index.js'
+import {AppSpec, loadApp} from '../scenarios/load.js'
+import type {Addon, App} from '../heroku/state.js'
 
 export interface BrokenAppOptions {
   plan?: string

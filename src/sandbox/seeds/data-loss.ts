@@ -1,7 +1,7 @@
-import type {Sandbox} from './index.js'
-import {brokenAppSpec, BrokenAppOptions} from './scenario.js'
-import {AppSpec, loadApp} from './scenarios.js'
-import type {Addon, App} from './state.js'
+import type {Sandbox} from '../index.js'
+import {brokenAppSpec, BrokenAppOptions} from './broken-app.js'
+import {AppSpec, loadApp} from '../scenarios/load.js'
+import type {Addon, App} from '../heroku/state.js'
 
 export interface DataLoss {
   app: App

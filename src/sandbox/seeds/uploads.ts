@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
-import type {Sandbox} from './index.js'
-import type {S3Bucket} from './s3.js'
-import type {App} from './state.js'
+import type {Sandbox} from '../index.js'
+import type {S3Bucket} from '../heroku/s3.js'
+import type {App} from '../heroku/state.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE

@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {Reply} from './http.js'
+import {Reply} from '../server/http.js'
 
 // A versioned S3 bucket store for the sandbox, speaking the calls files:protect and files:recover make,
 // with S3's XML shapes and errors, path-style under /s3 on the sandbox's port:

@@ -2,16 +2,16 @@ import {createHash, randomUUID} from 'node:crypto'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import type {Sandbox} from './index.js'
-import {BrokenApp, BrokenAppOptions, brokenAppSpec} from './scenario.js'
-import {AppSpec, loadApp} from './scenarios.js'
-import type {Addon} from './state.js'
+import type {Sandbox} from '../index.js'
+import {BrokenApp, BrokenAppOptions, brokenAppSpec} from './broken-app.js'
+import {AppSpec, loadApp} from '../scenarios/load.js'
+import type {Addon} from '../heroku/state.js'
 
 // An app whose database was migrated by `prisma migrate deploy` from a Prisma project folder: the
 // schema changes applied, and `_prisma_migrations` filled in exactly as Prisma fills it in.
 
 // The fixture project of the tests (five migrations, each with a down.sql), from src/ and from dist/ alike.
-export const PRISMA_FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'prisma-app')
+export const PRISMA_FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'prisma-app')
 
 // A few rows for a demo: users with short names and one bio, so that reverting add_user_bio shows a data-loss refusal.
 export const DEMO_ROWS = `INSERT INTO "User" (email, name, bio) VALUES

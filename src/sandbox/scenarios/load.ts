@@ -3,10 +3,10 @@ import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:f
 import {tmpdir} from 'node:os'
 import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import type {Sandbox} from './index.js'
-import {deployMigrations} from './prisma-scenario.js'
-import {bucketConfig, newAccessKeys, type UploadsProvider} from './files-scenario.js'
-import type {Addon, App} from './state.js'
+import type {Sandbox} from '../index.js'
+import {deployMigrations} from '../seeds/prisma-app.js'
+import {bucketConfig, newAccessKeys, type UploadsProvider} from '../seeds/uploads.js'
+import type {Addon, App} from '../heroku/state.js'
 
 // Scenarios: small declarative files (sandbox/scenarios/*.json) that describe an app's shape as Heroku
 // would show it (process types, releases with their config vars and commits, Postgres add-ons and
@@ -14,7 +14,7 @@ import type {Addon, App} from './state.js'
 // points in time, uploaded files). `loadScenario` turns one into sandbox state; the seed functions of the tests and
 // the demo (scenario.ts, recovery-scenario.ts, prisma-scenario.ts) are thin uses of `loadApp`.
 
-export const SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sandbox', 'scenarios')
+export const SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sandbox', 'scenarios')
 // Relative paths in a scenario (a Prisma project) are read from the repository's root.
 const REPO_ROOT = join(SCENARIOS_DIR, '..', '..')
 

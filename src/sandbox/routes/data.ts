@@ -1,6 +1,6 @@
-import type {Sandbox} from './index.js'
-import {ApiError, notFound, Request, Router} from './http.js'
-import {Addon, Transfer} from './state.js'
+import type {Sandbox} from '../index.js'
+import {ApiError, notFound, Request, Router} from '../server/http.js'
+import {Addon, Transfer} from '../heroku/state.js'
 
 // The Heroku Postgres Data API (api.data.heroku.com, /client/v11) for backups, restores and database info.
 

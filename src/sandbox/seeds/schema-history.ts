@@ -2,10 +2,10 @@ import {execFileSync} from 'node:child_process'
 import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {gzipSync} from 'node:zlib'
-import type {Sandbox} from './index.js'
-import {deployMigrations, PRISMA_FIXTURE} from './prisma-scenario.js'
-import {BrokenApp, seedBrokenApp} from './scenario.js'
-import type {Addon} from './state.js'
+import type {Sandbox} from '../index.js'
+import {deployMigrations, PRISMA_FIXTURE} from './prisma-app.js'
+import {BrokenApp, seedBrokenApp} from './broken-app.js'
+import type {Addon} from '../heroku/state.js'
 
 // An app whose code and schema moved together: a git repository with one commit per deploy (each with
 // its schema.prisma and migrations folder), one release per commit whose slug holds those files, and

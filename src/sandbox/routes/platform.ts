@@ -1,6 +1,6 @@
-import type {Sandbox} from './index.js'
-import {ApiError, notFound, Reply, Request, Router} from './http.js'
-import {Addon, App, Attachment, Release, now} from './state.js'
+import type {Sandbox} from '../index.js'
+import {ApiError, notFound, Reply, Request, Router} from '../server/http.js'
+import {Addon, App, Attachment, Release, now} from '../heroku/state.js'
 
 // The Platform API (api.heroku.com) as far as this plugin and the core commands it is checked with use it.
 

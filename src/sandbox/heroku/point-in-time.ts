@@ -1,7 +1,7 @@
-import type {Sandbox} from './index.js'
-import {ApiError, notFound, Request, Router} from './http.js'
-import {addonJson} from './platform.js'
-import {rollbackWindowMs} from './data.js'
+import type {Sandbox} from '../index.js'
+import {ApiError, notFound, Request, Router} from '../server/http.js'
+import {addonJson} from '../routes/platform.js'
+import {rollbackWindowMs} from '../routes/data.js'
 import {Addon, App, now, shortId, uuid} from './state.js'
 
 // Creating Heroku Postgres add-ons, including point-in-time rollbacks (`config: {rollback, to | by}`).
