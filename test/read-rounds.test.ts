@@ -14,7 +14,7 @@ import {appName, sandbox} from './support/sandbox.js'
 
 // In an incident every round trip before the first write counts: the reads that do not depend on each
 // other go out together. A simulated round trip on every request makes the rounds visible in the sandbox's
-// request log (see src/sandbox/rounds.ts); the counts, not the timings, are asserted.
+// request log (see src/sandbox/server/rounds.ts); the counts, not the timings, are asserted.
 
 // Well above the CPU time between two rounds on a loaded machine (a module loading), so that only a read
 // that waits for another's answer starts a new round.

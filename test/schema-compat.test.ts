@@ -7,7 +7,7 @@ import {parseStatements} from '../src/lib/migrations/statements.js'
 import {readCatalog, valuesInUse} from '../src/lib/schema/catalog.js'
 import {enumProbes, Finding, findCompatibility, verdictOf} from '../src/lib/schema/compat.js'
 import {expectedSchema} from '../src/lib/schema/expected.js'
-import {deployMigrations} from '../src/sandbox/seeds/prisma-app.js'
+import {deployMigrations} from '../src/sandbox/scenarios/prisma.js'
 import {fixtureMigrations, FIXTURE_SCHEMA} from '../src/sandbox/seeds/schema-history.js'
 import {appName, sandbox} from './support/sandbox.js'
 

@@ -1,12 +1,8 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {Reply} from '../server/http.js'
+import {S3Error} from './errors.js'
 
-// A versioned S3 bucket store for the sandbox, speaking the calls files:protect and files:recover make,
-// with S3's XML shapes and errors, path-style under /s3 on the sandbox's port:
-// GET/PUT bucket ?versioning, GET/PUT/DELETE ?lifecycle, GET ?versions (paginated), PUT bucket (create),
-// GET/HEAD/PUT/DELETE object with versionId, CopyObject (x-amz-copy-source with ?versionId=).
-// Signatures are not verified; the access key id in the Authorization header is read, so that a bucket
-// can refuse writes to keys it was told are read-only (AccessDenied), as an add-on's credentials may.
+// The versioned S3 buckets behind apps' storage add-ons (Bucketeer, Cloudcube, an app's own AWS bucket).
+// routes/s3.ts serves them with S3's calls, XML and errors.
 
 export interface S3Version {
   versionId: string
@@ -25,39 +21,14 @@ export interface S3Bucket {
   lifecycleXml?: string
   // Oldest first, per key.
   objects: Map<string, S3Version[]>
+  // Access key ids the bucket refuses writes to (AccessDenied), as an add-on's read-only credentials are.
   readOnlyKeys: Set<string>
   sortedKeys?: string[]
   versionCount: number
 }
 
-const XMLNS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
-
-const escapeXml = (text: string) => text.replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;'}[c]!))
-const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString()
-const httpDate = (ms: number) => new Date(ms).toUTCString()
 const newVersionId = () => randomBytes(24).toString('base64url')
 const md5 = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`
-
-const xml = (body: string, status = 200, headers: Record<string, string> = {}) =>
-  new Reply({status, text: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`, headers: {'Content-Type': 'application/xml', ...headers}})
-
-export class S3Error extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
-    super(message)
-  }
-}
-
-export function s3ErrorReply(status: number, code: string, message: string, headers: Record<string, string> = {}): Reply {
-  return xml(`<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`, status, headers)
-}
-
-// How an injected status fault reads on the S3 side: 503 is S3's throttling answer.
-export function s3FaultReply(status: number): Reply {
-  if (status === 503) return s3ErrorReply(503, 'SlowDown', 'Please reduce your request rate.')
-  if (status === 500) return s3ErrorReply(500, 'InternalError', 'We encountered an internal error. Please try again.')
-  if (status === 403) return s3ErrorReply(403, 'AccessDenied', 'Access Denied')
-  return s3ErrorReply(status, 'InvalidRequest', 'Injected fault.')
-}
 
 export class SandboxS3 {
   readonly buckets = new Map<string, S3Bucket>()
@@ -74,11 +45,6 @@ export class SandboxS3 {
     return found
   }
 
-  // The owner app of the bucket a path names: /s3/BUCKET/...
-  ownerOf(path: string): string | undefined {
-    return this.buckets.get(decodeURIComponent(path.split('/')[2] ?? ''))?.app
-  }
-
   // Writes without HTTP, with any time: scenarios and the benchmark's 100,000 versions.
   put(bucket: S3Bucket, key: string, body: Buffer | string, at = Date.now(), storageClass?: string): S3Version {
     const data = Buffer.isBuffer(body) ? body : Buffer.from(body)
@@ -93,10 +59,29 @@ export class SandboxS3 {
     return this.add(bucket, key, {versionId: this.versionIdFor(bucket), deleteMarker: true, lastModified: at})
   }
 
+  // Removes one version for good (a DELETE with a versionId); undefined when there is no such version.
+  deleteVersion(bucket: S3Bucket, key: string, versionId: string): S3Version | undefined {
+    const versions = bucket.objects.get(key)
+    const index = versions?.findIndex(v => v.versionId === versionId) ?? -1
+    if (index === -1) return undefined
+    const [removed] = versions!.splice(index, 1)
+    bucket.versionCount--
+    if (versions!.length === 0) {
+      bucket.objects.delete(key)
+      bucket.sortedKeys = undefined
+    }
+    return removed
+  }
+
   // The content of a key now (undefined when deleted or absent).
   current(bucket: S3Bucket, key: string): Buffer | undefined {
     const newest = bucket.objects.get(key)?.at(-1)
     return newest && !newest.deleteMarker ? newest.body : undefined
+  }
+
+  // The bucket's keys, sorted; kept until a key comes or goes.
+  keys(bucket: S3Bucket): string[] {
+    return (bucket.sortedKeys ??= [...bucket.objects.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0))
   }
 
   private versionIdFor(bucket: S3Bucket) {
@@ -121,176 +106,5 @@ export class SandboxS3 {
     versions.push(version)
     bucket.versionCount++
     return version
-  }
-
-  private keys(bucket: S3Bucket): string[] {
-    return (bucket.sortedKeys ??= [...bucket.objects.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0))
-  }
-
-  handle(method: string, path: string, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: Buffer): Reply {
-    try {
-      return this.route(method, path, query, headers, body)
-    } catch (error) {
-      if (error instanceof S3Error) return method === 'HEAD' ? new Reply({status: error.status, text: '', headers: error.headers}) : s3ErrorReply(error.status, error.code, error.message, error.headers)
-      return s3ErrorReply(500, 'InternalError', (error as Error).message)
-    }
-  }
-
-  private route(method: string, path: string, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: Buffer): Reply {
-    const [, , rawBucket, ...rest] = path.split('/')
-    if (!rawBucket) throw new S3Error(400, 'InvalidRequest', 'No bucket in the path')
-    const name = decodeURIComponent(rawBucket)
-    const key = rest.map(decodeURIComponent).join('/')
-    const accessKey = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1]
-    if (method === 'PUT' && !key && ![...query.keys()].length) {
-      if (!this.buckets.has(name)) this.createBucket(name)
-      return new Reply({status: 200, text: '', headers: {Location: `/${name}`}})
-    }
-    const bucket = this.bucket(name)
-    const write = method === 'PUT' || method === 'DELETE' || method === 'POST'
-    if (write && accessKey && bucket.readOnlyKeys.has(accessKey)) throw new S3Error(403, 'AccessDenied', 'Access Denied')
-    if (!key) return this.bucketCall(bucket, method, query, body)
-    switch (method) {
-      case 'GET': case 'HEAD': return this.getObject(bucket, key, query.get('versionId') ?? undefined, method === 'HEAD')
-      case 'PUT': {
-        const copySource = headers['x-amz-copy-source']
-        return copySource ? this.copyObject(bucket, key, String(copySource)) : this.putObject(bucket, key, body, String(headers['x-amz-storage-class'] ?? '') || undefined)
-      }
-      case 'DELETE': return this.deleteObject(bucket, key, query.get('versionId') ?? undefined)
-      default: throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.')
-    }
-  }
-
-  private bucketCall(bucket: S3Bucket, method: string, query: URLSearchParams, body: Buffer): Reply {
-    if (query.has('versioning')) {
-      if (method === 'GET') return xml(`<VersioningConfiguration ${XMLNS}>${bucket.versioning ? `<Status>${bucket.versioning}</Status>` : ''}</VersioningConfiguration>`)
-      if (method === 'PUT') {
-        const status = /<Status>(Enabled|Suspended)<\/Status>/.exec(body.toString('utf8'))?.[1] as S3Bucket['versioning']
-        if (!status) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
-        bucket.versioning = status
-        return new Reply({status: 200, text: ''})
-      }
-    }
-    if (query.has('lifecycle')) {
-      if (method === 'GET') {
-        if (!bucket.lifecycleXml) throw new S3Error(404, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist')
-        return xml(bucket.lifecycleXml.replace(/^<\?xml[^>]*>\s*/, ''))
-      }
-      if (method === 'PUT') {
-        const text = body.toString('utf8')
-        if (!/<LifecycleConfiguration[\s>]/.test(text) || !/<Rule>/.test(text)) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
-        bucket.lifecycleXml = text
-        return new Reply({status: 200, text: ''})
-      }
-      if (method === 'DELETE') {
-        bucket.lifecycleXml = undefined
-        return new Reply({status: 204, text: ''})
-      }
-    }
-    if (query.has('versions') && method === 'GET') return this.listVersions(bucket, query)
-    throw new S3Error(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented in the sandbox.')
-  }
-
-  private listVersions(bucket: S3Bucket, query: URLSearchParams): Reply {
-    const prefix = query.get('prefix') ?? ''
-    const keyMarker = query.get('key-marker') ?? ''
-    const versionIdMarker = query.get('version-id-marker') ?? ''
-    const maxKeys = Math.min(Math.max(Number(query.get('max-keys') ?? 1000) || 1000, 1), 1000)
-    const keys = this.keys(bucket)
-    // The first key at or after both the prefix and the marker.
-    const from = keyMarker > prefix ? keyMarker : prefix
-    let lo = 0
-    let hi = keys.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (keys[mid] < from) lo = mid + 1
-      else hi = mid
-    }
-    const parts: string[] = []
-    let count = 0
-    let last: {key: string, versionId: string} | undefined
-    let truncated = false
-    outer: for (let i = lo; i < keys.length; i++) {
-      const key = keys[i]
-      if (!key.startsWith(prefix)) break
-      if (key === keyMarker && !versionIdMarker) continue
-      const versions = bucket.objects.get(key)!
-      let start = versions.length - 1
-      if (key === keyMarker && versionIdMarker) {
-        const at = versions.findIndex(v => v.versionId === versionIdMarker)
-        start = at === -1 ? -1 : at - 1
-      }
-      for (let j = start; j >= 0; j--) {
-        if (count === maxKeys) {
-          truncated = true
-          break outer
-        }
-        const v = versions[j]
-        const isLatest = j === versions.length - 1
-        const common = `<Key>${escapeXml(key)}</Key><VersionId>${v.versionId}</VersionId><IsLatest>${isLatest}</IsLatest><LastModified>${iso(v.lastModified)}</LastModified><Owner><ID>sandbox</ID><DisplayName>sandbox</DisplayName></Owner>`
-        parts.push(v.deleteMarker ? `<DeleteMarker>${common}</DeleteMarker>` : `<Version>${common}<ETag>${escapeXml(v.etag!)}</ETag><Size>${v.body!.length}</Size><StorageClass>${v.storageClass ?? 'STANDARD'}</StorageClass></Version>`)
-        count++
-        last = {key, versionId: v.versionId}
-      }
-    }
-    const next = truncated && last ? `<NextKeyMarker>${escapeXml(last.key)}</NextKeyMarker><NextVersionIdMarker>${last.versionId}</NextVersionIdMarker>` : ''
-    return xml(`<ListVersionsResult ${XMLNS}><Name>${escapeXml(bucket.name)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyMarker>${escapeXml(keyMarker)}</KeyMarker>`
-      + `<VersionIdMarker>${escapeXml(versionIdMarker)}</VersionIdMarker>${next}<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${parts.join('')}</ListVersionsResult>`)
-  }
-
-  private find(bucket: S3Bucket, key: string, versionId?: string): S3Version {
-    const versions = bucket.objects.get(key)
-    if (versionId) {
-      const found = versions?.find(v => v.versionId === versionId)
-      if (!found) throw new S3Error(404, 'NoSuchVersion', 'The specified version does not exist.')
-      if (found.deleteMarker) throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {'x-amz-delete-marker': 'true', 'x-amz-version-id': found.versionId})
-      return found
-    }
-    const newest = versions?.at(-1)
-    if (!newest) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
-    if (newest.deleteMarker) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', {'x-amz-delete-marker': 'true', 'x-amz-version-id': newest.versionId})
-    return newest
-  }
-
-  private getObject(bucket: S3Bucket, key: string, versionId: string | undefined, head: boolean): Reply {
-    const version = this.find(bucket, key, versionId)
-    const headers = {'ETag': version.etag!, 'Last-Modified': httpDate(version.lastModified), 'x-amz-version-id': version.versionId, 'x-amz-storage-class': version.storageClass ?? 'STANDARD'}
-    return head ? new Reply({status: 200, bytes: version.body!, headers}) : new Reply({status: 200, bytes: version.body!, headers})
-  }
-
-  private putObject(bucket: S3Bucket, key: string, body: Buffer, storageClass?: string): Reply {
-    const version = this.put(bucket, key, body, Date.now(), storageClass)
-    return new Reply({status: 200, text: '', headers: {'ETag': version.etag!, 'x-amz-version-id': version.versionId}})
-  }
-
-  private copyObject(bucket: S3Bucket, key: string, copySource: string): Reply {
-    const [source, search = ''] = copySource.replace(/^\//, '').split('?')
-    const decoded = decodeURIComponent(source)
-    const slash = decoded.indexOf('/')
-    const sourceBucket = this.bucket(decoded.slice(0, slash))
-    const sourceVersion = new URLSearchParams(search).get('versionId') ?? undefined
-    const from = this.find(sourceBucket, decoded.slice(slash + 1), sourceVersion)
-    if (from.storageClass === 'GLACIER' || from.storageClass === 'DEEP_ARCHIVE') throw new S3Error(403, 'InvalidObjectState', 'The operation is not valid for the object\'s storage class')
-    const version = this.put(bucket, key, from.body!, Date.now())
-    return xml(`<CopyObjectResult ${XMLNS}><LastModified>${iso(version.lastModified)}</LastModified><ETag>${escapeXml(version.etag!)}</ETag></CopyObjectResult>`, 200, {
-      'x-amz-version-id': version.versionId, 'x-amz-copy-source-version-id': from.versionId,
-    })
-  }
-
-  private deleteObject(bucket: S3Bucket, key: string, versionId?: string): Reply {
-    if (versionId) {
-      const versions = bucket.objects.get(key)
-      const index = versions?.findIndex(v => v.versionId === versionId) ?? -1
-      if (index === -1) return new Reply({status: 204, text: '', headers: {'x-amz-version-id': versionId}})
-      const [removed] = versions!.splice(index, 1)
-      bucket.versionCount--
-      if (versions!.length === 0) {
-        bucket.objects.delete(key)
-        bucket.sortedKeys = undefined
-      }
-      return new Reply({status: 204, text: '', headers: {'x-amz-version-id': versionId, ...(removed.deleteMarker ? {'x-amz-delete-marker': 'true'} : {})}})
-    }
-    const marker = this.delete(bucket, key)
-    return new Reply({status: 204, text: '', headers: marker ? {'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId} : {}})
   }
 }
