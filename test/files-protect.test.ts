@@ -106,6 +106,27 @@ describe('heroku files:protect (S3: sandbox, credentials that may not change the
     assert.deepEqual(await settings(client, bucket), {versioning: 'off', rules: []})
     assertNoSecrets(keys, result)
   })
+
+  it('a 403 on reading the bucket\'s settings names the read permissions missing, never the write ones', async () => {
+    const app = sandbox().createApp(appName('protect-read403'))
+    const {client, bucket, keys} = await unprotected({name: 'sandbox', url: sandbox().s3Endpoint}, app)
+    const denied = sandbox().inject({kind: 'status', status: 403, method: 'GET', path: new RegExp(`^/s3/${bucket}/?$`), times: Infinity})
+    try {
+      const report = await heroku(['files:protect', '--app', app.name])
+      const recover = await heroku(['files:recover', '--app', app.name, '--by', '1h', '--confirm', app.name])
+      assert.ok(denied.hits >= 4, `${denied.hits} reads denied`)
+      for (const result of [report, recover]) {
+        assert.equal(result.code, 1)
+        assert.match(result.stderr, new RegExp(`^Error: The credentials in BUCKETEER_AWS_ACCESS_KEY_ID may not read the settings of bucket ${bucket}: ask Bucketeer support for s3:GetBucketVersioning and s3:GetLifecycleConfiguration\\.$`, 'm'))
+        assert.doesNotMatch(result.stderr, /s3:Put|turn on versioning/)
+        assert.match(result.stderr, /^Nothing was changed\.$/m)
+      }
+      assertNoSecrets(keys, report, recover)
+    } finally {
+      denied.remove()
+    }
+    assert.deepEqual(await settings(client, bucket), {versioning: 'off', rules: [{ID: 'expire-tmp', Status: 'Enabled', Filter: {Prefix: 'tmp/'}, Expiration: {Days: 7}}]})
+  })
 })
 
 describe('heroku files:protect --apply: a fault and Ctrl-C at the lifecycle step (S3: sandbox)', function () {

@@ -7,7 +7,7 @@ import {seedMissingUploads} from '../src/sandbox/seeds/uploads.js'
 import {Bucket} from '../src/lib/files/s3.js'
 import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
 import {cliEnv, heroku, interactive, Result} from './support/heroku.js'
-import {content, type Endpoint, listing, sdk, seedUploads, type Uploads, useS3} from './support/files.js'
+import {bucketState, content, type Endpoint, listing, sdk, seedChangedFiles, seedUploads, type Uploads, useS3} from './support/files.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // `heroku files:recover` through the real CLI, against the sandbox's S3 and against moto_server (an
@@ -92,7 +92,14 @@ for (const target of ['sandbox', 'moto'] as const) {
       await assertAsBefore(uploads, [...uploads.before.keys()])
       for (const key of uploads.created) assert.ok(await content(uploads, key), 'a file created since was deleted')
       assert.match(result.stdout, new RegExp(`To undo it: heroku files:recover --app ${name} --undo \\S+`))
-      assertNoSecrets(uploads, result)
+      // The copies have the content of that time: a second run finds nothing to do, and says so.
+      const recovered = await listing(uploads)
+      const again = await heroku(['files:recover', '--app', name, '--before-release', `v${release.version}`, '--include-overwritten', '--confirm', name])
+      assert.equal(again.code, 0, again.stderr)
+      assert.doesNotMatch(again.stdout, /overwritten since|deleted since/)
+      assert.match(again.stdout, /Nothing to recover: every file is as it was then/)
+      assert.deepEqual(await listing(uploads), recovered, 'a second run changed the bucket')
+      assertNoSecrets(uploads, result, again)
     })
 
     it('works from plain AWS_* config vars with a bucket config var (and with --bucket)', async () => {
@@ -301,6 +308,7 @@ describe('heroku files:recover (S3: sandbox only: injected faults, the demo scen
     })
     assert.equal(result.code, 130, result.stderr)
     assert.match(result.stderr, /↺ Recover files 1-20 \(undelete 20\): undone/)
+    assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning|memory leak/, 'the put-back warned on stderr')
     const removedFirst = sandbox().requests.filter(deletes(uploads.bucket, since)).filter(r => /versionId=/.test(r.query)).length
     assert.ok(removedFirst < uploads.deleted.length + 1, `Ctrl-C came after every marker was removed (${removedFirst})`)
     for (const key of uploads.deleted) assert.equal(await content(uploads, key), undefined, `${key} was left undeleted after Ctrl-C`)
@@ -333,6 +341,9 @@ describe('heroku files:recover (S3: sandbox only: injected faults, the demo scen
     assert.equal(result.code, 130, result.stderr)
     const run = /heroku recovery:resume ([\w-]+)/.exec(result.stderr)?.[1]
     assert.ok(run, result.stderr)
+    const finish = result.stderr.slice(result.stderr.indexOf('To finish what was left:'))
+    assert.equal(finish.split(`heroku files:recover --app ${name} --undo ${run}`).length - 1, 1, `the undo command is listed once:\n${finish}`)
+    assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning|memory leak/, 'the put-back warned on stderr')
     sandbox().clearFaults()
     assert.ok(sandbox().requests.filter(deletes(uploads.bucket, since)).some(r => !/versionId=/.test(r.query)), 'the put-back had started')
     const resumed = await heroku(['recovery:resume', run!, '--confirm', name])
@@ -342,6 +353,71 @@ describe('heroku files:recover (S3: sandbox only: injected faults, the demo scen
     const rerun = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--confirm', name])
     assert.equal(rerun.code, 0, rerun.stderr)
     await assertAsBefore(uploads, uploads.deleted)
+  })
+  it('killed (SIGKILL) in the middle of the second batch: recovery:resume puts back what every batch changed, the cut one read back from the bucket', async () => {
+    const app = sandbox().createApp(appName('files-kill'))
+    const {bucket, recoverTo, deleted, overwritten} = seedChangedFiles(app, 600)
+    const before = bucketState(bucket)
+    const since = Date.now()
+    const writes = () => sandbox().requests.filter(r => r.at >= since && r.applied && ['PUT', 'DELETE'].includes(r.method) && r.path.startsWith(`/s3/${bucket.name}/`)).length
+    // Each write is made at once and answered 40 ms later: the kill leaves some made and never answered.
+    for (const method of ['PUT', 'DELETE']) sandbox().inject({kind: 'delay', ms: 40, method, path: new RegExp(`^/s3/${bucket.name}/`), times: 100_000})
+    const killed = await heroku(['files:recover', '--app', app.name, '--to', recoverTo, '--include-overwritten', '--confirm', app.name], {
+      signalAfter: {when: () => writes() >= 330, signal: 'SIGKILL'},
+    })
+    assert.equal(killed.code, 137, killed.stderr)
+    sandbox().clearFaults()
+    const made = writes()
+    assert.ok(made > 250 && made < 500, `the kill came in the second batch (${made} writes)`)
+    assert.ok([...bucketState(bucket)].some(([key, now]) => now.content !== before.get(key)!.content), 'the killed run changed nothing')
+
+    const log = await heroku(['recovery:log', '--app', app.name, '--json'])
+    const [run] = JSON.parse(log.stdout)
+    assert.equal(run.status, 'died')
+    assert.deepEqual(run.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['files-1:done', 'files-2:started', 'files-3:not run'])
+    assert.equal(run.unfinished.length, 2, run.unfinished.join('; '))
+    const resumed = await heroku(['recovery:resume', run.id, '--confirm', app.name])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.match(resumed.stdout, new RegExp(`Run ${run.id} is finished: everything it left is put back`))
+    assert.doesNotMatch(resumed.stderr, /MaxListenersExceededWarning|memory leak/, 'the put-back warned on stderr')
+    // Every key as it was before the run: the deleted ones deleted, the overwritten ones with today's content, no copy left.
+    const after = bucketState(bucket)
+    for (const [key, then] of before) {
+      assert.deepEqual(after.get(key)!.content, then.content, `${key} is not as it was before the run`)
+      assert.deepEqual(after.get(key)!.versions, then.versions, `${key} keeps a version the run made`)
+    }
+    assert.equal(deleted.length + overwritten.length, 600)
+    const again = await heroku(['recovery:resume', run.id, '--confirm', app.name])
+    assert.match(again.stdout, /Nothing to finish/)
+  })
+
+  it('a hung S3 read refuses in one line once --wait-timeout has passed; a hung copy back and a hung marker removal are read back, never sent again', async () => {
+    const uploads = await seedUploads(endpoint, sandbox().createApp(appName('files-hang')))
+    const name = uploads.app.name
+    const start = await listing(uploads)
+    const reads = sandbox().inject({kind: 'hang', method: 'GET', path: new RegExp(`^/s3/${uploads.bucket}/?$`), times: Infinity})
+    const hungRead = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--include-overwritten', '--confirm', name, '--wait-timeout', '2s'])
+    assert.equal(hungRead.code, 1, hungRead.stderr)
+    assert.ok(reads.hits > 0)
+    assert.match(hungRead.stderr, /^Error: GetBucket\w+ failed \(no answer within 2s\)\.?$/m)
+    assert.match(hungRead.stderr, /^Nothing was changed\.$/m)
+    assert.doesNotMatch(hungRead.stderr, /requestTimeout|WARN/)
+    reads.remove()
+    assert.deepEqual(await listing(uploads), start)
+
+    const from = sandbox().requests.length
+    const copies = (r: RecordedRequest) => r.method === 'PUT' && r.path.startsWith(`/s3/${uploads.bucket}/`) && r.applied
+    // Made by S3, never answered: a copy back and a marker's removal.
+    const hung = sandbox().inject({kind: 'hang', method: 'PUT', path: new RegExp(`^/s3/${uploads.bucket}/`), nth: 1})
+    const hungDelete = sandbox().inject({kind: 'hang', method: 'DELETE', path: new RegExp(`^/s3/${uploads.bucket}/`), nth: 1})
+    const result = await heroku(['files:recover', '--app', name, '--to', uploads.recoverTo, '--include-overwritten', '--confirm', name, '--wait-timeout', '2s', '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual([hung.hits, hungDelete.hits], [1, 1])
+    assert.equal(sandbox().requests.slice(from).filter(copies).length, uploads.overwritten.length, 'one copy per overwritten file, none twice')
+    const removals = sandbox().requests.slice(from).filter(r => r.applied && r.method === 'DELETE' && r.path.startsWith(`/s3/${uploads.bucket}/`))
+    assert.equal(removals.length, uploads.deleted.length + 1, 'each marker removed once')
+    assert.equal(JSON.parse(result.stdout).recovered.copiedBack, uploads.overwritten.length)
+    await assertAsBefore(uploads, [...uploads.deleted, ...uploads.overwritten])
   })
 })
 

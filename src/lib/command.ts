@@ -73,27 +73,24 @@ export abstract class GuardedCommand extends Command {
   // the plan in --json), nothing to do, the dry run with the exact command that carries it out, the
   // confirmation, the run, the closing message; one JSON document from the plan and what became of it.
   protected async guarded<P extends Plan>(plan: P, view: View<P>, flags: {confirm?: string, 'dry-run'?: boolean}, resources?: Map<string, unknown>) {
-    this.log(view.preview(plan))
+    const steps = plan.steps.map(interpreter.build)
+    this.log(view.preview(plan, steps))
     const failed = blocking(plan.checks)
-    if (failed.length > 0) throw new Refused(view.refusal?.(plan, failed) ?? failed.map(c => c.detail).join(' '), view.json(plan))
+    if (failed.length > 0) throw new Refused(view.refusal?.(plan, failed) ?? failed.map(c => c.detail).join(' '), view.json(plan, steps))
     for (const warning of view.warnings?.(plan) ?? []) this.warn(warning)
-    if (plan.steps.length === 0) {
+    if (steps.length === 0) {
       this.log(view.nothingToDo?.(plan) ?? '\nNothing to do.')
-      return view.json(plan)
+      return view.json(plan, steps)
     }
     if (flags['dry-run']) {
-      this.log(`\nDry run: nothing was changed. To do exactly this: ${shellQuote(plan.rerun)}`)
-      return view.json(plan)
+      const command = shellQuote(plan.rerun)
+      this.log(view.dryRun?.(plan, command) ?? `\nDry run: nothing was changed. To do exactly this: ${command}`)
+      return view.json(plan, steps)
     }
     await confirmApp(plan.app, flags.confirm, plan.confirm)
-    const outcome = await this.apply(plan, view, resources)
+    const outcome = await this.execute(steps, {app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, report: run => view.json(plan, steps, run)})
     this.log(view.closing(plan, outcome))
-    return view.json(plan, outcome)
-  }
-
-  // Runs a plan's steps (interpreted from its data) with the one runner.
-  protected apply<P extends Plan>(plan: P, view: View<P>, resources?: Map<string, unknown>): Promise<RunOutcome> {
-    return this.execute(plan.steps.map(interpreter.build), {app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, report: outcome => view.json(plan, outcome)})
+    return view.json(plan, steps, outcome)
   }
 
   // Runs the steps with the one runner; a run that did not succeed becomes a RunFailed carrying `details`.

@@ -1,6 +1,7 @@
 import type {Check} from './checks.js'
 import type {Planned} from './runner/plan.js'
 import type {RunOutcome} from './runner/runner.js'
+import type {Step} from './runner/step.js'
 
 // The one contract of every command that changes something: gather (reads only) → ask (a person's
 // choices, src/lib/prompts.ts) → plan (pure: this) → render → apply (the runner interprets the plan's
@@ -20,15 +21,19 @@ export interface Plan {
   timeoutMs: number
 }
 
-// How a command shows its plan and what became of it.
+// How a command shows its plan and what became of it. `steps` are the plan's steps as the runner will
+// run them (their titles and undos come from them).
 export interface View<P extends Plan> {
-  preview(plan: P): string
+  preview(plan: P, steps: Step<any>[]): string
   // The one-line refusal when a check fails; the failed checks' details by default.
   refusal?(plan: P, failed: Check[]): string
   // Said on stderr before the confirmation.
   warnings?(plan: P): string[]
   // Said when the plan has no step.
   nothingToDo?(plan: P): string
+  // Said instead of the changes with --dry-run; `command` carries the plan out. By default:
+  // 'Dry run: nothing was changed. To do exactly this: COMMAND'.
+  dryRun?(plan: P, command: string): string
   closing(plan: P, outcome: RunOutcome): string
-  json(plan: P, outcome?: RunOutcome): Record<string, unknown>
+  json(plan: P, steps: Step<any>[], outcome?: RunOutcome): Record<string, unknown>
 }

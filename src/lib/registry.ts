@@ -1,6 +1,8 @@
 import {backupKinds} from './backups/actions.js'
 import {backupSteps} from './backups/gate.js'
 import {fileKinds} from './files/actions.js'
+import {protectSteps} from './files/protect.js'
+import {recoverFileSteps} from './files/steps.js'
 import {migrationKinds} from './migrations/actions.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
@@ -11,4 +13,4 @@ import {Interpreter} from './runner/plan.js'
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds})
 
-export const interpreter = new Interpreter({...platformSteps, ...backupSteps})
+export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps})

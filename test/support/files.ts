@@ -8,6 +8,7 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import {bucketConfig, newAccessKeys, type UploadsProvider} from '../../src/sandbox/heroku/storage-addons.js'
 import type {UploadsHistory} from '../../src/sandbox/seeds/uploads.js'
 import type {App} from '../../src/sandbox/index.js'
+import type {S3Bucket} from '../../src/sandbox/heroku/s3.js'
 import {sandbox} from './sandbox.js'
 
 // The S3 endpoints the files tests run against: the sandbox's own S3, and moto_server, an independent
@@ -179,3 +180,33 @@ export async function content(uploads: Pick<Uploads, 'client' | 'bucket'>, key: 
 }
 
 export const configFor = bucketConfig
+
+// `files` files seeded in the sandbox's S3 without HTTP, hours back: after the time, one in four is overwritten
+// and the others deleted, so that every batch of files:recover --include-overwritten mixes undeletes and copies.
+export function seedChangedFiles(app: App, files: number): {bucket: S3Bucket, recoverTo: string, deleted: string[], overwritten: string[]} {
+  const s3 = sandbox().s3
+  const bucket = s3.createBucket(`${app.name}-many`, {app: app.name, versioning: 'Enabled'})
+  Object.assign(app.config, bucketConfig('bucketeer', bucket.name, sandbox().s3Endpoint, newAccessKeys()))
+  const now = Date.now()
+  const deleted: string[] = []
+  const overwritten: string[] = []
+  for (let i = 0; i < files; i++) {
+    const key = `uploads/${String(i).padStart(4, '0')}.bin`
+    s3.put(bucket, key, randomBytes(64 + (i % 50)), now - 3 * 3_600_000)
+    if (i % 4 === 0) {
+      s3.put(bucket, key, randomBytes(40), now - 30 * 60_000)
+      overwritten.push(key)
+    } else {
+      s3.delete(bucket, key, now - 40 * 60_000)
+      deleted.push(key)
+    }
+  }
+  return {bucket, recoverTo: new Date(Math.floor((now - 3_600_000) / 1000) * 1000).toISOString(), deleted, overwritten}
+}
+
+// Each key of a sandbox bucket: its content now, and its versions (delete markers left out), oldest first.
+export function bucketState(bucket: S3Bucket): Map<string, {content?: Buffer, versions: string[]}> {
+  return new Map([...bucket.objects].map(([key, versions]) => [key, {
+    content: sandbox().s3.current(bucket, key), versions: versions.filter(v => !v.deleteMarker).map(v => v.versionId),
+  }]))
+}

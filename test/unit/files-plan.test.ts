@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {findBucket, hasBucketVars, parseCloudcube} from '../../src/lib/files/bucket.js'
 import {keptDays, newestFirst, planKey, planVersions, timeChecks} from '../../src/lib/files/plan.js'
 import type {ObjectVersion} from '../../src/lib/files/s3.js'
+import {copiesMade, needsMarker, plannedRevert} from '../../src/lib/files/steps.js'
 import {redact} from '../../src/lib/secrets.js'
 
 const AT = Date.parse('2026-11-24T14:00:00Z')
@@ -61,6 +62,62 @@ describe('files:recover planKey', () => {
     assert.equal(planKey(history(v('a', -30), marker('a', 5)), {...options, referenced}).action?.kind, 'undelete')
     assert.deepEqual(planKey(history(v('b', -30), marker('b', 5)), {...options, referenced}), {finding: 'notReferenced'})
     assert.deepEqual(planKey(history(v('a', -30), v('a', 5)), {...options, referenced, includeOverwritten: true}), {finding: 'overwrittenKept'})
+  })
+})
+
+describe('files:recover: a file an earlier run copied back', () => {
+  const bytes = {etag: '"0123abcd"', size: 120}
+
+  it('has the ETag and size of the version of that time: unchanged, not copied again', () => {
+    const old = v('a', -30, bytes)
+    const overwrite = v('a', 5, {etag: '"ffff0000"', size: 120})
+    const copy = v('a', 9, bytes)
+    assert.deepEqual(planKey(history(old, overwrite, copy), {...options, includeOverwritten: true}), {finding: 'unchanged'})
+    assert.deepEqual(planKey(history(old, overwrite, copy), {...options, referenced: new Set(['b'])}), {finding: 'unchanged'})
+    // The same size with other bytes is an overwrite; its copy back carries what the undo looks for.
+    assert.deepEqual(planKey(history(old, overwrite), {...options, includeOverwritten: true}).action,
+      {kind: 'copy', key: 'a', versionId: old.versionId, latest: overwrite.versionId, why: 'overwritten', ...bytes})
+  })
+})
+
+describe('files:recover: what a batch cut short made, read back', () => {
+  const bytes = {etag: '"0123abcd"', size: 120}
+  const since = AT + 8 * MIN
+
+  it('copiesMade: the one version above the plan\'s newest, since the batch began, with the bytes copied; never another', () => {
+    const old = v('a', -30, bytes)
+    const latest = v('a', 5, {etag: '"ffff0000"', size: 77})
+    const copy = v('a', 9, bytes)
+    const trace = {key: 'a', from: old.versionId, latest: latest.versionId, ...bytes}
+    assert.deepEqual(copiesMade(history(old, latest, copy), trace, since), [copy.versionId])
+    assert.deepEqual(copiesMade(history(old, latest), trace, since), [], 'nothing made')
+    // Someone's upload since, with other bytes, is not the run's; nor is a version from before the batch.
+    assert.deepEqual(copiesMade(history(old, latest, v('a', 9, {etag: '"99"', size: 120})), trace, since), [])
+    assert.deepEqual(copiesMade(history(old, v('a', 2, bytes), latest), {...trace}, since), [])
+    // The app's upload after the copy leaves the copy findable (and the upload alone).
+    const upload = v('a', 10, {etag: '"77"', size: 5})
+    assert.deepEqual(copiesMade(history(old, latest, copy, upload), trace, since), [copy.versionId])
+  })
+
+  it('needsMarker: a key deleted again only when it exists and a marker the run removed is gone', () => {
+    const old = v('a', -30)
+    const m1 = marker('a', 5)
+    assert.equal(needsMarker(history(old), {versionIds: [m1.versionId]}), true, 'undeleted by the run')
+    assert.equal(needsMarker(history(old, m1), {versionIds: [m1.versionId]}), false, 'never reached')
+    assert.equal(needsMarker(history(old, m1, v('a', 9)), {versionIds: [m1.versionId]}), false, 'uploaded since by someone else')
+    assert.equal(needsMarker(history(old, marker('a', 12)), {versionIds: [m1.versionId]}), false, 'already deleted again')
+  })
+
+  it('plannedRevert: every key and copy of the batch, before it runs', () => {
+    const ref = {provider: 'bucketeer' as const, bucket: 'bkt', prefix: '', region: 'us-east-1', keyVars: {accessKeyId: 'A', secretAccessKey: 'S'}}
+    const action = plannedRevert('shop', ref, [
+      {kind: 'undelete', key: 'a', markers: ['m2', 'm1']},
+      {kind: 'copy', key: 'b', versionId: 'v1', latest: 'v3', why: 'overwritten', ...bytes},
+    ], AT)
+    assert.deepEqual(action, {
+      kind: 'files-revert', app: 'shop', bucket: {bucket: 'bkt', provider: 'bucketeer'}, versions: [], since: AT - 5 * MIN,
+      markers: [{key: 'a', versionIds: ['m2', 'm1'], unsure: true}], copies: [{key: 'b', from: 'v1', latest: 'v3', ...bytes}],
+    })
   })
 })
 

@@ -1,5 +1,6 @@
 import {type KindsOf, otherApp, CLOCK_SKEW_MS} from '../runner/actions.js'
-import type {BucketLocator} from './steps.js'
+import type {BucketLocator} from './bucket.js'
+import {revertCounts} from './render.js'
 import type {LifecycleRule} from './s3.js'
 
 // files:recover's and files:protect's put-backs. The bucket by name: the credentials come from the app's
@@ -7,19 +8,23 @@ import type {LifecycleRule} from './s3.js'
 
 declare module '../runner/actions.js' {
   interface ActionKinds {
-    // A delete marker again on each key it undeleted, and the versions it copied back removed.
-    'files-revert': {app: string, bucket: BucketLocator, markers: {key: string, versionIds: string[]}[], versions: {key: string, versionId: string}[]}
+    // A delete marker again on each key it undeleted, and the versions it copied back removed. What a batch
+    // cut short may have done is read back: `unsure` markers (the key is deleted again only if one of them
+    // is gone), and `copies` whose version id is not known, found by reading the key: a version made since
+    // `since` (ms) above `latest` with the size and ETag of `from`.
+    'files-revert': {
+      app: string, bucket: BucketLocator, markers: {key: string, versionIds: string[], unsure?: boolean}[], versions: {key: string, versionId: string}[],
+      copies?: {key: string, from: string, latest: string, etag?: string, size?: number}[], since?: number,
+    }
     // The bucket's lifecycle rules as they were (rules hold no secret).
     'files-lifecycle': {app: string, bucket: BucketLocator, rules: LifecycleRule[]}
   }
 }
 
-export const revertCounts = (undeleted: number, removed: number) =>
-  [undeleted ? `${undeleted} deleted again` : '', removed ? `${removed} ${removed === 1 ? 'copy' : 'copies'} removed` : ''].filter(Boolean).join(', ') || 'nothing changed'
-
 export const fileKinds: KindsOf<'files-revert' | 'files-lifecycle'> = {
   'files-revert': {
-    title: ({markers, versions}) => `Put these files back as they were (${revertCounts(markers.length, versions.length)})`,
+    title: ({markers, versions, copies}) =>
+      `Put these files back as they were (${revertCounts(markers.filter(m => !m.unsure).length, versions.length, (copies?.length ?? 0) + markers.filter(m => m.unsure).length)})`,
     command: ({app}) => `heroku recovery:log --app ${app}`,
     perform: async (api, action) => (await import('./steps.js')).performRevert(api, action),
     isDone: async (api, action) => (await import('./steps.js')).isReverted(api, action),

@@ -22,6 +22,16 @@ export interface BucketRef {
   keyVars: {accessKeyId: string, secretAccessKey: string}
 }
 
+// Where the bucket is, for a step run by another process (recovery:resume): names only, the
+// credentials are read again from the app's config vars.
+export interface BucketLocator {
+  bucket: string
+  provider: BucketRef['provider']
+  endpoint?: string
+}
+
+export const locatorOf = (ref: BucketRef): BucketLocator => ({bucket: ref.bucket, provider: ref.provider, ...(ref.endpoint ? {endpoint: ref.endpoint} : {})})
+
 export interface Credentials {
   accessKeyId: string
   secretAccessKey: string

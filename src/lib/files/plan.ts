@@ -10,8 +10,9 @@ export const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE'])
 export type FileAction =
   // Deleted since, and only delete markers came after the version of that time: remove them (an exact undelete).
   | {kind: 'undelete', key: string, markers: string[]}
-  // Deleted or overwritten since: copy the version of that time back on top. `latest` is the newest version now.
-  | {kind: 'copy', key: string, versionId: string, latest: string, why: 'deleted' | 'overwritten'}
+  // Deleted or overwritten since: copy the version of that time back on top. `latest` is the newest version now;
+  // `etag` and `size` are those of the version copied (a copy has them too).
+  | {kind: 'copy', key: string, versionId: string, latest: string, why: 'deleted' | 'overwritten', etag?: string, size?: number}
 
 export type Finding = 'deleted' | 'overwritten' | 'created' | 'archived' | 'overwrittenKept' | 'notReferenced' | 'missingReferenced' | 'unchanged'
 
@@ -38,6 +39,11 @@ export function newestFirst(versions: ObjectVersion[]): ObjectVersion[] {
     .map(({v}) => v)
 }
 
+// The same bytes: S3's ETag of a plain upload or copy is the MD5 of its content. A copy back made by an
+// earlier run has the ETag and size of the version it copied, so the file is as it was then.
+export const sameContent = (a: ObjectVersion, b: Pick<ObjectVersion, 'etag' | 'size'>) =>
+  !a.deleteMarker && a.etag !== undefined && a.etag === b.etag && a.size === b.size
+
 // One key: its versions, newest first.
 export function planKey(versions: ObjectVersion[], options: PlanOptions): KeyPlan {
   const key = versions[0].key
@@ -50,13 +56,14 @@ export function planKey(versions: ObjectVersion[], options: PlanOptions): KeyPla
   const referenced = options.referenced
   if (since.length === 0) return {finding: 'unchanged'}
   if (!existedThen) return {finding: existsNow ? 'created' : 'unchanged'}
-  if (referenced && !referenced.has(key)) return {finding: existsNow && now.versionId !== then.versionId ? 'overwrittenKept' : existsNow ? 'unchanged' : 'notReferenced'}
-  if (existsNow && now.versionId === then.versionId) return {finding: 'unchanged'}
+  const asThen = existsNow && (now.versionId === then.versionId || sameContent(now, then))
+  if (referenced && !referenced.has(key)) return {finding: asThen ? 'unchanged' : existsNow ? 'overwrittenKept' : 'notReferenced'}
+  if (asThen) return {finding: 'unchanged'}
   if (existsNow && (referenced || !options.includeOverwritten)) return {finding: 'overwrittenKept'}
   const why = existsNow ? 'overwritten' : 'deleted'
   if (!existsNow && since.every(v => v.deleteMarker)) return {finding: 'deleted', action: {kind: 'undelete', key, markers: since.map(v => v.versionId)}}
   if (ARCHIVE_CLASSES.has(then.storageClass ?? '')) return {finding: 'archived'}
-  return {finding: why, action: {kind: 'copy', key, versionId: then.versionId, latest: now.versionId, why}}
+  return {finding: why, action: {kind: 'copy', key, versionId: then.versionId, latest: now.versionId, why, ...(then.etag === undefined ? {} : {etag: then.etag}), ...(then.size === undefined ? {} : {size: then.size})}}
 }
 
 export interface FilesCounts {

@@ -1,6 +1,6 @@
 import type {LifecycleRule, S3Client} from '@aws-sdk/client-s3'
 import {ApiFailure} from '../api/client.js'
-import {Refused} from '../errors.js'
+import {formatDuration} from '../duration.js'
 import {type BucketRef, type Credentials, providerName} from './bucket.js'
 
 // The S3 calls of files:protect and files:recover, through the AWS SDK (SigV4, S3's XML, retries of
@@ -37,8 +37,13 @@ export class S3Failure extends ApiFailure {
 }
 
 const isAbortError = (error: any) => error?.name === 'AbortError' || error?.code === 'ABORT_ERR'
+const isTimeout = (error: any) => error?.name === 'TimeoutError' || error?.code === 'ETIMEDOUT'
 
 const WRITES = /^(Put|Delete|Copy)/
+
+// No answer in time: a write may still have been applied (read it back), a read says so in one line.
+const timedOut = (what: string, ms: number) =>
+  new S3Failure(`${what} failed (no answer within ${formatDuration(ms)})`, 'Timeout', undefined, WRITES.test(what) ? 'unknown' : false)
 
 function failure(error: any, what: string): Error {
   if (isAbortError(error)) return error
@@ -59,28 +64,38 @@ export interface Call {
   signal?: AbortSignal
 }
 
-export class Bucket {
-  // `once` makes one attempt: a copy that creates a version is never sent again without reading the key first.
-  private constructor(readonly ref: BucketRef, private readonly client: S3Client, private readonly once: S3Client, private readonly sdk: typeof import('@aws-sdk/client-s3')) {}
+// How long one call may take, the SDK's retries of throttling included (--wait-timeout).
+export const DEFAULT_CALL_TIMEOUT_MS = 120_000
 
-  static async open(ref: BucketRef, credentials: Credentials): Promise<Bucket> {
+export class Bucket {
+  // `once` makes one attempt: a write that creates a version is never sent again without reading the key first.
+  private constructor(readonly ref: BucketRef, private readonly client: S3Client, private readonly once: S3Client, private readonly sdk: typeof import('@aws-sdk/client-s3'), private readonly timeoutMs: number) {}
+
+  static async open(ref: BucketRef, credentials: Credentials, options: {timeoutMs?: number} = {}): Promise<Bucket> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
     // The SDK warns on stderr about Node.js versions it will drop in the future; the CLI's output is not the place.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
     const sdk = await import('@aws-sdk/client-s3')
     const client = (maxAttempts: number) => new sdk.S3Client({
       region: ref.region, credentials, endpoint: ref.endpoint, forcePathStyle: Boolean(ref.endpoint),
       maxAttempts, retryMode: 'standard',
-      requestHandler: {requestTimeout: 60_000, connectionTimeout: 10_000},
+      // A request with no answer is an error (by default the SDK only warns, and waits for ever).
+      requestHandler: {requestTimeout: Math.min(timeoutMs, 60_000), connectionTimeout: Math.min(timeoutMs, 10_000), throwOnRequestTimeout: true},
       // Checksums only where S3 requires them (lifecycle rules): the sandbox and older S3-compatible stores know no others.
       requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
     })
-    return new Bucket(ref, client(6), client(1), sdk)
+    return new Bucket(ref, client(6), client(1), sdk, timeoutMs)
   }
 
+  // Each call gets a signal of its own (the caller's, and the deadline): the SDK's listeners go on it, not
+  // on a signal shared by a whole batch.
   private async send<T>(command: any, what: string, call: Call = {}, client = this.client): Promise<T> {
+    const deadline = AbortSignal.timeout(this.timeoutMs)
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline
     try {
-      return await client.send(command, {abortSignal: call.signal}) as T
+      return await client.send(command, {abortSignal: signal}) as T
     } catch (error) {
+      if (!call.signal?.aborted && (deadline.aborted || isTimeout(error))) throw timedOut(what, this.timeoutMs)
       throw failure(error, what)
     }
   }
@@ -153,8 +168,9 @@ export class Bucket {
   }
 
   // A delete as the app makes one: with versioning on, a new delete marker. Returns the marker's version id.
+  // One attempt: each one adds a marker (the caller reads the key back).
   async addDeleteMarker(key: string, call?: Call): Promise<string | undefined> {
-    const out = await this.send<{VersionId?: string}>(new this.sdk.DeleteObjectCommand({Bucket: this.ref.bucket, Key: key}), 'DeleteObject', call)
+    const out = await this.send<{VersionId?: string}>(new this.sdk.DeleteObjectCommand({Bucket: this.ref.bucket, Key: key}), 'DeleteObject', call, this.once)
     return out.VersionId
   }
 
@@ -191,11 +207,14 @@ export class Bucket {
   }
 }
 
-// What to tell an engineer whose credentials may read the bucket but not change it.
+const whoManages = (ref: BucketRef) => ref.provider === 'aws' ? 'whoever manages the AWS account' : `${providerName(ref.provider)} support`
+
+// What to tell an engineer whose credentials may read the bucket but not change it (files:protect --apply).
 export function deniedAdvice(ref: BucketRef, what: string): string {
-  const who = ref.provider === 'aws' ? 'whoever manages the AWS account' : `${providerName(ref.provider)} support`
-  return `The credentials in ${ref.keyVars.accessKeyId} are not allowed to ${what} for bucket ${ref.bucket}. Ask ${who} to turn on versioning `
+  return `The credentials in ${ref.keyVars.accessKeyId} are not allowed to ${what} for bucket ${ref.bucket}. Ask ${whoManages(ref)} to turn on versioning `
     + 'and keep noncurrent versions (a lifecycle rule with NoncurrentVersionExpiration), or for credentials with s3:PutBucketVersioning and s3:PutLifecycleConfiguration.'
 }
 
-export const refuseDenied = (ref: BucketRef, what: string) => new Refused(deniedAdvice(ref, what))
+// The same when they may not even read the bucket's settings: the read permissions they lack.
+export const readDeniedAdvice = (ref: BucketRef, permissions: string[]) =>
+  `The credentials in ${ref.keyVars.accessKeyId} may not read the settings of bucket ${ref.bucket}: ask ${whoManages(ref)} for ${permissions.join(' and ')}.`

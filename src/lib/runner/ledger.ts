@@ -13,6 +13,9 @@ export interface Entry {
   state: StepState
   // Its change exists (it may have failed after making it).
   applied?: boolean
+  // Part of its change may exist: it never reported back, or failed with its outcome unknown; `undo` is
+  // then the one it gave before it ran (Step.undoPartial), which reads back what was made.
+  partial?: boolean
   undo?: Undo
   // Work it started that goes on at Heroku until it settles (a restore).
   running?: {running: string, settle: Action}
@@ -25,9 +28,12 @@ export interface Entry {
 
 const neededBy = (entries: Entry[]) => new Set(entries.filter(e => e.applied).flatMap(e => e.needs ?? []))
 
-// Changes that still stand and have an undo, newest first.
+// Its change, or part of it, may exist.
+export const mayHaveChanged = (entry: Entry) => Boolean(entry.applied || entry.partial)
+
+// Changes that still stand (or may) and have an undo, newest first.
 export const standing = <E extends Entry>(entries: E[]): E[] =>
-  entries.filter(e => e.applied && e.state !== 'undone' && e.undo && !e.putBack).reverse()
+  entries.filter(e => mayHaveChanged(e) && e.state !== 'undone' && e.undo && !e.putBack).reverse()
 
 // The automatic undos a run that did not succeed owes, newest first: not those a later change relies on.
 export function due<E extends Entry>(entries: E[]): E[] {

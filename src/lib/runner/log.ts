@@ -21,7 +21,8 @@ export type RunEvent = {at: string} & (
   | {event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: {id: string, title: string, data?: Planned}[]}
   // Another process goes on with the run (`recovery:resume --continue`).
   | {event: 'continued', who: string, host: string, pid: number}
-  | {event: 'started', step: string}
+  // `undo`: the step's undoPartial, due if the step never gets to 'applied' or 'failed', or fails with its outcome unknown.
+  | {event: 'started', step: string, undo?: Undo}
   // The change exists from here on (what follows it may still fail): its undo, and work it started.
   | {event: 'applied', step: string, undo?: Undo, running?: {running: string, settle: Action}, putsBack?: string, needs?: string[], result?: unknown}
   | {event: 'done', step: string, note?: string, result?: unknown}
@@ -190,15 +191,15 @@ export function readRun(file: string): RunRecord | undefined {
       continue
     }
     switch (event.event) {
-      case 'started': Object.assign(step!, {state: 'started'}); break
+      case 'started': Object.assign(step!, {state: 'started', ...(event.undo && {undo: event.undo, partial: true})}); break
       case 'continued': Object.assign(record, {status: 'running', host: event.host, pid: event.pid, endedAt: undefined, message: undefined}); break
       case 'applied':
-        Object.assign(step!, {applied: true, undo: event.undo, running: event.running, needs: event.needs, ...('result' in event && {result: event.result})})
+        Object.assign(step!, {applied: true, partial: undefined, undo: event.undo, running: event.running, needs: event.needs, ...('result' in event && {result: event.result})})
         if (event.putsBack && steps.has(event.putsBack)) steps.get(event.putsBack)!.putBack = true
         break
       case 'done': Object.assign(step!, {state: 'done', note: event.note, ...('result' in event && {result: event.result})}); break
       // A change that turned out to have no effect after all (a failed release phase) no longer exists.
-      case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error, ...(event.applied === false && {applied: false})}); break
+      case 'failed': Object.assign(step!, {state: event.applied === 'unknown' ? 'unknown' : 'failed', error: event.error, ...(event.applied === false && {applied: false, partial: undefined})}); break
       case 'settled': Object.assign(step!, {settled: true}); break
       case 'undone': Object.assign(step!, {state: 'undone'}); break
       case 'undo-failed': Object.assign(step!, {state: 'undo failed', error: event.error}); break

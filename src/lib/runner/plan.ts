@@ -28,15 +28,6 @@ export type Planned<D extends StepData = StepData> = D & {
   needs?: string[]
 }
 
-// Another step's result, by that step's id, with the type of what it produces.
-export interface Ref<T> {
-  ref: string
-  // Never set: it only carries T.
-  readonly result?: T
-}
-
-export const ref = <T>(id: string): Ref<T> => ({ref: id})
-
 // How a kind's data becomes a runner step: the step without its place (id, putsBack, needs come from the plan).
 export type Builder<D> = (data: D) => Omit<Step<any>, 'id' | 'putsBack' | 'needs' | 'data'>
 

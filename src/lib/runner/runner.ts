@@ -6,8 +6,8 @@ import {PollTimeout} from '../poll.js'
 import type {Action, Actions} from './actions.js'
 import {due, type Entry, kept, type StepState, unsettled} from './ledger.js'
 import {RunLog, type RunRecord, type StepRecord} from './log.js'
-import type {Ref} from './plan.js'
-import {KeepsRunning, NoEffect, Step, StepContext, Undo} from './step.js'
+import type {Planned} from './plan.js'
+import {KeepsRunning, NoEffect, Ref, Step, StepContext, Undo} from './step.js'
 
 // The one runner: it executes a command's steps in order and keeps the promise that the engineer is
 // never left worse off. Ctrl-C, SIGTERM and SIGHUP stop it at the next step, and abort the waits and
@@ -50,6 +50,8 @@ export interface RunOutcome {
   // Exact commands that undo what was done and stays done.
   undo: string[]
   log: string
+  // How long the run took.
+  durationMs: number
   // What a step produced (not part of the JSON: it may hold URLs).
   result<T>(stepId: string): T | undefined
 }
@@ -97,6 +99,9 @@ export class Runner {
   private settling?: KeepsRunning
   // The steps as the log of the run being continued tells them.
   private prior?: Map<string, StepRecord>
+  private readonly startedAt = Date.now()
+  // Resources the steps loaded, let go at the end.
+  private readonly loaded: Promise<unknown>[] = []
 
   constructor(private readonly settings: RunSettings) {}
 
@@ -118,7 +123,7 @@ export class Runner {
         return state === 'done' ? {id, title, needs, state, note, applied, undo, running, settled, putBack} : {id, title, needs, state: 'not run', putBack}
       })
     } else {
-      this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data}))})
+      this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data: data as Planned | undefined}))})
       this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
     }
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
@@ -132,7 +137,7 @@ export class Runner {
           break
         }
       }
-      if (!this.leaving && (failure || this.signal)) await this.putBack(steps)
+      if (!this.leaving && (failure || this.signal)) await this.putBack()
       for (const report of this.reports) {
         const later = this.reports.find(r => r.applied && r.needs?.includes(report.id))
         if (later && report.state === 'done' && (failure || this.signal)) report.note = `${report.note ? `${report.note}; ` : ''}kept, for "${later.title}" relies on it`
@@ -141,8 +146,13 @@ export class Runner {
         const report = this.reports[index]
         if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') report.note = 'not needed: put back above'
       }
+      await this.letGo()
       return this.finish(failure?.error)
     })
+  }
+
+  private async letGo() {
+    for (const loading of this.loaded) (await loading.catch(() => undefined) as {destroy?: () => void} | undefined)?.destroy?.()
   }
 
   // Runs one step; returns the error that stops the run, if any.
@@ -153,7 +163,8 @@ export class Runner {
     const context = this.context(this.settings.api.with({
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
-    this.log.append({event: 'started', step: step.id})
+    const partial = step.undoPartial?.(this.log.id)
+    this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})
     progress.start(step.title)
     let earlier: Awaited<ReturnType<Runner['earlier']>>
     try {
@@ -179,6 +190,8 @@ export class Runner {
           await sleep((error as ApiFailure).retryAfterMs ?? 1000, this.stepControl.signal).catch(() => {})
           continue
         }
+        // Part of the change may exist: the undo given before it ran reads back what was made.
+        if (observed.unknown && partial) Object.assign(report, {partial: true, undo: partial})
         return this.failed(step, report, error, observed.unknown ? 'unknown' : false)
       }
     }
@@ -234,10 +247,14 @@ export class Runner {
       output: text => progress.output(text),
       resource: <T>(key: string, load: () => Promise<T>) => {
         const resources = this.settings.resources ??= new Map()
-        if (!resources.has(key)) resources.set(key, load().catch(error => {
-          resources.delete(key)
-          throw error
-        }))
+        if (!resources.has(key)) {
+          const loading = load()
+          this.loaded.push(loading)
+          resources.set(key, loading.catch(error => {
+            resources.delete(key)
+            throw error
+          }))
+        }
         return Promise.resolve(resources.get(key) as T | Promise<T>)
       },
       result: <T>(step: Ref<T> | string) => {
@@ -340,12 +357,12 @@ export class Runner {
     return due(this.reports)
   }
 
-  private async putBack(steps: Step[]) {
+  private async putBack() {
     this.phase = 'putting back'
     this.signalsInPhase = 0
     for (const report of this.dueUndos()) {
       if (this.leaving) break
-      const undo = steps.find(s => s.id === report.id)!.undo!(this.results.get(report.id) as never, this.log.id)!
+      const undo = report.undo!
       this.settings.progress.start(undo.title)
       this.log.append({event: 'undo-started', step: report.id})
       try {
@@ -366,15 +383,15 @@ export class Runner {
     const complete = !error && this.reports.every(r => r.state === 'done')
     if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
     const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
-    // Put-backs not done (they failed, or the command was left before them) and work still running.
+    // Put-backs not done (they failed, or the command was left before them) and work still running; each
+    // command once (the batches of one command share the command that undoes them all).
     const open = status === 'succeeded' ? [] : this.dueUndos()
-    const finish = open.length + unsettled(this.reports).length > 0 ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
-    // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
+    const finish = open.length + unsettled(this.reports).length > 0 ? [...new Set([`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)])] : []    // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
     const undo = kept(this.reports).map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
-    const steps = this.reports.map(({applied: _a, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
-    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file}
+    const steps = this.reports.map(({applied: _a, partial: _partial, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
+    const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file, durationMs: Date.now() - this.startedAt}
     return Object.defineProperty(outcome, 'result', {value: <T>(id: string) => this.results.get(id) as T | undefined, enumerable: false}) as RunOutcome
   }
 }

@@ -1,6 +1,5 @@
 import type {Api} from '../api/client.js'
 import type {Action} from './actions.js'
-import type {Planned, Ref} from './plan.js'
 
 // Every change a command makes is a step: what it does, how to learn afterwards whether it happened,
 // and how to take it back. One runner executes the steps of every command (see runner.ts).
@@ -21,8 +20,18 @@ export interface StepContext {
   result<T>(step: Ref<T> | string): T
   // Something the steps share and that is not plan data (a resolved database URL, an S3 client): what the
   // command already holds, or loaded once per run (a run continued by another process loads it again).
+  // What it loads is let go (its `destroy()`) when the run ends.
   resource<T>(key: string, load: () => Promise<T>): Promise<T>
 }
+
+// Another step's result, by that step's id, with the type of what it produces.
+export interface Ref<T> {
+  ref: string
+  // Never set: it only carries T.
+  readonly result?: T
+}
+
+export const ref = <T>(id: string): Ref<T> => ({ref: id})
 
 export type Observed<R> = {applied: true, result: R} | {applied: false}
 
@@ -51,6 +60,11 @@ export interface Step<R = unknown> {
   // How to take the step back, once its result is known (it may name what the step created). `run` is
   // the run's id once it runs (a command that undoes a finished run names it); a preview has none.
   undo?(result: R | undefined, run?: string): Undo | undefined
+  // Before `apply` runs: the undo of whatever part of its change may exist if the step never reports back
+  // (the process dies half-way through a batch, or its outcome is unknown). It goes to the run log first,
+  // so it is due in those cases; its action reads the state and reverts only what is there. Once the
+  // step is applied, `undo` takes its place.
+  undoPartial?(run: string): Undo | undefined
   // What the step started and that goes on at Heroku whatever this process does (a restore into the
   // app's database): the runner waits for it before anything is put back, and Ctrl-C cannot stop it.
   keepsRunning?(result: R): KeepsRunning | undefined
@@ -64,7 +78,7 @@ export interface Step<R = unknown> {
   // What the run log keeps of the result, for a later process to go on from (never a secret); the result itself by default.
   record?(result: R): unknown
   // The plan's data this step was built from (see plan.ts), kept in the run log.
-  data?: Planned
+  data?: {id: string, kind: string}
 }
 
 export interface KeepsRunning {
