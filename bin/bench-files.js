@@ -6,8 +6,8 @@
 // smaller and the full bucket: memory stays flat because only one page and one key are held at a time.
 // Run with `npm run bench:files -- [versions,...]`. Prints numbers; it asserts nothing.
 import {Sandbox} from '../dist/sandbox/index.js'
-import {HerokuCli} from '../dist/sandbox/cli.js'
-import {seedManyVersions} from '../dist/sandbox/files-scenario.js'
+import {HerokuCli} from '../dist/tools/heroku-cli.js'
+import {seedManyVersions} from '../dist/sandbox/seeds/uploads.js'
 
 const SIZES = (process.argv[2] ?? '10000,100000').split(',').map(Number)
 const mb = bytes => `${(bytes / 1024 / 1024).toFixed(1)} MB`

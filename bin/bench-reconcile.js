@@ -11,7 +11,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import pg from 'pg'
 import {Sandbox} from '../dist/sandbox/index.js'
-import {HerokuCli} from '../dist/sandbox/cli.js'
+import {HerokuCli} from '../dist/tools/heroku-cli.js'
 import {compareDatabases} from '../dist/lib/reconcile/compare.js'
 import {findBase, recordBase} from '../dist/lib/reconcile/base.js'
 

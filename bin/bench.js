@@ -9,9 +9,9 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Sandbox} from '../dist/sandbox/index.js'
-import {HerokuCli, packPlugin} from '../dist/sandbox/cli.js'
-import {roundsBefore} from '../dist/sandbox/rounds.js'
-import {seedBrokenApp} from '../dist/sandbox/scenario.js'
+import {HerokuCli, packPlugin} from '../dist/tools/heroku-cli.js'
+import {roundsBefore} from '../dist/sandbox/server/rounds.js'
+import {seedBrokenApp} from '../dist/sandbox/seeds/broken-app.js'
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 150)

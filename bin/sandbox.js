@@ -28,7 +28,7 @@ if (options.help) {
   process.exit(0)
 }
 
-const {guide, scenarioList, scenariosFor, shellEnv, startSession} = await import('../dist/sandbox/session.js')
+const {guide, scenarioList, scenariosFor, shellEnv, startSession} = await import('../dist/tools/sandbox-session.js')
 
 if (options.list) {
   for (const spec of scenarioList()) {

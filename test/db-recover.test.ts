@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
 import type {Addon, App} from '../src/sandbox/index.js'
 import {heroku, Result} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
-import {seedBrokenApp} from '../src/sandbox/scenario.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
+import {seedBrokenApp} from '../src/sandbox/seeds/broken-app.js'
 import {heroku} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type {App} from '../src/sandbox/index.js'
 import {configFor, type Endpoint, s3Client, sdk, useS3} from './support/files.js'
-import {newAccessKeys} from '../src/sandbox/files-scenario.js'
+import {newAccessKeys} from '../src/sandbox/heroku/storage-addons.js'
 import {heroku, Result} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 

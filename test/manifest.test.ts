@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync, readdirSync} from 'node:fs'
 import {join, relative} from 'node:path'
-import {manifestPath, manifestText} from '../src/sandbox/manifest.js'
+import {manifestPath, manifestText} from '../src/tools/manifest.js'
 import {root} from './support/heroku.js'
 
 const commandFiles = (dir: string): string[] => readdirSync(dir, {withFileTypes: true}).flatMap(entry =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'

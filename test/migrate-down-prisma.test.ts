@@ -4,7 +4,7 @@ import {cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} f
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {findPrismaCli, PrismaCli} from '../src/lib/migrations/down-sql.js'
-import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
 import {heroku, root} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {appendFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
+import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
 import type {Addon} from '../src/sandbox/index.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'

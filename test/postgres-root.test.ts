@@ -3,7 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync} from 'node:fs'
 import {arch, platform, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {startPostgres} from '../src/sandbox/postgres.js'
+import {startPostgres} from '../src/sandbox/heroku/postgres.js'
 
 // As root, PostgreSQL runs as the postgres user, who cannot enter a 0700 folder such as /root: a checkout
 // there must still start its server, from a copy of the binaries that user can reach.

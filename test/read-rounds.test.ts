@@ -3,18 +3,18 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
-import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
-import {rounds, roundsBefore} from '../src/sandbox/rounds.js'
-import {seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
-import {seedBrokenApp} from '../src/sandbox/scenario.js'
-import {ADD_COMMENTS, DEMO_HISTORY, seedSchemaHistory} from '../src/sandbox/schema-scenario.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
+import {rounds, roundsBefore} from '../src/sandbox/server/rounds.js'
+import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
+import {seedBrokenApp} from '../src/sandbox/seeds/broken-app.js'
+import {ADD_COMMENTS, DEMO_HISTORY, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // In an incident every round trip before the first write counts: the reads that do not depend on each
 // other go out together. A simulated round trip on every request makes the rounds visible in the sandbox's
-// request log (see src/sandbox/rounds.ts); the counts, not the timings, are asserted.
+// request log (see src/sandbox/server/rounds.ts); the counts, not the timings, are asserted.
 
 // Well above the CPU time between two rounds on a loaded machine (a module loading), so that only a read
 // that waits for another's answer starts a new round.

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {checkLines, stepList} from '../src/lib/render/index.js'
-import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/prisma-scenario.js'
-import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
-import {seedBrokenApp} from '../src/sandbox/scenario.js'
-import {seedMissingUploads} from '../src/sandbox/files-scenario.js'
+import {DEMO_ROWS, PRISMA_FIXTURE, seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
+import {seedBrokenApp} from '../src/sandbox/seeds/broken-app.js'
+import {seedMissingUploads} from '../src/sandbox/seeds/uploads.js'
 import {heroku, interactive} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import {seedDataLoss} from '../src/sandbox/recovery-scenario.js'
-import {seedBrokenApp} from '../src/sandbox/scenario.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
+import {seedBrokenApp} from '../src/sandbox/seeds/broken-app.js'
 import {run} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 

@@ -7,8 +7,8 @@ import {parseStatements} from '../src/lib/migrations/statements.js'
 import {readCatalog, valuesInUse} from '../src/lib/schema/catalog.js'
 import {enumProbes, Finding, findCompatibility, verdictOf} from '../src/lib/schema/compat.js'
 import {expectedSchema} from '../src/lib/schema/expected.js'
-import {deployMigrations} from '../src/sandbox/prisma-scenario.js'
-import {fixtureMigrations, FIXTURE_SCHEMA} from '../src/sandbox/schema-scenario.js'
+import {deployMigrations} from '../src/sandbox/scenarios/prisma.js'
+import {fixtureMigrations, FIXTURE_SCHEMA} from '../src/sandbox/seeds/schema-history.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // The findings of the schema gate on a real database: the fixture's five migrations applied, then one

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {ADD_COMMENTS, DEMO_HISTORY, DROP_BIO, seedSchemaHistory} from '../src/sandbox/schema-scenario.js'
+import {ADD_COMMENTS, DEMO_HISTORY, DROP_BIO, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
 import {heroku, interactive} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 

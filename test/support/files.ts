@@ -5,9 +5,10 @@ import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {S3Client} from '@aws-sdk/client-s3'
-import {bucketConfig, newAccessKeys, type UploadsHistory, type UploadsProvider} from '../../src/sandbox/files-scenario.js'
+import {bucketConfig, newAccessKeys, type UploadsProvider} from '../../src/sandbox/heroku/storage-addons.js'
+import type {UploadsHistory} from '../../src/sandbox/seeds/uploads.js'
 import type {App} from '../../src/sandbox/index.js'
-import type {S3Bucket} from '../../src/sandbox/s3.js'
+import type {S3Bucket} from '../../src/sandbox/heroku/s3.js'
 import {sandbox} from './sandbox.js'
 
 // The S3 endpoints the files tests run against: the sandbox's own S3, and moto_server, an independent

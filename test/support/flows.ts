@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import type {Addon, App} from '../../src/sandbox/index.js'
-import type {Fault} from '../../src/sandbox/faults.js'
-import {seedDataLoss} from '../../src/sandbox/recovery-scenario.js'
-import {seedBrokenApp} from '../../src/sandbox/scenario.js'
+import type {Fault} from '../../src/sandbox/server/faults.js'
+import {seedDataLoss} from '../../src/sandbox/seeds/data-loss.js'
+import {seedBrokenApp} from '../../src/sandbox/seeds/broken-app.js'
 import {heroku, Result} from './heroku.js'
 import {appName, sandbox} from './sandbox.js'
 

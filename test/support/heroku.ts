@@ -1,8 +1,8 @@
-import {HerokuCli, RunOptions, Result} from '../../src/sandbox/cli.js'
+import {HerokuCli, RunOptions, Result} from '../../src/tools/heroku-cli.js'
 import {sandbox} from './sandbox.js'
 
-export type {Result} from '../../src/sandbox/cli.js'
-export {repoRoot as root} from '../../src/sandbox/cli.js'
+export type {Result} from '../../src/tools/heroku-cli.js'
+export {repoRoot as root} from '../../src/tools/heroku-cli.js'
 
 // One isolated CLI per sandbox: with --parallel a worker runs several files, each with a sandbox of its own.
 let cli: {for: ReturnType<typeof sandbox>, cli: HerokuCli} | undefined

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type {Fault} from '../../src/sandbox/faults.js'
+import type {Fault} from '../../src/sandbox/server/faults.js'
 import {Flow, runFlow, Seeded} from './flows.js'
 import type {Result} from './heroku.js'
 import {sandbox} from './sandbox.js'

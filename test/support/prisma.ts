@@ -1,7 +1,7 @@
 import {cpSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {PRISMA_FIXTURE} from '../../src/sandbox/prisma-scenario.js'
+import {PRISMA_FIXTURE} from '../../src/sandbox/seeds/prisma-app.js'
 
 const copies: string[] = []
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type {Result} from '../../src/sandbox/cli.js'
+import type {Result} from '../../src/tools/heroku-cli.js'
 import type {Addon, App} from '../../src/sandbox/index.js'
 import {sandbox} from './sandbox.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {satisfiesCaret} from '../../src/lib/cli-modules.js'
 import type {RecordedRequest} from '../../src/sandbox/index.js'
-import {rounds, roundsBefore} from '../../src/sandbox/rounds.js'
+import {rounds, roundsBefore} from '../../src/sandbox/server/rounds.js'
 
 describe('the CLI\'s modules', () => {
   it('are used only in versions our dependency ranges accept', () => {

@@ -1,25 +1,10 @@
 import {poll} from '../poll.js'
 import {Api, path, SDK_HEADERS, statusOf} from './client.js'
+import type {Addon, Attachment} from './types.js'
 
 // Add-ons and attachments, with the calls `heroku addons:create`, `addons:destroy` and `pg:promote` make.
 
-export interface Addon {
-  id: string
-  name: string
-  state: 'provisioning' | 'provisioned' | 'deprovisioning' | 'deprovisioned' | string
-  plan: {name: string}
-  app: {id: string, name: string}
-  config_vars: string[]
-  created_at?: string
-}
-
-export interface Attachment {
-  id: string
-  name: string
-  namespace: string | null
-  addon: {id: string, name: string, app?: {name: string}}
-  app: {id: string, name: string}
-}
+export type {Addon, Attachment} from './types.js'
 
 export interface AddonRequest {
   plan: string

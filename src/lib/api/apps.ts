@@ -1,25 +1,8 @@
 import {Refused} from '../errors.js'
 import {Api, path, statusOf} from './client.js'
+import type {AppInfo, Dyno, Process} from './types.js'
 
-export interface Dyno {
-  name: string
-  type: string
-  state: 'up' | 'starting' | 'crashed' | 'down' | 'idle' | string
-  release: {version: number}
-}
-
-export interface Process {
-  type: string
-  quantity: number
-  size: string
-  command: string
-}
-
-export interface AppInfo {
-  id: string
-  name: string
-  maintenance: boolean
-}
+export type {AppInfo, Dyno, Process} from './types.js'
 
 export const noSuchApp = (app: string) => new Refused(`App ${app} does not exist or you do not have access to it.`)
 

@@ -1,11 +1,11 @@
 import {cliUtils} from '../cli-modules.js'
 import {poll} from '../poll.js'
 import {Api, path, SDK_HEADERS} from './client.js'
+import type {Addon, Transfer} from './types.js'
 
-export interface PostgresAddon {
-  id: string
-  name: string
-  plan: {name: string}
+export type {Transfer} from './types.js'
+
+export interface PostgresAddon extends Pick<Addon, 'id' | 'name' | 'plan'> {
   app: {name: string}
 }
 
@@ -13,22 +13,6 @@ export interface PostgresAddon {
 export interface Database {
   addon: PostgresAddon
   attachmentNames: string[]
-}
-
-export interface Transfer {
-  uuid: string
-  num: number
-  from_name: string
-  from_type: string
-  to_name: string
-  to_type: string
-  to_url: string
-  succeeded: boolean | null
-  created_at: string
-  finished_at: string | null
-  processed_bytes: number
-  schedule?: {uuid: string} | null
-  logs?: {message: string}[]
 }
 
 // Heroku names transfers by kind and number: a scheduled backup a101, a manual one b102, a restore r103.

@@ -2,21 +2,9 @@ import {Refused} from '../errors.js'
 import {poll} from '../poll.js'
 import {orNoSuchApp} from './apps.js'
 import {Api, path, SDK_HEADERS, statusOf} from './client.js'
+import type {Release, Slug} from './types.js'
 
-export interface Release {
-  id: string
-  version: number
-  status: 'pending' | 'succeeded' | 'failed' | 'expired'
-  description: string
-  created_at: string
-  current: boolean
-  eligible_for_rollback: boolean
-  user?: {email: string}
-  slug?: {id: string} | null
-  oci_image?: {id: string} | null
-  output_stream_url?: string | null
-  addon_plan_names?: string[]
-}
+export type {Release} from './types.js'
 
 // One page of the newest releases, newest first (one page: the client does not follow Next-Range
 // through the app's whole history).
@@ -64,7 +52,7 @@ export interface CodeSource {
 export async function sourceOf(api: Api, app: string, release: Release): Promise<CodeSource> {
   try {
     if (release.slug?.id) {
-      const slug = await api.get<{commit: string | null, blob?: {url?: string} | null}>(path`/apps/${app}/slugs/${release.slug.id}`)
+      const slug = await api.get<Slug>(path`/apps/${app}/slugs/${release.slug.id}`)
       return {commit: slug.commit, archiveUrl: slug.blob?.url ?? undefined}
     }
     if (release.oci_image?.id) return {commit: (await api.get<{commit: string | null}[]>(path`/apps/${app}/oci-images/${release.oci_image.id}`))[0]?.commit ?? null}

@@ -1,51 +1,24 @@
-import {createHash, randomBytes} from 'node:crypto'
-import {Reply} from './http.js'
+import {randomBytes} from 'node:crypto'
+import {S3Error} from '../heroku/errors.js'
+import type {S3Bucket, S3Version, SandboxS3} from '../heroku/s3.js'
+import {Reply} from '../server/http.js'
+import type {Service} from '../server/server.js'
 
-// A versioned S3 bucket store for the sandbox, speaking the calls files:protect and files:recover make,
+// The sandbox's S3 buckets (heroku/s3.ts) served with the calls files:protect and files:recover make,
 // with S3's XML shapes and errors, path-style under /s3 on the sandbox's port:
 // GET/PUT bucket ?versioning, GET/PUT/DELETE ?lifecycle, GET ?versions (paginated), PUT bucket (create),
 // GET/HEAD/PUT/DELETE object with versionId, CopyObject (x-amz-copy-source with ?versionId=).
 // Signatures are not verified; the access key id in the Authorization header is read, so that a bucket
 // can refuse writes to keys it was told are read-only (AccessDenied), as an add-on's credentials may.
 
-export interface S3Version {
-  versionId: string
-  deleteMarker: boolean
-  body?: Buffer
-  etag?: string
-  lastModified: number
-  storageClass?: string
-}
-
-export interface S3Bucket {
-  name: string
-  // The app whose config vars point at it: faults aimed at that app hit its requests.
-  app?: string
-  versioning?: 'Enabled' | 'Suspended'
-  lifecycleXml?: string
-  // Oldest first, per key.
-  objects: Map<string, S3Version[]>
-  readOnlyKeys: Set<string>
-  sortedKeys?: string[]
-  versionCount: number
-}
-
 const XMLNS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
 const escapeXml = (text: string) => text.replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;'}[c]!))
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString()
 const httpDate = (ms: number) => new Date(ms).toUTCString()
-const newVersionId = () => randomBytes(24).toString('base64url')
-const md5 = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`
 
 const xml = (body: string, status = 200, headers: Record<string, string> = {}) =>
   new Reply({status, text: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`, headers: {'Content-Type': 'application/xml', ...headers}})
-
-export class S3Error extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
-    super(message)
-  }
-}
 
 export function s3ErrorReply(status: number, code: string, message: string, headers: Record<string, string> = {}): Reply {
   return xml(`<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`, status, headers)
@@ -59,73 +32,27 @@ export function s3FaultReply(status: number): Reply {
   return s3ErrorReply(status, 'InvalidRequest', 'Injected fault.')
 }
 
-export class SandboxS3 {
-  readonly buckets = new Map<string, S3Bucket>()
+// The owner app of the bucket a path names: /s3/BUCKET/...
+const ownerOf = (store: SandboxS3, path: string) => store.buckets.get(decodeURIComponent(path.split('/')[2] ?? ''))?.app
 
-  createBucket(name: string, options: {app?: string, versioning?: 'Enabled' | 'Suspended', readOnlyKeys?: string[]} = {}): S3Bucket {
-    const bucket: S3Bucket = {name, app: options.app, versioning: options.versioning, objects: new Map(), readOnlyKeys: new Set(options.readOnlyKeys ?? []), versionCount: 0}
-    this.buckets.set(name, bucket)
-    return bucket
+export function s3Service(store: SandboxS3): Service {
+  const api = new S3Api(store)
+  return {
+    owns: path => path === '/s3' || path.startsWith('/s3/'),
+    // Uploads are bytes: the log keeps no body.
+    recorded: () => undefined,
+    concerns: (app, request) => ownerOf(store, request.path) === app,
+    roundTrip: () => true,
+    async answer({record, url, headers, bytes}) {
+      record.applied = true
+      return api.handle(record.method, url.pathname, url.searchParams, headers, bytes)
+    },
+    faultReply: fault => s3FaultReply(fault.status),
   }
+}
 
-  bucket(name: string): S3Bucket {
-    const found = this.buckets.get(name)
-    if (!found) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist')
-    return found
-  }
-
-  // The owner app of the bucket a path names: /s3/BUCKET/...
-  ownerOf(path: string): string | undefined {
-    return this.buckets.get(decodeURIComponent(path.split('/')[2] ?? ''))?.app
-  }
-
-  // Writes without HTTP, with any time: scenarios and the benchmark's 100,000 versions.
-  put(bucket: S3Bucket, key: string, body: Buffer | string, at = Date.now(), storageClass?: string): S3Version {
-    const data = Buffer.isBuffer(body) ? body : Buffer.from(body)
-    return this.add(bucket, key, {versionId: this.versionIdFor(bucket), deleteMarker: false, body: data, etag: md5(data), lastModified: at, storageClass})
-  }
-
-  delete(bucket: S3Bucket, key: string, at = Date.now()): S3Version | undefined {
-    if (!bucket.versioning) {
-      if (bucket.objects.delete(key)) bucket.sortedKeys = undefined
-      return undefined
-    }
-    return this.add(bucket, key, {versionId: this.versionIdFor(bucket), deleteMarker: true, lastModified: at})
-  }
-
-  // The content of a key now (undefined when deleted or absent).
-  current(bucket: S3Bucket, key: string): Buffer | undefined {
-    const newest = bucket.objects.get(key)?.at(-1)
-    return newest && !newest.deleteMarker ? newest.body : undefined
-  }
-
-  private versionIdFor(bucket: S3Bucket) {
-    return bucket.versioning === 'Enabled' ? newVersionId() : 'null'
-  }
-
-  private add(bucket: S3Bucket, key: string, version: S3Version): S3Version {
-    let versions = bucket.objects.get(key)
-    if (!versions) {
-      versions = []
-      bucket.objects.set(key, versions)
-      bucket.sortedKeys = undefined
-    }
-    // Without versioning (or suspended), the 'null' version is replaced.
-    if (version.versionId === 'null') {
-      const index = versions.findIndex(v => v.versionId === 'null')
-      if (index !== -1) {
-        versions.splice(index, 1)
-        bucket.versionCount--
-      }
-    }
-    versions.push(version)
-    bucket.versionCount++
-    return version
-  }
-
-  private keys(bucket: S3Bucket): string[] {
-    return (bucket.sortedKeys ??= [...bucket.objects.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0))
-  }
+class S3Api {
+  constructor(private readonly store: SandboxS3) {}
 
   handle(method: string, path: string, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: Buffer): Reply {
     try {
@@ -143,10 +70,10 @@ export class SandboxS3 {
     const key = rest.map(decodeURIComponent).join('/')
     const accessKey = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1]
     if (method === 'PUT' && !key && ![...query.keys()].length) {
-      if (!this.buckets.has(name)) this.createBucket(name)
+      if (!this.store.buckets.has(name)) this.store.createBucket(name)
       return new Reply({status: 200, text: '', headers: {Location: `/${name}`}})
     }
-    const bucket = this.bucket(name)
+    const bucket = this.store.bucket(name)
     const write = method === 'PUT' || method === 'DELETE' || method === 'POST'
     if (write && accessKey && bucket.readOnlyKeys.has(accessKey)) throw new S3Error(403, 'AccessDenied', 'Access Denied')
     if (!key) return this.bucketCall(bucket, method, query, body)
@@ -196,7 +123,7 @@ export class SandboxS3 {
     const keyMarker = query.get('key-marker') ?? ''
     const versionIdMarker = query.get('version-id-marker') ?? ''
     const maxKeys = Math.min(Math.max(Number(query.get('max-keys') ?? 1000) || 1000, 1), 1000)
-    const keys = this.keys(bucket)
+    const keys = this.store.keys(bucket)
     // The first key at or after both the prefix and the marker.
     const from = keyMarker > prefix ? keyMarker : prefix
     let lo = 0
@@ -259,7 +186,7 @@ export class SandboxS3 {
   }
 
   private putObject(bucket: S3Bucket, key: string, body: Buffer, storageClass?: string): Reply {
-    const version = this.put(bucket, key, body, Date.now(), storageClass)
+    const version = this.store.put(bucket, key, body, Date.now(), storageClass)
     return new Reply({status: 200, text: '', headers: {'ETag': version.etag!, 'x-amz-version-id': version.versionId}})
   }
 
@@ -267,11 +194,11 @@ export class SandboxS3 {
     const [source, search = ''] = copySource.replace(/^\//, '').split('?')
     const decoded = decodeURIComponent(source)
     const slash = decoded.indexOf('/')
-    const sourceBucket = this.bucket(decoded.slice(0, slash))
+    const sourceBucket = this.store.bucket(decoded.slice(0, slash))
     const sourceVersion = new URLSearchParams(search).get('versionId') ?? undefined
     const from = this.find(sourceBucket, decoded.slice(slash + 1), sourceVersion)
     if (from.storageClass === 'GLACIER' || from.storageClass === 'DEEP_ARCHIVE') throw new S3Error(403, 'InvalidObjectState', 'The operation is not valid for the object\'s storage class')
-    const version = this.put(bucket, key, from.body!, Date.now())
+    const version = this.store.put(bucket, key, from.body!, Date.now())
     return xml(`<CopyObjectResult ${XMLNS}><LastModified>${iso(version.lastModified)}</LastModified><ETag>${escapeXml(version.etag!)}</ETag></CopyObjectResult>`, 200, {
       'x-amz-version-id': version.versionId, 'x-amz-copy-source-version-id': from.versionId,
     })
@@ -279,18 +206,10 @@ export class SandboxS3 {
 
   private deleteObject(bucket: S3Bucket, key: string, versionId?: string): Reply {
     if (versionId) {
-      const versions = bucket.objects.get(key)
-      const index = versions?.findIndex(v => v.versionId === versionId) ?? -1
-      if (index === -1) return new Reply({status: 204, text: '', headers: {'x-amz-version-id': versionId}})
-      const [removed] = versions!.splice(index, 1)
-      bucket.versionCount--
-      if (versions!.length === 0) {
-        bucket.objects.delete(key)
-        bucket.sortedKeys = undefined
-      }
-      return new Reply({status: 204, text: '', headers: {'x-amz-version-id': versionId, ...(removed.deleteMarker ? {'x-amz-delete-marker': 'true'} : {})}})
+      const removed = this.store.deleteVersion(bucket, key, versionId)
+      return new Reply({status: 204, text: '', headers: {'x-amz-version-id': versionId, ...(removed?.deleteMarker ? {'x-amz-delete-marker': 'true'} : {})}})
     }
-    const marker = this.delete(bucket, key)
+    const marker = this.store.delete(bucket, key)
     return new Reply({status: 204, text: '', headers: marker ? {'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId} : {}})
   }
 }

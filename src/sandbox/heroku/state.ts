@@ -1,28 +1,21 @@
 import {randomUUID} from 'node:crypto'
+import type * as Api from '../../lib/api/types.js'
 
-// The sandbox's model of Heroku: plain records shaped like the Platform API and Data API answers,
-// plus the few private fields (prefixed with an underscore) that the sandbox needs to do real work.
+// The sandbox's model of Heroku: plain records shaped like the Platform API and Data API answers (the
+// plugin's own types of them, src/lib/api/types.ts, with every field the sandbox answers with), plus the
+// few private fields (prefixed with an underscore) that the sandbox needs to do real work.
 
-export interface Release {
-  id: string
-  version: number
-  status: 'pending' | 'succeeded' | 'failed' | 'expired'
-  description: string
-  created_at: string
+export interface Release extends Api.Release {
   updated_at: string
   user: {id: string, email: string}
   slug: {id: string} | null
-  current: boolean
-  eligible_for_rollback: boolean
   output_stream_url: string | null
   addon_plan_names: string[]
   _config: Record<string, string>
   _output: string[]
 }
 
-export interface Slug {
-  id: string
-  commit: string | null
+export interface Slug extends Api.Slug {
   commit_description: string | null
   process_types: Record<string, string>
   created_at: string
@@ -30,22 +23,14 @@ export interface Slug {
   _archive?: Buffer
 }
 
-export interface Formation {
+export interface Formation extends Api.Process {
   id: string
-  type: string
-  quantity: number
-  size: string
-  command: string
 }
 
-export interface Addon {
-  id: string
-  name: string
-  app: {id: string, name: string}
+export interface Addon extends Api.Addon {
   plan: {id: string, name: string}
   addon_service: {id: string, name: string}
   state: 'provisioning' | 'provisioned' | 'deprovisioned'
-  config_vars: string[]
   created_at: string
   updated_at: string
   web_url: string
@@ -57,35 +42,20 @@ export interface Addon {
   _restoredFrom?: {addon: string, at: string, snapshotAt: string | null}
 }
 
-export interface Attachment {
-  id: string
-  name: string
-  namespace: string | null
+export interface Attachment extends Api.Attachment {
   addon: {id: string, name: string, app: {id: string, name: string}}
-  app: {id: string, name: string}
   config_vars: string[]
   created_at: string
   updated_at: string
   web_url: string
 }
 
-export interface Transfer {
-  uuid: string
-  num: number
-  from_name: string
-  from_type: string
+export interface Transfer extends Api.Transfer {
   from_url: string
-  to_name: string
-  to_type: string
-  to_url: string
   options: Record<string, unknown>
   source_bytes: number | null
-  processed_bytes: number
-  succeeded: boolean | null
   warnings: number
-  created_at: string
   started_at: string | null
-  finished_at: string | null
   updated_at: string
   canceled_at: string | null
   deleted_at: string | null
@@ -96,10 +66,7 @@ export interface Transfer {
   _snapshot?: string
 }
 
-export interface App {
-  id: string
-  name: string
-  maintenance: boolean
+export interface App extends Api.AppInfo {
   created_at: string
   updated_at: string
   released_at: string

@@ -1,6 +1,7 @@
-import type {Sandbox} from './index.js'
-import {AppSpec, loadApp} from './scenarios.js'
-import type {Addon, App} from './state.js'
+import type {Heroku} from '../heroku/heroku.js'
+import type {Addon, App} from '../heroku/state.js'
+import {loadApp} from '../scenarios/load.js'
+import type {AppSpec} from '../scenarios/spec.js'
 
 export interface BrokenAppOptions {
   plan?: string
@@ -49,7 +50,7 @@ export function brokenAppSpec(name: string, options: BrokenAppOptions = {}): App
   }
 }
 
-export async function seedBrokenApp(sandbox: Sandbox, name: string, options: BrokenAppOptions = {}): Promise<BrokenApp> {
+export async function seedBrokenApp(sandbox: Heroku, name: string, options: BrokenAppOptions = {}): Promise<BrokenApp> {
   const {app, databases} = await loadApp(sandbox, brokenAppSpec(name, options))
   return {app, database: databases.DATABASE}
 }

@@ -1,9 +1,10 @@
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {HerokuCli, repoRoot} from './cli.js'
-import {Delays, Sandbox} from './index.js'
-import {findScenario, loadScenario, LoadedScenario, scenarioFiles, readScenario, ScenarioSpec} from './scenarios.js'
+import {HerokuCli, repoRoot} from './heroku-cli.js'
+import {Delays, Sandbox} from '../sandbox/index.js'
+import {loadScenario, LoadedScenario} from '../sandbox/scenarios/load.js'
+import {findScenario, scenarioFiles, readScenario, ScenarioSpec} from '../sandbox/scenarios/spec.js'
 
 // `npm run sandbox`: a sandbox with scenarios loaded, for people to rehearse with the real `heroku` CLI
 // (the project's own, isolated from their login, with this plugin linked): the export lines that point it

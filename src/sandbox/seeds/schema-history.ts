@@ -2,10 +2,11 @@ import {execFileSync} from 'node:child_process'
 import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {gzipSync} from 'node:zlib'
-import type {Sandbox} from './index.js'
-import {deployMigrations, PRISMA_FIXTURE} from './prisma-scenario.js'
-import {BrokenApp, seedBrokenApp} from './scenario.js'
-import type {Addon} from './state.js'
+import type {Heroku} from '../heroku/heroku.js'
+import type {Addon} from '../heroku/state.js'
+import {deployMigrations} from '../scenarios/prisma.js'
+import {BrokenApp, seedBrokenApp} from './broken-app.js'
+import {PRISMA_FIXTURE} from './prisma-app.js'
 
 // An app whose code and schema moved together: a git repository with one commit per deploy (each with
 // its schema.prisma and migrations folder), one release per commit whose slug holds those files, and
@@ -44,7 +45,7 @@ export const fixtureMigrations = () => readdirSync(join(PRISMA_FIXTURE, 'prisma'
     down: readFileSync(join(PRISMA_FIXTURE, 'prisma', 'migrations', name, 'down.sql'), 'utf8'),
   }))
 
-export async function seedSchemaHistory(sandbox: Sandbox, name: string, options: SchemaHistoryOptions): Promise<SchemaHistory> {
+export async function seedSchemaHistory(sandbox: Heroku, name: string, options: SchemaHistoryOptions): Promise<SchemaHistory> {
   const {dir} = options
   rmSync(dir, {recursive: true, force: true})
   mkdirSync(dir, {recursive: true})

@@ -1,6 +1,8 @@
-import type {Sandbox} from './index.js'
-import {ApiError, notFound, Request, Router} from './http.js'
-import {Addon, Transfer} from './state.js'
+import {ApiError, notFound} from '../heroku/errors.js'
+import type {Heroku} from '../heroku/heroku.js'
+import {rollbackWindowMs} from '../heroku/point-in-time.js'
+import type {Request, Router} from '../server/http.js'
+import {Addon, Transfer} from '../heroku/state.js'
 
 // The Heroku Postgres Data API (api.data.heroku.com, /client/v11) for backups, restores and database info.
 
@@ -12,18 +14,10 @@ export function transferJson(transfer: Transfer, verbose = false) {
 
 const planTitle = (plan: string) => plan.split(':')[1].replace(/-(\d+)$/, ' $1').replace(/^\w/, c => c.toUpperCase())
 
-// How far back a point-in-time rollback can reach on each plan family, as Heroku documents it.
-export function rollbackWindowMs(plan: string): number {
-  const tier = plan.split(':')[1] ?? ''
-  if (/^(essential|mini|basic|hobby|dev)/.test(tier)) return 0
-  if (tier.startsWith('standard')) return 4 * 24 * 3600 * 1000
-  return 7 * 24 * 3600 * 1000
-}
-
 const utcMinute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
 
-export function dataRoutes(router: Router, sandbox: Sandbox) {
-  const {state} = sandbox
+export function dataRoutes(router: Router, heroku: Heroku) {
+  const {state} = heroku
   const database = (request: Request): Addon => {
     const addon = state.addons.get(request.params.id) ?? [...state.addons.values()].find(a => a.name === request.params.id)
     if (!addon?._database || addon.state === 'deprovisioned') throw notFound('database')
@@ -60,11 +54,11 @@ export function dataRoutes(router: Router, sandbox: Sandbox) {
       if (!found.finished_at) Object.assign(found, {canceled_at: new Date().toISOString(), finished_at: new Date().toISOString(), succeeded: false})
       return transferJson(found)
     })
-    .on('POST', '/client/v11/databases/:id/backups', request => transferJson(sandbox.capture(database(request))))
+    .on('POST', '/client/v11/databases/:id/backups', request => transferJson(heroku.capture(database(request))))
     .on('POST', '/client/v11/databases/:id/restores', request => {
       const url = request.body?.backup_url
       if (!url) throw new ApiError(422, 'invalid_params', 'backup_url is required.')
-      return transferJson(sandbox.restore(database(request), String(url)))
+      return transferJson(heroku.restore(database(request), String(url)))
     })
     .on('GET', '/client/v11/databases/:id/transfer-schedules', request => {
       database(request)
@@ -83,8 +77,8 @@ export function dataRoutes(router: Router, sandbox: Sandbox) {
       const window = rollbackWindowMs(addon.plan.name)
       const earliest = Math.max(db.createdAt, Date.now() - window)
       const [bytes, tables] = await Promise.all([
-        sandbox.pg.databaseSize(db.name),
-        sandbox.pg.query<{count: string}>("SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')", [], db.name),
+        heroku.pg.databaseSize(db.name),
+        heroku.pg.query<{count: string}>("SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')", [], db.name),
       ])
       const info = [
         {name: 'Plan', values: [planTitle(addon.plan.name)]},
@@ -101,7 +95,7 @@ export function dataRoutes(router: Router, sandbox: Sandbox) {
         )
       }
       return {
-        addon_id: addon.id, name: addon.name, plan: addon.plan.name.split(':')[1], resource_url: `postgres://127.0.0.1:${sandbox.pg.port}/${db.name}`,
+        addon_id: addon.id, name: addon.name, plan: addon.plan.name.split(':')[1], resource_url: `postgres://127.0.0.1:${heroku.pg.port}/${db.name}`,
         info, following: null, followers: [], leader: null, 'waiting?': addon.state === 'provisioning', num_bytes: bytes,
         num_tables: Number(tables.rows[0].count), current_transaction: '1000', database_name: db.name, created_at: new Date(db.createdAt).toISOString(),
       }

@@ -1,7 +1,8 @@
-import type {Sandbox} from './index.js'
-import {brokenAppSpec, BrokenAppOptions} from './scenario.js'
-import {AppSpec, loadApp} from './scenarios.js'
-import type {Addon, App} from './state.js'
+import type {Heroku} from '../heroku/heroku.js'
+import type {Addon, App} from '../heroku/state.js'
+import {loadApp} from '../scenarios/load.js'
+import type {AppSpec} from '../scenarios/spec.js'
+import {brokenAppSpec, BrokenAppOptions} from './broken-app.js'
 
 export interface DataLoss {
   app: App
@@ -29,7 +30,7 @@ export function dataLossSpec(name: string, options: BrokenAppOptions = {}): AppS
   ]}
 }
 
-export async function seedDataLoss(sandbox: Sandbox, name: string, options: BrokenAppOptions = {}): Promise<DataLoss> {
+export async function seedDataLoss(sandbox: Heroku, name: string, options: BrokenAppOptions = {}): Promise<DataLoss> {
   const {app, databases, names} = await loadApp(sandbox, dataLossSpec(name, options))
   return {app, database: databases.DATABASE, backup: names['backup-before-loss'], beforeLoss: names['before-loss'], rowsBefore: 60, rowsAfter: 20}
 }

@@ -1,6 +1,6 @@
 import {Plugin} from '@oclif/core/config'
 import {join} from 'node:path'
-import {repoRoot} from './cli.js'
+import {repoRoot} from './heroku-cli.js'
 
 export const manifestPath = join(repoRoot, 'oclif.manifest.json')
 

@@ -3,7 +3,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import type {Sandbox} from './index.js'
+import type {Sandbox} from '../sandbox/index.js'
 
 // The real `heroku` CLI (the npm package), isolated from the machine's own login and config,
 // pointed at a sandbox, with this plugin linked.

@@ -1,24 +1,11 @@
 import {randomBytes} from 'node:crypto'
-import type {Sandbox} from './index.js'
-import type {S3Bucket} from './s3.js'
-import type {App} from './state.js'
+import type {Heroku} from '../heroku/heroku.js'
+import type {S3Bucket} from '../heroku/s3.js'
+import type {App} from '../heroku/state.js'
+import {bucketConfig, newAccessKeys} from '../heroku/storage-addons.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
-
-export type UploadsProvider = 'bucketeer' | 'cloudcube' | 'aws'
-
-// The config vars an add-on sets, pointing at a bucket on `endpoint` (the sandbox's S3, or moto).
-export function bucketConfig(provider: UploadsProvider, bucket: string, endpoint: string, keys: {accessKeyId: string, secretAccessKey: string}, cube = 'cube1'): Record<string, string> {
-  switch (provider) {
-    case 'bucketeer': return {BUCKETEER_BUCKET_NAME: bucket, BUCKETEER_AWS_ACCESS_KEY_ID: keys.accessKeyId, BUCKETEER_AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, BUCKETEER_AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint}
-    case 'cloudcube': return {CLOUDCUBE_URL: `${endpoint}/${bucket}/${cube}`, CLOUDCUBE_ACCESS_KEY_ID: keys.accessKeyId, CLOUDCUBE_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_ENDPOINT_URL_S3: endpoint}
-    case 'aws': return {AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: 'us-east-1', S3_BUCKET: bucket, AWS_ENDPOINT_URL: endpoint}
-  }
-}
-
-// Access keys shaped like AWS's, different for every app, so that a test can look for them in output.
-export const newAccessKeys = () => ({accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url')})
 
 // What happened to a bucket's files after a time, as seeded.
 export interface UploadsHistory {
@@ -41,7 +28,7 @@ export interface MissingUploads extends UploadsHistory {
 // The runbook's "missing uploaded files": an app on Bucketeer (the sandbox's S3) with 12 uploads, then,
 // after `recoverTo`, a bad deploy's cleanup job deletes 4 of them (one of them twice), overwrites 2 and
 // new uploads arrive. Times are set directly, without waiting.
-export function seedMissingUploads(sandbox: Sandbox, app: App, options: {bucket?: string, versioning?: boolean} = {}): MissingUploads {
+export function seedMissingUploads(sandbox: Heroku, app: App, options: {bucket?: string, versioning?: boolean} = {}): MissingUploads {
   const keys = newAccessKeys()
   const bucket = sandbox.s3.createBucket(options.bucket ?? `${app.name}-uploads`, {app: app.name, versioning: options.versioning === false ? undefined : 'Enabled'})
   Object.assign(app.config, bucketConfig('bucketeer', bucket.name, sandbox.s3Endpoint, keys))
@@ -67,7 +54,7 @@ export function seedMissingUploads(sandbox: Sandbox, app: App, options: {bucket?
 
 // The benchmark's bucket: `versions` versions in all, over keys with one to four versions each, some
 // deleted since; seeded in memory, without HTTP.
-export function seedManyVersions(sandbox: Sandbox, app: App, versions: number): {bucket: S3Bucket, recoverTo: string} {
+export function seedManyVersions(sandbox: Heroku, app: App, versions: number): {bucket: S3Bucket, recoverTo: string} {
   const bucket = sandbox.s3.createBucket(`${app.name}-bulk`, {app: app.name, versioning: 'Enabled'})
   Object.assign(app.config, bucketConfig('bucketeer', bucket.name, sandbox.s3Endpoint, newAccessKeys()))
   const now = Date.now()

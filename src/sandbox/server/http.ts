@@ -16,14 +16,7 @@ export class Reply {
 
 export type Handler = (request: Request) => Promise<Reply | unknown> | Reply | unknown
 
-// An error answered the way the Heroku APIs answer one: a status code and an {id, message} body.
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly id: string, message: string) {
-    super(message)
-  }
-}
-
-export const notFound = (what = 'record') => new ApiError(404, 'not_found', `Couldn't find that ${what}.`)
+export const internalError = () => new Reply({status: 500, body: {id: 'internal_server_error', message: 'Internal server error.'}})
 
 interface Route {method: string, pattern: RegExp, keys: string[], handler: Handler}
 
@@ -52,10 +45,15 @@ export class Router {
   }
 }
 
-export async function readBody(req: IncomingMessage): Promise<any> {
+export async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
-  const text = Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
+}
+
+// A JSON body as an object, any other as text, an empty one as undefined.
+export function parseBody(bytes: Buffer): any {
+  const text = bytes.toString('utf8')
   if (!text) return undefined
   try {
     return JSON.parse(text)

@@ -1,6 +1,7 @@
-import type {Sandbox} from './index.js'
-import {ApiError, notFound, Reply, Request, Router} from './http.js'
-import {Addon, App, Attachment, Release, now} from './state.js'
+import {ApiError, notFound} from '../heroku/errors.js'
+import type {Heroku} from '../heroku/heroku.js'
+import {Reply, Request, Router} from '../server/http.js'
+import {Addon, App, Attachment, Release, now} from '../heroku/state.js'
 
 // The Platform API (api.heroku.com) as far as this plugin and the core commands it is checked with use it.
 
@@ -32,8 +33,8 @@ export function addonJson(addon: Addon) {
   return publicFields(addon)
 }
 
-export function attachmentJson(sandbox: Sandbox, attachment: Attachment) {
-  const addon = sandbox.state.addons.get(attachment.addon.id)
+export function attachmentJson(heroku: Heroku, attachment: Attachment) {
+  const addon = heroku.state.addons.get(attachment.addon.id)
   return {
     ...attachment,
     addon: {...attachment.addon, plan: addon?.plan, config_vars: addon?.config_vars, addon_service: addon?.addon_service},
@@ -57,8 +58,8 @@ function paginate(releases: Release[], range: string | undefined) {
   return {page, status: more ? 206 : 200, headers}
 }
 
-export function platformRoutes(router: Router, sandbox: Sandbox) {
-  const {state} = sandbox
+export function platformRoutes(router: Router, heroku: Heroku) {
+  const {state} = heroku
   const app = (request: Request) => {
     const found = state.app(request.params.app)
     if (!found) throw notFound('app')
@@ -125,7 +126,7 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
       }
       if (chosen.status === 'expired') throw new ApiError(422, 'invalid_params', `Release v${chosen.version} has expired: its slug was deleted, so it cannot be rolled back to.`)
       if (chosen.status !== 'succeeded') throw new ApiError(422, 'invalid_params', `Release v${chosen.version} cannot be rolled back to because it ${chosen.status === 'failed' ? 'failed' : 'is not complete'}.`)
-      return releaseJson(target, sandbox.rollback(target, chosen))
+      return releaseJson(target, heroku.rollback(target, chosen))
     })
 
     .on('GET', '/apps/:app/slugs/:slug', request => {
@@ -133,7 +134,7 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
       if (!slug) throw notFound('slug')
       const {_archive, ...fields} = slug
       return {
-        ...fields, blob: _archive ? {method: 'get', url: `${sandbox.url}/slug-blobs/${slug.id}`} : null, buildpack_provided_description: 'Node.js', checksum: null, size: 52_428_800,
+        ...fields, blob: _archive ? {method: 'get', url: `${heroku.url}/slug-blobs/${slug.id}`} : null, buildpack_provided_description: 'Node.js', checksum: null, size: 52_428_800,
         stack: {id: '', name: 'heroku-24'}, updated_at: slug.created_at,
       }
     })
@@ -172,18 +173,18 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
     })
     .on('PATCH', '/apps/:app/formation', request => {
       const target = app(request)
-      for (const update of request.body?.updates ?? []) sandbox.scale(target, update.type, update.quantity)
+      for (const update of request.body?.updates ?? []) heroku.scale(target, update.type, update.quantity)
       return target.formation
     })
     .on('PATCH', '/apps/:app/formation/:type', request => {
       const target = app(request)
-      return sandbox.scale(target, request.params.type, request.body?.quantity)
+      return heroku.scale(target, request.params.type, request.body?.quantity)
     })
 
     .on('GET', '/apps/:app/addons', request => state.addonsOf(app(request)).map(addonJson))
     .on('GET', '/apps/:app/addons/:addon', request => addonJson(addon(request.params.addon, app(request))))
     .on('GET', '/addons/:addon', request => addonJson(addon(request.params.addon)))
-    .on('DELETE', '/apps/:app/addons/:addon', request => addonJson(sandbox.destroyAddon(addon(request.params.addon, app(request)))))
+    .on('DELETE', '/apps/:app/addons/:addon', request => addonJson(heroku.destroyAddon(addon(request.params.addon, app(request)))))
     .on('POST', '/actions/addons/resolve', request => {
       const {addon: key, app: appName} = request.body ?? {}
       const target = appName ? state.app(appName) : undefined
@@ -196,10 +197,10 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
       return matches.map(addonJson)
     })
 
-    .on('GET', '/apps/:app/addon-attachments', request => state.attachmentsOf(app(request)).map(a => attachmentJson(sandbox, a)))
+    .on('GET', '/apps/:app/addon-attachments', request => state.attachmentsOf(app(request)).map(a => attachmentJson(heroku, a)))
     .on('GET', '/addons/:addon/addon-attachments', request => {
       const target = addon(request.params.addon)
-      return [...state.attachments.values()].filter(a => a.addon.id === target.id).map(a => attachmentJson(sandbox, a))
+      return [...state.attachments.values()].filter(a => a.addon.id === target.id).map(a => attachmentJson(heroku, a))
     })
     .on('POST', '/actions/addon-attachments/resolve', request => {
       const {addon_attachment: key, app: appName} = request.body ?? {}
@@ -214,19 +215,19 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
       const wanted = name.replace(/_URL$/, '').toUpperCase()
       const matches = state.attachmentsOf(target).filter(a => a.name.toUpperCase() === wanted || a.addon.name === name || a.addon.id === name)
       if (matches.length === 0) throw notFound('add-on attachment')
-      return matches.map(a => attachmentJson(sandbox, a))
+      return matches.map(a => attachmentJson(heroku, a))
     })
     .on('POST', '/addon-attachments', request => {
       const {addon: addonRef, app: appRef, name, confirm} = request.body ?? {}
       const target = state.app(appRef?.name ?? appRef?.id ?? appRef)
       if (!target) throw notFound('app')
       const chosen = addon(addonRef?.name ?? addonRef?.id ?? addonRef)
-      const attachmentName = name ?? sandbox.colorName(target)
+      const attachmentName = name ?? heroku.colorName(target)
       const existing = state.attachmentsOf(target).find(a => a.name === attachmentName)
       if (existing && confirm !== target.name) {
         throw new ApiError(422, 'confirmation_required', `Attaching ${chosen.name} as ${attachmentName} replaces an existing attachment. Confirm with the app name.`)
       }
-      return attachmentJson(sandbox, sandbox.attachWithRelease(target, chosen, attachmentName, existing))
+      return attachmentJson(heroku, heroku.attachWithRelease(target, chosen, attachmentName, existing))
     })
     .on('DELETE', '/addon-attachments/:id', request => {
       const attachment = state.attachments.get(request.params.id)
@@ -234,6 +235,6 @@ export function platformRoutes(router: Router, sandbox: Sandbox) {
       const target = state.app(attachment.app.id)!
       state.detach(target, attachment)
       state.addRelease(target, {description: `Detach ${attachment.name} (@ref:${attachment.addon.name})`})
-      return attachmentJson(sandbox, attachment)
+      return attachmentJson(heroku, attachment)
     })
 }

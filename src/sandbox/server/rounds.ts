@@ -1,4 +1,4 @@
-import type {RecordedRequest} from './index.js'
+import type {RecordedRequest} from './server.js'
 
 // Rounds of requests, as a client that waits for answers sees them: a request is in round 1 when no
 // request had been answered when it arrived, else in the round after the latest round answered by then.
