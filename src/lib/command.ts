@@ -1,6 +1,7 @@
 import {Api, ApiFailure} from './api/client.js'
 import {Cancelled, messageOf, SafeRollbackError} from './errors.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
+import {dueTitle} from './runner/history.js'
 import {listRuns, openItems} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
@@ -51,9 +52,10 @@ export abstract class GuardedCommand extends Command {
   protected noticeUnfinished(app: string) {
     const last = listRuns(this.config.dataDir, app).find(run => run.status !== 'running')
     if (!last) return
-    const {settle, undo} = openItems(last)
+    const open = openItems(last)
+    const {settle, undo} = open
     if (settle.length + undo.length === 0) return
-    const left = [...settle.map(s => `${s.running!.running} was running`), ...undo.map(s => `${s.undo!.title.toLowerCase()} is still due`)]
+    const left = [...settle.map(s => `${s.running!.running} was running`), ...undo.map(s => `${dueTitle(open, s).replace(/^./, c => c.toLowerCase())} is still due`)]
     this.warn(`The last run on ${app} (${last.what}, ${last.startedAt}, run ${last.id}) did not finish: ${left.join('; ')}. Finish it with \`heroku recovery:resume ${last.id}\`.`)
   }
 

@@ -53,7 +53,9 @@ each checked by reading the state back. What is already as it should be is left 
       report: run => ({run: record.id, resumedBy: runJson(run)}),
     })
     RunLog.attach(record.file).append({event: 'end', status: 'finished', by: outcome.run})
-    this.log(`\nRun ${record.id} is finished: everything it left is put back.`)
+    // How the work it left running ended (a release phase that succeeded, or failed), then the put-backs.
+    const ended = outcome.steps.filter(s => s.id.startsWith('settle-') && s.note).map(s => `${s.note}; `).join('')
+    this.log(`\nRun ${record.id} is finished: ${ended}everything due is put back.`)
     return {run: record.id, resumedBy: runJson(outcome)}
   }
 }

@@ -2,6 +2,7 @@ import {destroyAddon, isGone} from '../api/addons.js'
 import {getApp, listFormation, scaleFormation, setMaintenance} from '../api/apps.js'
 import type {Api} from '../api/client.js'
 import {getTransfer, transferName, waitForTransfer} from '../api/postgres.js'
+import {getRelease, waitForRelease} from '../api/releases.js'
 import {formatBytes} from '../bytes.js'
 import type {Reapplied} from '../migrations/reapply.js'
 
@@ -13,6 +14,8 @@ export type Action =
   | {kind: 'scale', app: string, formation: {type: string, quantity: number}[]}
   | {kind: 'destroy-addon', app: string, appId: string, addonId: string, name: string}
   | {kind: 'await-transfer', billingApp: string, uuid: string, name: string}
+  // A release phase (a rollback's): it ends succeeded (the release is live) or failed (it never was).
+  | {kind: 'await-release', app: string, id: string, version: number}
   // `database` names the config var (DATABASE_URL), never its value.
   | {kind: 'reapply-migrations', app: string, database: string, migrations: Reapplied[]}
   // files:recover's undo: a delete marker again on each key it undeleted, and the versions it copied back
@@ -26,8 +29,16 @@ export interface Performing {
   status?(text: string): void
 }
 
+// How a wait ended, when its work can end without effect (a release phase that fails): what only that
+// work relied on is then to be put back too (see openItems in log.ts).
+export interface Ended {
+  tookEffect: boolean
+  // One line for the engineer: 'v56 (Rollback to v53) succeeded: it is live'.
+  said: string
+}
+
 interface Kind<A extends Action> {
-  perform(api: Api, action: A, how: Performing): Promise<void>
+  perform(api: Api, action: A, how: Performing): Promise<void | Ended>
   isDone(api: Api, action: A): Promise<boolean>
 }
 
@@ -54,6 +65,16 @@ const KINDS: {[K in Action['kind']]: Kind<Extract<Action, {kind: K}>>} = {
       if (!done.succeeded) throw new Error(`${name.startsWith('r') ? 'Restore' : 'Backup'} ${name} failed: \`heroku pg:backups:info ${name} --app ${billingApp}\` shows its log`)
     },
     isDone: async (api, {billingApp, uuid}) => Boolean((await getTransfer(api, billingApp, uuid)).finished_at),
+  },
+  'await-release': {
+    async perform(api, {app, id, version}, {timeoutMs, status}) {
+      status?.(`v${version}: release phase running`)
+      const ended = await waitForRelease(api, app, await getRelease(api, app, id), timeoutMs)
+      return ended.status === 'succeeded'
+        ? {tookEffect: true, said: `v${version} (${ended.description}) succeeded: it is live`}
+        : {tookEffect: false, said: `v${version} (${ended.description}) ${ended.status}: its release command did not succeed, so ${app} still runs the release before it`}
+    },
+    isDone: async (api, {app, id}) => (await getRelease(api, app, id)).status !== 'pending',
   },
   'reapply-migrations': {
     async perform(api, {app, database, migrations}) {
@@ -100,6 +121,7 @@ export function commandFor(action: Action): string {
     case 'scale': return `heroku ps:scale ${action.formation.map(p => `${p.type}=${p.quantity}`).join(' ')} --app ${action.app}`
     case 'destroy-addon': return `heroku addons:destroy ${action.name} --app ${action.app} --confirm ${action.app}`
     case 'await-transfer': return `heroku pg:backups:info ${action.name} --app ${action.billingApp}`
+    case 'await-release': return `heroku releases:info v${action.version} --app ${action.app}`
     case 'reapply-migrations': return `DATABASE_URL="$(heroku config:get ${action.database} --app ${action.app})" npx prisma migrate deploy`
     case 'files-revert': case 'files-lifecycle': return `heroku recovery:log --app ${action.app}`
   }

@@ -152,13 +152,18 @@ export function readRun(file: string): RunRecord | undefined {
 
 // What a run that did not finish left behind: work still running at Heroku to wait for, then the
 // put-backs that were due, newest first. Empty for a run that succeeded or was finished since.
+// Work still running may end without effect (a release phase that fails): a change that only it relies
+// on is listed too, to be put back only then (see `keptFor`).
 export function openItems(record: RunRecord): {settle: StepRecord[], undo: StepRecord[]} {
   if (['running', 'succeeded', 'finished'].includes(record.status)) return {settle: [], undo: []}
   const settle = record.steps.filter(s => s.running && !s.settled)
-  const needed = new Set(record.steps.filter(s => s.applied).flatMap(s => s.needs ?? []))
+  const needed = new Set(record.steps.filter(s => s.applied && !settle.includes(s)).flatMap(s => s.needs ?? []))
   const undo = record.steps.filter(s => s.applied && s.state !== 'undone' && s.undo?.automatic && s.undo.action && !s.putBack && !needed.has(s.id)).reverse()
   return {settle, undo}
 }
+
+// The work still running that relies on this change: its put-back is due only if all of it ends without effect.
+export const keptFor = (open: {settle: StepRecord[]}, step: StepRecord): StepRecord[] => open.settle.filter(s => s.needs?.includes(step.id))
 
 // Every run on record, newest first; only those of `app` when given.
 export function listRuns(dataDir: string, app?: string): RunRecord[] {

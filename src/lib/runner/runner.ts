@@ -115,13 +115,22 @@ export class Runner {
       if (!this.leaving && (failure || this.signal)) await this.putBack(steps)
       for (const report of this.reports) {
         const later = this.reports.find(r => this.applied.has(r.id) && this.needs.get(r.id)?.includes(report.id))
-        if (later && report.state === 'done' && (failure || this.signal)) report.note = `${report.note ? `${report.note}; ` : ''}kept, for "${later.title}" relies on it`
+        if (later && report.state === 'done' && (failure || this.signal)) {
+          const kept = later.state === 'left running'
+            ? `kept while "${later.title}" runs; should it end without effect, \`heroku recovery:resume ${this.log.id}\` puts this back`
+            : `kept, for "${later.title}" relies on it`
+          report.note = `${report.note ? `${report.note}; ` : ''}${kept}`
+        }
       }
+      const putBackAbove = new Set<string>()
       for (const [index, step] of steps.entries()) {
         const report = this.reports[index]
-        if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') report.note = 'not needed: put back above'
+        if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') {
+          report.note = 'not needed: put back above'
+          putBackAbove.add(report.id).add(step.putsBack)
+        }
       }
-      return this.finish(failure?.error)
+      return this.finish(failure?.error, putBackAbove)
     })
   }
 
@@ -130,9 +139,10 @@ export class Runner {
     const {progress, timeoutMs} = this.settings
     this.stepControl = new AbortController()
     this.writeControl = new AbortController()
-    const context = this.context(this.settings.api.with({
+    const stepContext = () => this.context(this.settings.api.with({
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
+    let context = stepContext()
     this.log.append({event: 'started', step: step.id})
     progress.start(step.title)
     let result: unknown
@@ -167,6 +177,13 @@ export class Runner {
     if (keeps) {
       const settled = await this.settle(step, keeps)
       if (settled !== true) return settled
+      // A signal that came before the work ended was answered by waiting for it: what follows (`then`)
+      // still learns how it ended, until a second signal.
+      if (this.stepControl.signal.aborted) {
+        this.stepControl = new AbortController()
+        this.writeControl = new AbortController()
+        context = stepContext()
+      }
     }
     if (step.then) {
       try {
@@ -176,6 +193,7 @@ export class Runner {
         if (error instanceof NoEffect) {
           this.applied.delete(step.id)
           report.undo = undefined
+          if (error.result !== undefined) this.results.set(step.id, error.result)
         }
         return this.failed(step, report, error, !(error instanceof NoEffect))
       }
@@ -230,7 +248,8 @@ export class Runner {
   // Waits for work going on at Heroku; Ctrl-C explains instead of stopping, twice leaves.
   private async settle(step: Step, keeps: KeepsRunning): Promise<true | string> {
     this.phase = 'settling'
-    this.signalsInPhase = 0
+    // A signal that came while the work was being started counts as the first: the next one leaves.
+    this.signalsInPhase = this.signal ? 1 : 0
     this.settling = keeps
     this.settleControl = new AbortController()
     if (this.signal) this.explainSettling()
@@ -282,7 +301,9 @@ export class Runner {
     }
     if (count === 1) this.settings.progress.say('Stopping at the next step; what was done will be put back, or listed with the command that undoes it.')
     this.stepControl.abort()
-    if (count === 1) setTimeout(() => this.writeControl.abort(), WRITE_GRACE_MS).unref()
+    // The write of this step: a later step (or what follows a settle) has controls of its own.
+    const write = this.writeControl
+    if (count === 1) setTimeout(() => write.abort(), WRITE_GRACE_MS).unref()
     else this.writeControl.abort()
   }
 
@@ -317,15 +338,22 @@ export class Runner {
     }
   }
 
-  private finish(error?: string): RunOutcome {
-    // A signal that came while the last step was finishing stopped nothing: the run is complete.
-    const complete = !error && this.reports.every(r => r.state === 'done')
-    if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
+  // `putBackAbove`: steps not run because the put-back did what they would have (maintenance off), and
+  // the steps they put back (maintenance on, undone): together as the plan meant them.
+  private finish(error: string | undefined, putBackAbove: Set<string>): RunOutcome {
+    // A signal that stopped nothing (it came as the last step was finishing, or while work that cannot be
+    // stopped ran to its end and only put-backs were left): the run is complete.
+    const complete = !error && this.reports.every(r => r.state === 'done' || putBackAbove.has(r.id))
+    if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came when nothing was left to stop: every step is done.`)
     const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
-    const open = [...(this.leaving ? this.dueUndos() : []), ...this.reports.filter(r => r.state === 'undo failed')]
+    // Work left running at Heroku: until it ends, nothing may be put back by hand and its undo is not
+    // known (a release phase may still fail); `recovery:resume` waits for it and then does what is due.
+    const running = new Set(this.reports.filter(r => r.state === 'left running').map(r => r.id))
+    const open = [...(this.leaving && running.size === 0 ? this.dueUndos() : []), ...this.reports.filter(r => r.state === 'undo failed')]
     const finish = open.length > 0 || this.leaving ? [`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)] : []
+    const settling = (id: string) => running.has(id) || [...running].some(later => this.needs.get(later)?.includes(id))
     // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
-    const undo = this.reports.filter(r => this.applied.has(r.id) && r.undo && (!r.undo.automatic || this.needed(r.id)) && !this.putBackDone.has(r.id))
+    const undo = this.reports.filter(r => this.applied.has(r.id) && r.undo && (!r.undo.automatic || this.needed(r.id)) && !this.putBackDone.has(r.id) && !settling(r.id))
       .reverse().map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
