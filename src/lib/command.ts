@@ -18,6 +18,9 @@ export abstract class GuardedCommand extends Command {
 
   private readonly interrupts = new Interrupts(signal => this.cancelBeforeChanges(signal))
   private client?: Api
+  // What is true after a signal ends the command before the runner started: a command that writes
+  // outside the runner (migrate:check on --database-url) says what it leaves.
+  protected cancelledState = 'Nothing was changed.'
 
   override async init() {
     await guardDebugOutput(debugModuleFiles())
@@ -98,7 +101,7 @@ export abstract class GuardedCommand extends Command {
 
   // Before the first change, a signal ends the command at once: nothing was changed.
   private cancelBeforeChanges(signal: NodeJS.Signals) {
-    this.report(new Cancelled(exitCodeOf(signal)))
+    this.report(new Cancelled(exitCodeOf(signal), this.cancelledState))
     process.exit(process.exitCode)
   }
 
