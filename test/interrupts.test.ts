@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {RecordedRequest} from '../src/sandbox/index.js'
 import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
 import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
 import {seedBrokenApp} from '../src/sandbox/seeds/broken-app.js'
+import {ADD_COMMENTS, DEMO_HISTORY, DROP_BIO, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -104,6 +106,137 @@ describe('interrupts: safe-rollback', function () {
       assert.equal(document.maintenance, 'turned off again')
     })
   })
+})
+
+describe('interrupts: safe-rollback --with-migrations, whose release phase decides whether the migrations stay reverted', function () {
+  this.timeout(120_000)
+  const folders: string[] = []
+  after(() => {
+    for (const dir of folders.splice(0)) rmSync(dir, {recursive: true, force: true})
+  })
+  withDelays({releasePhase: 3000})
+
+  // v53 (before User.bio was dropped and Comment added), v54, v55 (current); the database migrated to v55.
+  async function coupled(prefix: string) {
+    const name = appName(prefix)
+    const dir = mkdtempSync(join(tmpdir(), 'coupled-int-'))
+    folders.push(dir)
+    const seeded = await seedSchemaHistory(sandbox(), name, {dir, versions: DEMO_HISTORY})
+    const history = () => sandbox().sql(seeded.database, 'SELECT * FROM _prisma_migrations ORDER BY migration_name')
+    const columns = async () => (await sandbox().sql(seeded.database, 'SELECT column_name FROM information_schema.columns WHERE table_name = \'User\' ORDER BY 1')).map(c => c.column_name)
+    const hasComments = async () => (await sandbox().sql(seeded.database, 'SELECT to_regclass(\'"Comment"\') AS found'))[0].found !== null
+    const before = {history: await history(), columns: await columns()}
+    const args = ['safe-rollback', 'v53', '--app', name, '--confirm', name, '--with-migrations', '--json']
+    // The run polls the rollback release (by id) while its release phase runs.
+    const inReleasePhase = seen(is('GET', new RegExp(`^/apps/${name}/releases/[0-9a-f-]{36}$`)))
+    const maintenanceOff = () => sandbox().requests.filter(r => is('PATCH', `/apps/${name}`)(r) && r.body.maintenance === false)
+    return {name, dir, ...seeded, history, columns, hasComments, before, args, inReleasePhase, maintenanceOff}
+  }
+
+  it('Ctrl-C, then the release phase fails: waits with maintenance on, applies the migrations again, then turns maintenance off, and says so', async () => {
+    const c = await coupled('int-cpl-fail')
+    c.app.faults.releasePhaseFails = true
+    const result = await heroku(c.args, {cwd: c.dir, signalAfter: {when: c.inReleasePhase, signal: 'SIGINT'}})
+    assert.equal(result.code, 130, result.stderr)
+    assert.match(result.stderr, /The release phase of v56 \(the rollback to v53\) is running at Heroku and cannot be stopped: \S+ stays in maintenance mode until it ends\. .*if it fails, \S+ stays on v55 and the reverted migrations are applied again\. Waiting for it to finish, then: turn maintenance mode off\./)
+    const document = JSON.parse(result.stdout)
+    assert.equal(document.run.status, 'interrupted')
+    assert.match(document.error.message, /^Release v56 \(rollback to v53\) failed: its release command did not succeed; \S+ still runs v55/)
+    assert.deepEqual(document.run.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['maintenance-on:undone', 'revert:undone', 'rollback:failed', 'maintenance-off:not run'])
+    assert.match(document.error.state, /↺ Revert .*: undone \(apply the reverted migrations again; read back\)/)
+    assert.deepEqual(document.newRelease, {id: document.newRelease.id, version: 56, status: 'failed'})
+    assert.deepEqual(document.run.undo, [], 'no `safe-rollback v55`: v55 is still the current release')
+    assert.deepEqual(document.run.finish, [])
+    assert.equal(document.maintenance, 'turned off again')
+    assert.equal(document.run.stillInMaintenance, false)
+    // Read back: v55 runs, on its own schema again, with its _prisma_migrations rows exactly as they were.
+    const rollback = c.app.releases.at(-1)!
+    assert.deepEqual([rollback.version, rollback.status], [56, 'failed'])
+    assert.equal(sandbox().state.currentRelease(c.app)!.version, 55)
+    assert.deepEqual(await c.history(), c.before.history)
+    assert.deepEqual(await c.columns(), c.before.columns)
+    assert.ok(await c.hasComments())
+    assert.equal(c.app.maintenance, false)
+    // Maintenance went off once, after the release phase had ended.
+    assert.equal(c.maintenanceOff().length, 1)
+    assert.ok(Date.parse(rollback.updated_at) <= c.maintenanceOff()[0].at, 'maintenance stayed on until the release phase had ended')
+  })
+
+  it('Ctrl-C, then the release phase succeeds: waits, turns maintenance off, and says the rollback is done, the migrations kept reverted', async () => {
+    const c = await coupled('int-cpl-ok')
+    const result = await heroku(c.args, {cwd: c.dir, signalAfter: {when: c.inReleasePhase, signal: 'SIGINT'}})
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    assert.match(result.stderr, /The release phase of v56 \(the rollback to v53\) is running at Heroku and cannot be stopped/)
+    assert.match(result.stderr, /The SIGINT came when nothing was left to stop: every step is done\./)
+    const document = JSON.parse(result.stdout)
+    assert.equal(document.run.status, 'succeeded')
+    assert.deepEqual(document.run.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['maintenance-on:undone', 'revert:done', 'rollback:done', 'maintenance-off:not run'])
+    assert.deepEqual(document.newRelease, {id: document.newRelease.id, version: 56, status: 'succeeded'})
+    assert.match(document.run.steps[1].note, /kept, for "Roll back to v53 and wait for the release phase and the dynos" relies on it/)
+    assert.equal(document.run.undo.length, 2)
+    assert.match(document.run.undo[0], /^heroku safe-rollback v55 --app /)
+    assert.match(document.run.undo[1], /npx prisma migrate deploy$/)
+    assert.equal(document.maintenance, 'turned off again')
+    const rollback = c.app.releases.at(-1)!
+    assert.deepEqual([rollback.description, rollback.status], ['Rollback to v53', 'succeeded'])
+    assert.equal(sandbox().state.currentRelease(c.app)!.version, 56)
+    assert.ok((await c.columns()).includes('bio'), 'v53\'s schema, under v53\'s code')
+    assert.ok(!await c.hasComments())
+    const names = (await c.history()).map(r => r.migration_name)
+    assert.ok(!names.includes(DROP_BIO.name) && !names.includes(ADD_COMMENTS.name))
+    assert.equal(c.app.maintenance, false)
+    assert.ok(Date.parse(rollback.updated_at) <= c.maintenanceOff()[0].at, 'maintenance stayed on until the release phase had ended')
+    const resumed = await heroku(['recovery:resume', document.run.id, '--confirm', c.name])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.match(resumed.stdout, /Nothing to finish/)
+    assert.ok(!(await c.history()).some(r => r.migration_name === DROP_BIO.name), 'recovery:resume does not apply them again')
+  })
+
+  for (const fails of [true, false]) {
+    it(`killed (SIGKILL) in the release phase, which then ${fails ? 'fails' : 'succeeds'}: recovery:resume waits for it, then ${fails ? 'applies the migrations again and' : 'keeps them reverted and'} turns maintenance off`, async () => {
+      const c = await coupled(fails ? 'int-cpl-kf' : 'int-cpl-ks')
+      c.app.faults.releasePhaseFails = fails
+      sandbox().delays.releasePhase = 8000
+      const killed = await heroku(c.args, {cwd: c.dir, signalAfter: {when: c.inReleasePhase, signal: 'SIGKILL'}})
+      assert.equal(killed.code, 137)
+      assert.equal(c.app.maintenance, true)
+      const rollback = c.app.releases.at(-1)!
+      assert.equal(rollback.description, 'Rollback to v53')
+
+      const [run] = JSON.parse((await heroku(['recovery:log', '--app', c.name, '--json'])).stdout)
+      assert.equal(run.status, 'died')
+      assert.deepEqual(run.unfinished, [
+        'The release phase of v56 (the rollback to v53)',
+        'Apply the reverted migrations again, if the release phase of v56 (the rollback to v53) ends without effect',
+        'Turn maintenance mode off',
+      ])
+      assert.deepEqual(run.finish, [`heroku recovery:resume ${run.id}`], 'nothing to put back by hand before the release phase has ended')
+      assert.deepEqual(run.undo, [], 'what stays done is not known yet')
+
+      const resumed = await heroku(['recovery:resume', run.id, '--confirm', c.name, '--json'])
+      assert.equal(resumed.code, 0, resumed.stderr)
+      const steps = JSON.parse(resumed.stdout).resumedBy.steps
+      assert.deepEqual(steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['settle-rollback:done', 'undo-revert:done', 'undo-maintenance-on:done'])
+      assert.equal(rollback.status, fails ? 'failed' : 'succeeded')
+      assert.equal(c.app.maintenance, false)
+      assert.ok(Date.parse(rollback.updated_at) <= c.maintenanceOff()[0].at, 'maintenance stayed on until the release phase had ended')
+      if (fails) {
+        assert.match(steps[0].note, /^v56 \(Rollback to v53\) failed: its release command did not succeed/)
+        assert.deepEqual(await c.history(), c.before.history, '_prisma_migrations exactly as before')
+        assert.deepEqual(await c.columns(), c.before.columns)
+        assert.ok(await c.hasComments())
+        assert.equal(sandbox().state.currentRelease(c.app)!.version, 55)
+      } else {
+        assert.match(steps[0].note, /^v56 \(Rollback to v53\) succeeded: it is live/)
+        assert.match(steps[1].note, /^not needed: the release phase of v56 .* took effect/i)
+        assert.ok((await c.columns()).includes('bio'))
+        assert.ok(!(await c.history()).some(r => r.migration_name === DROP_BIO.name), 'kept reverted under v53\'s code')
+        assert.equal(sandbox().state.currentRelease(c.app)!.version, 56)
+      }
+      const human = await heroku(['recovery:log', run.id])
+      assert.match(human.stdout, /\[finished\]/)
+    })
+  }
 })
 
 describe('interrupts: db:recover', function () {

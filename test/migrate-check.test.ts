@@ -87,6 +87,57 @@ describe('heroku migrate:check', () => {
     assert.match(result.stdout, /- 20260401000000_add_postgis +cannot check here, use --database-url/)
   })
 
+  it('says "cannot check here", exit 3, not a wrong down, when the down needs more locks than PGlite\'s lock table holds', async function () {
+    this.timeout(180_000)
+    // As a down dropping thousands of tables does, in a moment: each advisory lock takes a slot of the same table.
+    const dir = checkProject([...BASE, {
+      name: '20260401000000_many_locks', sql: 'CREATE TABLE "Archive" (id int);\n',
+      down: 'SELECT count(pg_advisory_xact_lock(i)) FROM generate_series(1, 100000) i;\nDROP TABLE "Archive";\n',
+    }])
+    const result = await heroku(['migrate:check', '--json'], {cwd: dir, env: NO_LOGIN})
+    assert.equal(result.code, 3, result.stderr + result.stdout)
+    const report = JSON.parse(result.stdout)
+    const locks = report.migrations.at(-1)
+    assert.equal(locks.verdict, 'cannot-check')
+    assert.deepEqual(locks.problems, [])
+    assert.match(locks.notes[0], /^cannot check here \(this PostgreSQL's lock table is too small for it: out of shared memory\): use --database-url with a PostgreSQL whose max_locks_per_transaction is larger$/)
+    assert.deepEqual(report.summary, {reverts: 3, differs: 0, 'no-down': 0, broken: 0, 'cannot-check': 1, 'not-checked': 0})
+    const human = await heroku(['migrate:check'], {cwd: dir, env: NO_LOGIN})
+    assert.equal(human.code, 3)
+    assert.match(human.stdout, /- 20260401000000_many_locks +cannot check here, use --database-url/)
+    assert.match(human.stdout, /^4 migrations checked: 3 revert exactly, 1 not checked here \(each line says why; use --database-url\)\.$/m)
+    assert.match(human.stderr, /^Error: Some migrations could not be checked on this PostgreSQL: see the lines marked skip\./m)
+  })
+
+  for (const [file, fixture] of [
+    ['migration.sql', {name: '20260401000000_export_users', sql: 'COPY (SELECT 1) TO PROGRAM \'true\';\n', down: 'SELECT 1;\n'}],
+    ['down.sql', {name: '20260401000000_import_users', sql: 'CREATE TABLE "Imported" (id int);\n', down: 'COPY "Imported" FROM PROGRAM \'echo 1\';\nDROP TABLE "Imported";\n'}],
+  ] as const) {
+    it(`refuses COPY ... PROGRAM in a ${file} before running anything (on PGlite it never ends)`, async function () {
+      this.timeout(60_000)
+      const result = await heroku(['migrate:check'], {cwd: checkProject([...BASE, fixture]), env: NO_LOGIN})
+      assert.equal(result.code, 1, result.stderr + result.stdout)
+      assert.match(result.stderr, new RegExp(`^Error: \\S+/${fixture.name}/${file}: \`COPY .* PROGRAM '[^']+'\` runs a program on the database server \\(COPY \\.\\.\\. PROGRAM\\), which migrate:check never does: nothing was checked\\.$`, 'm'))
+      assert.doesNotMatch(result.stderr, /Checking \d+ migration/, 'no scratch database was started')
+    })
+  }
+
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal} during a statement that runs for minutes on PGlite ends the command at once, exit ${code}`, async function () {
+      this.timeout(90_000)
+      // Work that keeps the database busy (pg_sleep waits without holding the process): hours of counting.
+      const dir = checkProject([{name: '20260101000000_slow', sql: 'SELECT count(*) FROM generate_series(1, 1000000000000);\n', down: 'SELECT 1;\n'}])
+      let checking = 0
+      const result = await heroku(['migrate:check'], {cwd: dir, env: NO_LOGIN, signalAfter: {signal, when: ({stderr}) => {
+        // The scratch database is up once this line is printed; a moment later its only migration runs.
+        checking ||= /Checking 1 migration\(s\) on /.test(stderr) ? Date.now() : 0
+        return checking > 0 && Date.now() - checking > 1500
+      }}})
+      assert.equal(result.code, code, result.stderr + result.stdout)
+      assert.match(result.stderr, /^Error: Cancelled\.\nNothing was changed: the check ran on a throwaway PGlite, gone with it\.$/m)
+    })
+  }
+
   it('runs on a real empty PostgreSQL from MIGRATE_CHECK_DATABASE_URL with the same verdicts, never printing its password', async function () {
     this.timeout(180_000)
     const {url, password} = await emptyDatabase()

@@ -134,37 +134,7 @@ describe('safe-rollback: the schema gate', function () {
     assert.equal(app.releases.at(-1)!.status, 'failed')
   })
 
-  it('--with-migrations: Ctrl-C while the rollback\'s release phase runs keeps the migrations reverted, for the release goes live', async () => {
-    const name = appName('gate-coupled-int')
-    const dir = folder('gate-repo-')
-    const {app, database} = await seedSchemaHistory(sandbox(), name, {dir, versions: HISTORY})
-    const saved = sandbox().delays.releasePhase
-    sandbox().delays.releasePhase = 2500
-    let at = 0
-    const result = await heroku(['safe-rollback', 'v53', '--app', name, '--confirm', name, '--with-migrations', '--json'], {cwd: dir, signalAfter: {when: () => {
-      at ||= sandbox().requests.some(r => r.method === 'POST' && r.path === `/apps/${name}/releases`) ? Date.now() : 0
-      return at > 0 && Date.now() - at >= 400
-    }, signal: 'SIGINT'}})
-    await sandbox().settle()
-    sandbox().delays.releasePhase = saved
-    assert.equal(result.code, 130, result.stderr)
-    const document = JSON.parse(result.stdout)
-    assert.deepEqual(document.run.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['maintenance-on:undone', 'revert:done', 'rollback:interrupted', 'maintenance-off:not run'])
-    assert.match(document.run.steps[1].note, /kept, for "Roll back to v53 and wait for the release phase and the dynos" relies on it/)
-    assert.equal(document.run.undo.length, 2)
-    assert.match(document.run.undo[0], /^heroku safe-rollback v55 --app /)
-    assert.match(document.run.undo[1], /npx prisma migrate deploy$/)
-    const rollback = app.releases.at(-1)!
-    assert.deepEqual([rollback.description, rollback.status], ['Rollback to v53', 'succeeded'], 'the rollback went live')
-    const columns = await sandbox().sql(database, 'SELECT column_name FROM information_schema.columns WHERE table_name = \'User\'')
-    assert.ok(columns.some(c => c.column_name === 'bio'), 'v53\'s schema stays, under v53\'s code')
-    const names = (await sandbox().sql(database, 'SELECT migration_name FROM _prisma_migrations')).map(r => r.migration_name)
-    assert.ok(!names.includes(DROP_BIO.name))
-    const resumed = await heroku(['recovery:resume', document.run.id, '--confirm', name])
-    assert.equal(resumed.code, 0, resumed.stderr)
-    assert.match(resumed.stdout, /Nothing to finish/)
-    assert.ok(!(await sandbox().sql(database, 'SELECT migration_name FROM _prisma_migrations')).some(r => r.migration_name === DROP_BIO.name), 'recovery:resume does not apply them again')
-  })
+  // Ctrl-C and SIGKILL during the coupled rollback's release phase: see test/interrupts.test.ts.
 
   it('the picker marks whether each release\'s code fits today\'s schema, and names the floor', async () => {
     const name = appName('gate-picker')

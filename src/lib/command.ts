@@ -8,6 +8,7 @@ import {exitCodeOf, Interrupts} from './interrupts.js'
 import {forTerminal, printable} from './names.js'
 import type {Plan, View} from './plan.js'
 import {confirmApp} from './prompts.js'
+import {dueTitle} from './runner/history.js'
 import {listRuns, openItems, type RunRecord} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
@@ -29,6 +30,9 @@ export abstract class GuardedCommand extends Command {
   private client?: Api
   // Whether the runner was given steps: until then, whatever fails, nothing was changed.
   private changing = false
+  // What is true after a signal ends the command before the runner started: a command that writes
+  // outside the runner (migrate:check on --database-url) says what it leaves.
+  protected cancelledState = 'Nothing was changed.'
 
   override async init() {
     await guardDebugOutput(debugModuleFiles())
@@ -111,7 +115,7 @@ export abstract class GuardedCommand extends Command {
     if (!last) return
     const {settle, undo} = openItems(last)
     if (settle.length + undo.length === 0) return
-    const left = [...settle.map(s => s.running!.settle), ...undo.map(s => s.undo!.action!)].map(action => `${actions.title(action).toLowerCase()} is still due`)
+    const left = [...settle.map(s => actions.title(s.running!.settle)), ...undo.map(s => dueTitle(actions, last, s))].map(title => `${title.replace(/^./, c => c.toLowerCase())} is still due`)
     this.warn(`The last run on ${app} (${last.what}, ${last.startedAt}, run ${last.id}) did not finish: ${left.join('; ')}. Finish it with \`heroku recovery:resume ${last.id}\`.`)
   }
 
@@ -154,7 +158,7 @@ export abstract class GuardedCommand extends Command {
 
   // Before the first change, a signal ends the command at once: nothing was changed.
   private cancelBeforeChanges(signal: NodeJS.Signals) {
-    this.report(new Cancelled(exitCodeOf(signal)))
+    this.report(new Cancelled(exitCodeOf(signal), this.cancelledState))
     process.exit(process.exitCode)
   }
 

@@ -24,8 +24,8 @@ export class NeedsFlag extends Refused {
 
 // The user said no, or pressed Ctrl-C at a prompt or before anything was changed.
 export class Cancelled extends SafeRollbackError {
-  constructor(exitCode = 130) {
-    super('Cancelled.', 'Nothing was changed.')
+  constructor(exitCode = 130, state = 'Nothing was changed.') {
+    super('Cancelled.', state)
     this.exitCode = exitCode
   }
 }

@@ -6,11 +6,12 @@ import {recoverFileSteps} from './files/steps.js'
 import {migrationKinds} from './migrations/actions.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
+import {rollbackKinds} from './rollback/actions.js'
 import {Actions} from './runner/actions.js'
 import {Interpreter} from './runner/plan.js'
 
 // The composition root: every area's kinds of put-back and wait, and every kind of plan step, for the
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
-export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds})
+export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
 export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps})

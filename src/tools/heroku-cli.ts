@@ -34,7 +34,8 @@ export interface RunOptions {
 }
 
 export interface Signal {
-  when: () => boolean
+  // Polled every 25 ms, with what the CLI printed so far.
+  when: (printed: {stdout: string, stderr: string}) => boolean
   signal: NodeJS.Signals
 }
 
@@ -78,7 +79,7 @@ export class HerokuCli {
       })
       const pending = [...(options.signalAfter ? [options.signalAfter] : []), ...(options.signals ?? [])]
       const watch = pending.length === 0 ? undefined : setInterval(() => {
-        if (!pending[0].when()) return
+        if (!pending[0].when({stdout, stderr})) return
         child.kill(pending.shift()!.signal)
         if (pending.length === 0) clearInterval(watch)
       }, 25)

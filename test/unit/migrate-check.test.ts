@@ -3,14 +3,14 @@ import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describeDifference, diffSnapshots, AFTER_DOWN, AFTER_REDO} from '../../src/lib/migrations/check/diff.js'
-import {PROGRESS_EVERY_MS, throttled} from '../../src/lib/migrations/check/gather.js'
+import {PROGRESS_EVERY_MS, refusePrograms, throttled} from '../../src/lib/migrations/check/gather.js'
 import {summarize} from '../../src/lib/migrations/check/report.js'
 import {sampleValue} from '../../src/lib/migrations/check/sample-rows.js'
 import {pgliteScratch, type Scratch, urlScratch} from '../../src/lib/migrations/check/scratch.js'
 import {type Snapshot, takeSnapshot} from '../../src/lib/migrations/check/snapshot.js'
 import {type MigrationCheck, runnableText, runStaircase, writesBook} from '../../src/lib/migrations/check/staircase.js'
 import {readLocalMigrations} from '../../src/lib/migrations/project.js'
-import {parseStatements} from '../../src/lib/migrations/statements.js'
+import {parseStatements, runsProgram} from '../../src/lib/migrations/statements.js'
 import {removeCheckProjects, type Variant, variantProject} from '../support/check-fixtures.js'
 import {sandbox, startSandbox} from '../support/sandbox.js'
 
@@ -91,6 +91,15 @@ describe('migrate:check statements', () => {
     assert.equal(runnableText(concurrent), 'CREATE INDEX "i" ON "T" (a)')
     assert.equal(runnableText(vacuum), undefined)
     assert.equal(runnableText(plain), 'DROP TABLE "T"')
+  })
+
+  it('finds COPY ... TO/FROM PROGRAM, and refuses a migration folder that has one before anything runs', async () => {
+    const [to, from, file, select] = await parseStatements('COPY (SELECT 1) TO PROGRAM \'true\'; COPY "T" FROM PROGRAM \'echo 1\'; COPY "T" TO \'/tmp/t\'; SELECT 1;', 'x.sql')
+    assert.deepEqual([to, from, file, select].map(runsProgram), [true, true, false, false])
+    const migration = (name: string, sql: string, downSql?: string) => ({name, dir: `/project/${name}`, sql, downSql})
+    await refusePrograms([migration('1_a', 'CREATE TABLE "T" (a int);', 'DROP TABLE "T";'), migration('2_b', 'SELECT \'program\';')])
+    await assert.rejects(refusePrograms([migration('1_a', 'CREATE TABLE "T" (a int);', 'COPY "T" FROM PROGRAM \'echo 1\';\nDROP TABLE "T";')]),
+      {message: '/project/1_a/down.sql: `COPY "T" FROM PROGRAM \'echo 1\'` runs a program on the database server (COPY ... PROGRAM), which migrate:check never does: nothing was checked.'})
   })
 
   it('makes sample values from column types, leaving serials to their default', () => {
@@ -217,6 +226,30 @@ describe('the staircase', () => {
       const checks = await runStaircase(db, [extension('1_citext', 'citext'), extension('2_postgis', 'postgis'), extension('3_after', 'citext')])
       assert.deepEqual(checks.map(c => c.verdict), ['reverts', 'cannot-check', 'not-checked'])
       assert.match(checks[1].notes[0], /cannot check here .*use --database-url/)
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('never runs COPY ... PROGRAM, and says "cannot check here" for it and for a lock table too small, not a wrong down', async function () {
+    this.timeout(120_000)
+    const db = await pgliteScratch()
+    try {
+      const checks = await runStaircase(db, [
+        {name: '1_table', dir: '/nowhere', sql: 'CREATE TABLE "T" (a int);', downSql: 'COPY (SELECT 1) TO PROGRAM \'true\';\nDROP TABLE "T";'},
+        {name: '2_locks', dir: '/nowhere', sql: 'CREATE TABLE "U" (a int);', downSql: 'SELECT count(pg_advisory_xact_lock(i)) FROM generate_series(1, 100000) i;\nDROP TABLE "U";'},
+        // Found wrong before the lock table ran out: still a wrong down.
+        {name: '3_wrong', dir: '/nowhere', sql: 'CREATE TABLE "V" (a int);', downSql: 'DELETE FROM "_prisma_migrations" WHERE false;\nSELECT count(pg_advisory_xact_lock(i)) FROM generate_series(1, 100000) i;\nDROP TABLE "V";'},
+        {name: '4_after', dir: '/nowhere', sql: 'COPY (SELECT 1) TO PROGRAM \'true\';'},
+        {name: '5_last', dir: '/nowhere', sql: 'SELECT 1;', downSql: 'SELECT 1;'},
+      ])
+      assert.deepEqual(checks.map(c => [c.migration, c.verdict]), [['1_table', 'cannot-check'], ['2_locks', 'cannot-check'], ['3_wrong', 'differs'], ['4_after', 'cannot-check'], ['5_last', 'not-checked']])
+      assert.deepEqual(checks[0].notes, ['down.sql: cannot check here: it runs a program on the database server (COPY ... PROGRAM), which the check never does'])
+      assert.deepEqual(checks[1].problems, [])
+      assert.match(checks[1].notes[0], /^cannot check here \(this PostgreSQL's lock table is too small for it: out of shared memory\): use --database-url/)
+      assert.match(checks[2].problems[0], /^down.sql writes _prisma_migrations/)
+      assert.match(checks[2].notes[0], /^cannot check here \(this PostgreSQL's lock table is too small/)
+      assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN (\'T\', \'U\', \'V\')'), [{n: 3}], 'each down was rolled back')
     } finally {
       await db.close()
     }

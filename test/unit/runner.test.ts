@@ -8,7 +8,7 @@ import {ApiFailure} from '../../src/lib/api/client.js'
 import {maintenanceOff, maintenanceOn, scaleBack, scaleDown} from '../../src/lib/guards.js'
 import {Interrupts} from '../../src/lib/interrupts.js'
 import {actions} from '../../src/lib/registry.js'
-import {finishingSteps} from '../../src/lib/runner/history.js'
+import {finishingSteps, recordJson} from '../../src/lib/runner/history.js'
 import {listRuns, openItems, readRun} from '../../src/lib/runner/log.js'
 import {Progress, Runner} from '../../src/lib/runner/runner.js'
 import {NoEffect, Step} from '../../src/lib/runner/step.js'
@@ -230,6 +230,73 @@ describe('the runner', () => {
       assert.equal(record.steps[1].applied, false)
       assert.deepEqual(openItems(record).undo, [])
       assert.equal(listRuns(dataDir, 'shop').length, 1)
+    })
+
+    describe('while the later change is work that runs on at Heroku and may end without effect (a release phase)', () => {
+      const pending = {id: 'r1', version: 53, status: 'pending', description: 'Rollback to v50'}
+      const settling: Step<string> = {
+        ...rollback(async () => 'v53'),
+        keepsRunning: () => ({running: 'The release phase of v53', settle: {kind: 'await-release', app: 'shop', id: 'r1', version: 53}, meanwhile: 'maintenance stays on.'}),
+      }
+
+      // Ctrl-C twice while the release phase runs: the run is left, with the release phase in its log.
+      async function leftRunning() {
+        const {run, interrupts, dataDir} = await runner()
+        interrupts.install()
+        try {
+          nock(API).patch('/apps/shop', {maintenance: true}).reply(200, {})
+          nock(API).get('/apps/shop/releases/r1').times(100).reply(200, pending)
+          setTimeout(() => process.emit('SIGINT', 'SIGINT'), 150)
+          setTimeout(() => process.emit('SIGINT', 'SIGINT'), 600)
+          const outcome = await run.run([maintenanceOn('shop'), settling])
+          nock.cleanAll()
+          return {outcome, record: readRun(listRuns(dataDir, 'shop')[0].file)!}
+        } finally {
+          interrupts.uninstall()
+        }
+      }
+
+      it('left running: nothing is to be put back by hand, no undo is claimed, and recovery:resume is the one way on', async () => {
+        const {outcome, record} = await leftRunning()
+        assert.equal(outcome.status, 'left')
+        assert.deepEqual(outcome.steps.map(s => s.state), ['done', 'left running'])
+        assert.deepEqual(outcome.finish, [`heroku recovery:resume ${outcome.run}`])
+        assert.deepEqual(outcome.undo, [], 'neither the rollback\'s undo nor the kept change\'s: how it ends decides')
+        assert.match(outcome.steps[0].note!, /kept while "Roll back" runs; should it end without effect, `heroku recovery:resume \S+` puts this back/)
+        const json = recordJson(actions, record)
+        assert.deepEqual(json.unfinished, ['Wait for the release phase of v53 to finish', 'Turn maintenance mode off, if the release phase of v53 ends without effect'])
+        assert.deepEqual(json.finish, [`heroku recovery:resume ${record.id}`])
+        assert.deepEqual(json.undo, [])
+        assert.deepEqual(finishingSteps(actions, record).map(s => s.id), ['settle-rollback', 'undo-maintenance-on'])
+      })
+
+      it('recovery:resume puts the kept change back when the release phase failed', async () => {
+        const {record} = await leftRunning()
+        const {run} = await runner()
+        nock(API).get('/apps/shop/releases/r1').reply(200, {...pending, status: 'failed'})
+        nock(API).get('/apps/shop').reply(200, {maintenance: true})
+        puttingBackMaintenance()
+        const outcome = await run.run(finishingSteps(actions, record))
+        assert.equal(outcome.status, 'succeeded')
+        assert.deepEqual(outcome.steps.map(s => [s.state, s.note]), [
+          ['done', 'v53 (Rollback to v50) failed: its release command did not succeed, so shop still runs the release before it'],
+          ['done', undefined],
+        ])
+        assert.ok(nock.isDone(), 'maintenance was turned off')
+      })
+
+      it('recovery:resume keeps the kept change when the release phase succeeded', async () => {
+        const {record} = await leftRunning()
+        const {run} = await runner()
+        nock(API).get('/apps/shop/releases/r1').reply(200, {...pending, status: 'succeeded'})
+        // No maintenance request is answered: one would fail the step.
+        const outcome = await run.run(finishingSteps(actions, record))
+        assert.equal(outcome.status, 'succeeded')
+        assert.deepEqual(outcome.steps.map(s => [s.state, s.note]), [
+          ['done', 'v53 (Rollback to v50) succeeded: it is live'],
+          ['done', 'not needed: the release phase of v53 took effect, and relies on it'],
+        ])
+      })
     })
   })
 

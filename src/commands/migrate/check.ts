@@ -28,6 +28,9 @@ export default class MigrateCheck extends GuardedCommand {
   override async run() {
     const {flags} = await this.parse(MigrateCheck)
     assertNoPasswordInArgv(this.argv, '--database-url', 'MIGRATE_CHECK_DATABASE_URL')
+    // PGlite runs in a worker thread, so that Ctrl-C and SIGTERM end even a statement that never does.
+    if (flags['database-url']) this.cancelledState = 'The check stopped part-way: the --database-url database keeps what was applied so far; empty it before the next check.'
+    else this.cancelledState = 'Nothing was changed: the check ran on a throwaway PGlite, gone with it.'
     const report = await checkMigrations({
       projectDir: process.cwd(), dir: flags.dir, from: flags.from, data: flags.data, databaseUrl: flags['database-url'],
       cacheDir: this.config.cacheDir, progress: this.progress,

@@ -62,7 +62,10 @@ at a time finishes a run.`
         app: record.app, what: `finish run ${record.id}`, timeoutMs, report: run => ({run: record.id, resumedBy: runJson(run)}),
       })
       RunLog.attach(record.file).append({event: 'end', status: 'finished', by: outcome.run})
-      this.log(`\nRun ${record.id} is finished: everything it left is put back.`)
+      // How the work it left running ended (a release phase that succeeded, or failed), then the put-backs.
+      const ended = outcome.steps.filter(s => s.id.startsWith('settle-') && s.note).map(s => `${s.note}; `).join('')
+      this.log(`
+Run ${record.id} is finished: ${ended}everything due is put back.`)
       return {run: record.id, resumedBy: runJson(outcome)}
     } finally {
       unlock()

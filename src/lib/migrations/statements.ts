@@ -62,3 +62,7 @@ export function nonTransactionalReason(statement: Statement): string | undefined
     default: return undefined
   }
 }
+
+// `COPY ... TO PROGRAM` / `FROM PROGRAM` runs a shell command on the database server: not a schema change,
+// and nothing a check may run (on PGlite it never ends).
+export const runsProgram = (statement: Statement) => statement.kind === 'CopyStmt' && Boolean(statement.node.is_program)

@@ -15,9 +15,11 @@ import {BackupState, captureFreshBackup} from '../backups/gate.js'
 
 // `safe-rollback --with-migrations`: one plan for a code rollback whose target needs the schema as it
 // was. The migrations the target does not know are reverted first (migrate:down's own plan and checks),
-// so that the target's dynos start on the schema they expect. If the rollback then does not happen, they
-// are applied again, so that the current code meets its schema again; once the rollback release exists
-// (it may go live even when waiting for it fails), they stay reverted, and the way back is said.
+// so that the target's dynos start on the schema they expect. If the rollback then does not happen (its
+// call fails, or its release phase does), they are applied again, so that the current code meets its
+// schema again; once the rollback release is live, they stay reverted, and the way back is said. The
+// release phase decides, so the run waits for it with maintenance on, Ctrl-C included; a run left
+// before it ended (a second Ctrl-C, a killed process) is finished by `recovery:resume`, which waits too.
 
 export interface CoupledDown {
   database: AppDatabase
@@ -64,7 +66,8 @@ export function coupledSteps(plan: RollbackPlan, target: Release, down: CoupledD
     ...capture.map(captureFreshBackup),
     ...(inMaintenance ? [] : [maintenanceOn(plan.app)]),
     revertStep(down.plan, down.database, down.history, {compensate: {sql: down.sql}}),
-    {...rollbackStep(plan, target), needs: ['revert']},
+    {...rollbackStep(plan, target, {meanwhile: release => `${plan.app} stays in maintenance mode until it ends. If it succeeds, v${release.version} runs v${target.version}'s code on the reverted schema; `
+      + `if it fails, ${plan.app} stays on v${plan.current.version} and the reverted migrations are applied again.`}), needs: ['revert']},
     ...(inMaintenance ? [] : [maintenanceOff(plan.app)]),
   ]
 }

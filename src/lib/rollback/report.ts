@@ -10,6 +10,7 @@ function maintenanceOf(outcome: RunOutcome | undefined, app: string): string {
   if (!on || on.state === 'not run' || on.state === 'failed') return 'not used'
   const off = outcome!.steps.find(s => s.id === 'maintenance-off')
   if (on.state === 'undone' || off?.state === 'done') return 'turned off again'
+  if (outcome!.steps.some(s => s.state === 'left running')) return `left on while the release phase runs: \`heroku recovery:resume ${outcome!.run}\` turns it off once it has ended`
   return `left on: \`heroku maintenance:off --app ${app}\` turns it off`
 }
 

@@ -47,7 +47,11 @@ function waitForDynos(api: Api, app: string, version: number, {status, timeoutMs
   }, {timeoutMs, failureBudget: 3, description: `dynos to start on v${version}`, signal: api.settings.signal})
 }
 
-export function rollbackStep(plan: RollbackPlan, target: Release): Step<RolledBack> {
+// `settle`: the rollback's release phase is work that goes on at Heroku whatever this process does, and
+// how it ends decides what is true: the runner waits for it (Ctrl-C explains and waits), and a run left
+// before it ended keeps it in the run log for `recovery:resume`. Used when an earlier change (reverted
+// migrations) must stay or go depending on it; `meanwhile` says what is true while it runs.
+export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {meanwhile: (release: Release) => string}): Step<RolledBack> {
   const {app, current} = plan
   const ours = (r: Release) => r.version > current.version && r.description === `Rollback to v${target.version}`
   return {
@@ -59,6 +63,11 @@ export function rollbackStep(plan: RollbackPlan, target: Release): Step<RolledBa
       const release = (await recentReleases(api, app, 5)).find(ours)
       return release ? {applied: true, result: {release, dynos: []}} : {applied: false}
     },
+    keepsRunning: ({release}) => settle && release.status === 'pending' ? {
+      running: `The release phase of v${release.version} (the rollback to v${target.version})`,
+      settle: {kind: 'await-release', app, id: release.id, version: release.version},
+      meanwhile: settle.meanwhile(release),
+    } : undefined,
     then: (context, {release}) => explainStop(waitUntilLive(context, release),
       `stopped waiting; v${release.version} (the rollback) was requested and may still finish: check \`heroku releases --app ${app}\``),
     undo: () => ({title: `Roll back to v${current.version} again`, command: plan.undo, automatic: false}),
@@ -74,7 +83,7 @@ export function rollbackStep(plan: RollbackPlan, target: Release): Step<RolledBa
     })
     await output
     if (release.status !== 'succeeded') {
-      throw new NoEffect(`Release v${release.version} (rollback to v${target.version}) ${release.status}: its release command did not succeed; ${app} still runs v${current.version}, the dynos were not switched. See \`heroku releases:output v${release.version} --app ${app}\``)
+      throw new NoEffect(`Release v${release.version} (rollback to v${target.version}) ${release.status}: its release command did not succeed; ${app} still runs v${current.version}, the dynos were not switched. See \`heroku releases:output v${release.version} --app ${app}\``, {release, dynos: []})
     }
     const dynos = await waitForDynos(api, app, release.version, context).catch(error => {
       const what = error instanceof PollTimeout ? `its dynos were not all up within ${formatDuration(timeoutMs)}` : (error as Error).message

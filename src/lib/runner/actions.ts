@@ -23,6 +23,14 @@ export interface Performing {
   status?(text: string): void
 }
 
+// How a wait ended, when its work can end without effect (a release phase that fails): what only that
+// work relied on is then to be put back too (see keptFor in ledger.ts).
+export interface Ended {
+  tookEffect: boolean
+  // One line for the engineer: 'v56 (Rollback to v53) succeeded: it is live'.
+  said: string
+}
+
 // The run an action was read from, for deciding whether it may be carried out on the log's word.
 export interface Origin {
   app: string
@@ -34,7 +42,7 @@ export interface Kind<A extends Action> {
   // itself, so that a run log cannot retitle what it asks for.
   title(action: A): string
   command(action: A): string
-  perform(api: Api, action: A, how: Performing): Promise<void>
+  perform(api: Api, action: A, how: Performing): Promise<void | Ended>
   // Reading the state: is it done?
   isDone(api: Api, action: A): Promise<boolean>
   // Why an action read from a run log must not be carried out (it was not this run's to do), by reading

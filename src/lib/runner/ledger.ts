@@ -26,7 +26,12 @@ export interface Entry {
   needs?: string[]
 }
 
-const neededBy = (entries: Entry[]) => new Set(entries.filter(e => e.applied).flatMap(e => e.needs ?? []))
+// Work it started that still goes on at Heroku (a restore, a release phase).
+const isRunning = (entry: Entry) => Boolean(entry.running && !entry.settled)
+
+// What later changes rely on: those that exist and have settled. Work still running may yet end without
+// effect (a release phase that fails), so what only it relies on is not kept for it (see keptFor).
+const neededBy = (entries: Entry[]) => new Set(entries.filter(e => e.applied && !isRunning(e)).flatMap(e => e.needs ?? []))
 
 // Its change, or part of it, may exist.
 export const mayHaveChanged = (entry: Entry) => Boolean(entry.applied || entry.partial)
@@ -41,10 +46,14 @@ export function due<E extends Entry>(entries: E[]): E[] {
   return standing(entries).filter(e => e.undo!.automatic && !needed.has(e.id))
 }
 
-// What stays done, with the command that takes it back, newest first.
+// What stays done, with the command that takes it back, newest first. Not yet known for work still
+// running and for what it relies on: that depends on how the work ends.
 export function kept<E extends Entry>(entries: E[]): E[] {
   const needed = neededBy(entries)
-  return standing(entries).filter(e => !e.undo!.automatic || needed.has(e.id))
+  return standing(entries).filter(e => (!e.undo!.automatic || needed.has(e.id)) && !isRunning(e) && keptFor(entries, e).length === 0)
 }
 
-export const unsettled = <E extends Entry>(entries: E[]): E[] => entries.filter(e => e.running && !e.settled)
+export const unsettled = <E extends Entry>(entries: E[]): E[] => entries.filter(isRunning)
+
+// The work still running that relies on this change: its put-back is due only if all of it ends without effect.
+export const keptFor = <E extends Entry>(entries: E[], entry: Entry): E[] => unsettled(entries).filter(e => e.needs?.includes(entry.id))

@@ -212,6 +212,8 @@ export function readRun(file: string): RunRecord | undefined {
 
 // What a run that did not finish left behind: work still running at Heroku to wait for, then the
 // put-backs that were due, newest first. Empty for a run that succeeded or was finished since.
+// Work still running may end without effect (a release phase that fails): a change that only it relies
+// on is listed too, to be put back only then (see `keptFor` in ledger.ts).
 export function openItems(record: RunRecord): {settle: StepRecord[], undo: StepRecord[]} {
   if (['running', 'succeeded', 'finished'].includes(record.status)) return {settle: [], undo: []}
   return {settle: unsettled(record.steps), undo: due(record.steps).filter(s => s.undo!.action)}

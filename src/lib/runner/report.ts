@@ -32,8 +32,12 @@ export function stillInMaintenance(outcome: RunOutcome): boolean | null {
 
 export function describeRun(outcome: RunOutcome): string {
   const app = appOf(outcome)
+  const running = outcome.steps.find(s => s.state === 'left running')
+  const turnOff = running
+    ? `\`heroku recovery:resume ${outcome.run}\` turns it off once "${running.title}" has ended (not before: what is due depends on how it ends)`
+    : `\`heroku maintenance:off --app ${app}\` turns it off`
   const lines = [
-    ...(stillInMaintenance(outcome) ? [`${app} is still in maintenance mode: \`heroku maintenance:off --app ${app}\` turns it off.`] : []),
+    ...(stillInMaintenance(outcome) ? [`${app} is still in maintenance mode: ${turnOff}.`] : []),
     ...outcome.steps.map(reportLine),
   ]
   if (outcome.finish.length > 0) lines.push('To finish what was left:', ...outcome.finish.map(c => `  ${c}`))

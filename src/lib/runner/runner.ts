@@ -140,14 +140,23 @@ export class Runner {
       if (!this.leaving && (failure || this.signal)) await this.putBack()
       for (const report of this.reports) {
         const later = this.reports.find(r => r.applied && r.needs?.includes(report.id))
-        if (later && report.state === 'done' && (failure || this.signal)) report.note = `${report.note ? `${report.note}; ` : ''}kept, for "${later.title}" relies on it`
+        if (later && report.state === 'done' && (failure || this.signal)) {
+          const kept = later.state === 'left running'
+            ? `kept while "${later.title}" runs; should it end without effect, \`heroku recovery:resume ${this.log.id}\` puts this back`
+            : `kept, for "${later.title}" relies on it`
+          report.note = `${report.note ? `${report.note}; ` : ''}${kept}`
+        }
       }
+      const putBackAbove = new Set<string>()
       for (const [index, step] of steps.entries()) {
         const report = this.reports[index]
-        if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') report.note = 'not needed: put back above'
+        if (report.state === 'not run' && step.putsBack && this.reports.find(r => r.id === step.putsBack)?.state === 'undone') {
+          report.note = 'not needed: put back above'
+          putBackAbove.add(report.id).add(step.putsBack)
+        }
       }
       await this.letGo()
-      return this.finish(failure?.error)
+      return this.finish(failure?.error, putBackAbove)
     })
   }
 
@@ -160,9 +169,10 @@ export class Runner {
     const {progress, timeoutMs} = this.settings
     this.stepControl = new AbortController()
     this.writeControl = new AbortController()
-    const context = this.context(this.settings.api.with({
+    const stepContext = () => this.context(this.settings.api.with({
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
+    let context = stepContext()
     const partial = step.undoPartial?.(this.log.id)
     this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})
     progress.start(step.title)
@@ -206,13 +216,23 @@ export class Runner {
     if (keeps && !earlier?.settled) {
       const settled = await this.settle(step, keeps)
       if (settled !== true) return settled
+      // A signal that came before the work ended was answered by waiting for it: what follows (`then`)
+      // still learns how it ended, until a second signal.
+      if (this.stepControl.signal.aborted) {
+        this.stepControl = new AbortController()
+        this.writeControl = new AbortController()
+        context = stepContext()
+      }
     }
     if (step.then) {
       try {
         result = await step.then(context, result as never)
         this.results.set(step.id, result)
       } catch (error) {
-        if (error instanceof NoEffect) Object.assign(report, {applied: false, undo: undefined})
+        if (error instanceof NoEffect) {
+          Object.assign(report, {applied: false, undo: undefined})
+          if (error.result !== undefined) this.results.set(step.id, error.result)
+        }
         return this.failed(step, report, error, !(error instanceof NoEffect))
       }
     }
@@ -295,7 +315,8 @@ export class Runner {
   // Waits for work going on at Heroku; Ctrl-C explains instead of stopping, twice leaves.
   private async settle(step: Step, keeps: KeepsRunning): Promise<true | string> {
     this.phase = 'settling'
-    this.signalsInPhase = 0
+    // A signal that came while the work was being started counts as the first: the next one leaves.
+    this.signalsInPhase = this.signal ? 1 : 0
     this.settling = keeps
     this.settleControl = new AbortController()
     if (this.signal) this.explainSettling()
@@ -348,7 +369,9 @@ export class Runner {
     }
     if (count === 1) this.settings.progress.say('Stopping at the next step; what was done will be put back, or listed with the command that undoes it.')
     this.stepControl.abort()
-    if (count === 1) setTimeout(() => this.writeControl.abort(), WRITE_GRACE_MS).unref()
+    // The write of this step: a later step (or what follows a settle) has controls of its own.
+    const write = this.writeControl
+    if (count === 1) setTimeout(() => write.abort(), WRITE_GRACE_MS).unref()
     else this.writeControl.abort()
   }
 
@@ -378,15 +401,22 @@ export class Runner {
     }
   }
 
-  private finish(error?: string): RunOutcome {
-    // A signal that came while the last step was finishing stopped nothing: the run is complete.
-    const complete = !error && this.reports.every(r => r.state === 'done')
-    if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came as the last step was finishing: every step is done.`)
+  // `putBackAbove`: steps not run because the put-back did what they would have (maintenance off), and
+  // the steps they put back (maintenance on, undone): together as the plan meant them.
+  private finish(error: string | undefined, putBackAbove: Set<string>): RunOutcome {
+    // A signal that stopped nothing (it came as the last step was finishing, or while work that cannot be
+    // stopped ran to its end and only put-backs were left): the run is complete.
+    const complete = !error && this.reports.every(r => r.state === 'done' || putBackAbove.has(r.id))
+    if (complete && this.signal) this.settings.progress.say(`The ${this.signal} came when nothing was left to stop: every step is done.`)
     const status = this.leaving ? 'left' : complete ? 'succeeded' : this.signal ? 'interrupted' : error ? 'failed' : 'succeeded'
-    // Put-backs not done (they failed, or the command was left before them) and work still running; each
-    // command once (the batches of one command share the command that undoes them all).
+    // Put-backs not done (they failed, or the command was left before them), each command once (the
+    // batches of one command share the command that undoes them all). Work left running at Heroku: until
+    // it ends, nothing may be put back by hand (a release phase may still fail); `recovery:resume` waits
+    // for it, then does what is due.
     const open = status === 'succeeded' ? [] : this.dueUndos()
-    const finish = open.length + unsettled(this.reports).length > 0 ? [...new Set([`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)])] : []    // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
+    const running = unsettled(this.reports).length > 0
+    const finish = running ? [`heroku recovery:resume ${this.log.id}`] : open.length > 0 ? [...new Set([`heroku recovery:resume ${this.log.id}`, ...open.map(r => r.undo!.command)])] : []
+    // What stays done, and the commands that would take it back (a rollback, a restore), newest first.
     const undo = kept(this.reports).map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})

@@ -93,5 +93,10 @@ export interface KeepsRunning {
 }
 
 // Thrown by `then` when the change turned out to have no effect after all (a rollback release whose
-// release phase failed leaves the app on the release it ran before): nothing to undo.
-export class NoEffect extends Error {}
+// release phase failed leaves the app on the release it ran before): nothing to undo. `result` is the
+// step's result as it ended (the failed release), when it differs from what `apply` returned.
+export class NoEffect extends Error {
+  constructor(message: string, readonly result?: unknown) {
+    super(message)
+  }
+}

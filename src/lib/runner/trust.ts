@@ -11,7 +11,7 @@ import type {Interpreter, Planned} from './plan.js'
 
 // The kinds of put-back and wait each command records.
 const RECORDED_BY: Record<string, ActionKind[]> = {
-  'safe-rollback': ['maintenance', 'reapply-migrations'],
+  'safe-rollback': ['maintenance', 'reapply-migrations', 'await-release'],
   'db:recover': ['maintenance', 'scale', 'destroy-addon', 'await-transfer'],
   'migrate:down': ['maintenance', 'reapply-migrations'],
   'files:recover': ['files-revert'],

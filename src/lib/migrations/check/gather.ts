@@ -1,7 +1,9 @@
+import {join} from 'node:path'
 import {Refused, SafeRollbackError} from '../../errors.js'
 import type {Progress} from '../../runner/runner.js'
+import {firstLine} from '../plan.js'
 import {findMigrationsDir, type LocalMigration, readLocalMigrations} from '../project.js'
-import {parseStatements} from '../statements.js'
+import {parseStatements, runsProgram} from '../statements.js'
 import {type CheckReport, summarize} from './report.js'
 import {pgliteScratch, type Scratch, urlScratch} from './scratch.js'
 import {isEmptySnapshot, takeSnapshot} from './snapshot.js'
@@ -41,6 +43,20 @@ export async function extensionsOf(migrations: LocalMigration[]): Promise<string
   return names
 }
 
+// A migration that runs a program on the database server is refused before anything runs: a shell
+// command is nothing a check may run, on PGlite (where it never ends) or on --database-url.
+export async function refusePrograms(migrations: LocalMigration[]) {
+  for (const migration of migrations) {
+    for (const [file, sql] of [['migration.sql', migration.sql], ['down.sql', migration.downSql]] as const) {
+      if (!sql || !/\bprogram\b/i.test(sql)) continue
+      const statement = (await parseStatements(sql, file).catch(() => [])).find(runsProgram)
+      if (statement) {
+        throw new Refused(`${join(migration.dir, file)}: \`${firstLine(statement.text)}\` runs a program on the database server (COPY ... PROGRAM), which migrate:check never does: nothing was checked.`)
+      }
+    }
+  }
+}
+
 export async function openScratch(migrations: LocalMigration[], databaseUrl?: string, cacheDir?: string): Promise<Scratch> {
   if (!databaseUrl) return pgliteScratch(await extensionsOf(migrations), cacheDir)
   const db = await urlScratch(databaseUrl).catch(error => {
@@ -76,6 +92,7 @@ export async function checkMigrations(options: CheckOptions, allowMissingDown: b
   if (options.from && !migrations.some(m => m.name === options.from)) {
     throw new Refused(`--from ${options.from} is not a migration in ${migrationsDir.path}. The newest: ${migrations.slice(-3).map(m => m.name).join(', ')}.`)
   }
+  await refusePrograms(migrations)
   const db = await openScratch(migrations, options.databaseUrl, options.cacheDir)
   options.progress?.start(`Checking ${migrations.length} migration(s) on ${db.where}`)
   try {

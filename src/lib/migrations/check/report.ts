@@ -54,7 +54,7 @@ export function describeSummary(report: CheckReport, allowMissingDown: boolean):
     summary.differs > 0 && `${summary.differs} with differences`,
     summary['no-down'] > 0 && `${summary['no-down']} without down.sql${allowMissingDown ? ' (accepted)' : ''}`,
     summary.broken > 0 && `${summary.broken} whose migration.sql fails`,
-    summary['cannot-check'] + summary['not-checked'] > 0 && `${summary['cannot-check'] + summary['not-checked']} not checked here (use --database-url with a PostgreSQL that has the extension)`,
+    summary['cannot-check'] + summary['not-checked'] > 0 && `${summary['cannot-check'] + summary['not-checked']} not checked here (each line says why; use --database-url)`,
   ].filter(Boolean)
   const total = report.migrations.length
   return `${total} migration${total === 1 ? '' : 's'} checked: ${parts.length > 0 ? parts.join(', ') : 'none'}.`

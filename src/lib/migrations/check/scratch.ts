@@ -1,6 +1,8 @@
-import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
-import type {PGlite} from '@electric-sql/pglite'
+import {pathToFileURL} from 'node:url'
+import {Worker} from 'node:worker_threads'
 import {connectUrl} from '../../postgres/connect.js'
 import {redact, registerSecrets} from '../../secrets.js'
 
@@ -36,54 +38,131 @@ const PGLITE_CONTRIB: Record<string, string> = {
   unaccent: 'unaccent',
 }
 
+// PGlite runs in a worker thread: a statement that never ends (a long pg_sleep, a huge generate_series)
+// then blocks the worker only, so that Ctrl-C and SIGTERM are still handled, and ending the process (or
+// `close`) ends it. The worker is plain JavaScript given as text, so that it runs the same from dist/ and
+// from the TypeScript sources under test; the modules it loads are resolved here, from this package.
 // initdb is most of PGlite's start-up (about 4 s against 1.5 s on a 2-core machine), so the freshly
-// initialized data folder is kept in the CLI's cache and loaded from there the next time.
-async function startPglite(extensions: Record<string, any>, cacheDir?: string): Promise<PGlite> {
-  const {PGlite} = await import('@electric-sql/pglite')
-  const cached = cacheDir && join(cacheDir, `pglite-${await pgliteVersion()}-initdb.tgz`)
-  if (cached && existsSync(cached)) {
-    try {
-      return await PGlite.create({extensions, loadDataDir: new Blob([readFileSync(cached)])})
-    } catch {
-      rmSync(cached, {force: true})
-    }
+// initialized data folder comes back from the worker and is kept in the CLI's cache for the next time.
+const WORKER = `
+const {parentPort, workerData} = require('node:worker_threads')
+const wire = error => ({message: String((error && error.message) || error), code: error && error.code})
+;(async () => {
+  const {PGlite} = await import(workerData.pglite)
+  const extensions = {}
+  for (const [name, url] of workerData.extensions) {
+    const module = await import(url)
+    extensions[name] = module[name] ?? (module.default && module.default[name])
   }
-  const db = await PGlite.create({extensions})
-  if (cached) {
+  let db = workerData.dataDir && await PGlite.create({extensions, loadDataDir: new Blob([workerData.dataDir])}).catch(() => undefined)
+  let dump
+  if (!db) {
+    db = await PGlite.create({extensions})
+    if (workerData.keep) dump = new Uint8Array(await (await db.dumpDataDir('gzip')).arrayBuffer())
+  }
+  parentPort.on('message', async ({id, sql, params, close}) => {
+    if (close) {
+      await db.close().catch(() => {})
+      return parentPort.postMessage({id})
+    }
     try {
-      const dump = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer())
+      parentPort.postMessage({id, rows: (await db.query(sql, params)).rows})
+    } catch (error) {
+      parentPort.postMessage({id, error: wire(error)})
+    }
+  })
+  parentPort.postMessage({ready: true, dump})
+})().catch(error => parentPort.postMessage({failed: wire(error)}))
+`
+
+type Reply = {id: number, rows?: any[], error?: {message: string, code?: string}}
+
+const fromWire = ({message, code}: {message: string, code?: string}) => Object.assign(new Error(message), code ? {code} : {})
+
+async function startPglite(modules: string[], cacheDir?: string): Promise<{query: Scratch['query'], close(): Promise<void>}> {
+  const cached = cacheDir && join(cacheDir, `pglite-${await pgliteVersion()}-initdb.tgz`)
+  const worker = new Worker(WORKER, {eval: true, workerData: {
+    pglite: moduleUrl('@electric-sql/pglite'),
+    extensions: modules.map(name => [name, moduleUrl(`@electric-sql/pglite/contrib/${name}`)]),
+    dataDir: cached && existsSync(cached) ? readFileSync(cached) : undefined,
+    keep: Boolean(cached),
+  }})
+  const waiting = new Map<number, {resolve(reply: Reply): void, reject(error: Error): void}>()
+  let next = 0
+  let stopped: Error | undefined
+  let started!: {resolve(dump?: Uint8Array): void, reject(error: Error): void}
+  const ready = new Promise<Uint8Array | undefined>((resolve, reject) => {
+    started = {resolve, reject}
+  })
+  const stop = (error: Error) => {
+    stopped ??= error
+    started.reject(stopped)
+    for (const {reject} of waiting.values()) reject(stopped)
+    waiting.clear()
+  }
+  worker.on('message', (message: Reply & {ready?: boolean, dump?: Uint8Array, failed?: {message: string, code?: string}}) => {
+    if (message.failed) return stop(fromWire(message.failed))
+    if (message.ready) return started.resolve(message.dump)
+    const call = waiting.get(message.id)
+    waiting.delete(message.id)
+    call?.resolve(message)
+  })
+  worker.on('error', stop)
+  worker.on('exit', () => stop(new Error('the scratch PostgreSQL (PGlite) stopped')))
+  const ask = (request: {sql?: string, params?: unknown[], close?: boolean}) => new Promise<Reply>((resolve, reject) => {
+    if (stopped) return reject(stopped)
+    const id = ++next
+    waiting.set(id, {resolve, reject})
+    worker.postMessage({id, ...request})
+  })
+  const dump = await ready.catch(async error => {
+    await worker.terminate()
+    throw error
+  })
+  if (cached && dump) {
+    try {
       mkdirSync(cacheDir, {recursive: true})
-      // Written aside and renamed, so that two checks at once never read half a file.
+      // Written aside and renamed (over a damaged one), so that two checks at once never read half a file.
       const partial = `${cached}.${process.pid}`
       writeFileSync(partial, dump)
       renameSync(partial, cached)
     } catch {}
   }
-  return db
+  return {
+    async query<T>(sql: string, params?: unknown[]) {
+      const reply = await ask({sql, params})
+      if (reply.error) throw fromWire(reply.error)
+      return reply.rows as T[]
+    },
+    async close() {
+      if (!stopped) await ask({close: true}).catch(() => {})
+      await worker.terminate()
+    },
+  }
+}
+
+// A PGlite module as a URL the worker imports: resolved from this package (not the folder the CLI runs
+// in), its ESM build beside the CommonJS one that `require.resolve` finds.
+function moduleUrl(specifier: string): string {
+  const path = createRequire(import.meta.url).resolve(specifier)
+  const esm = path.replace(/\.cjs$/, '.js')
+  return pathToFileURL(existsSync(esm) ? esm : path).href
 }
 
 async function pgliteVersion(): Promise<string> {
-  const {createRequire} = await import('node:module')
-  const require = createRequire(import.meta.url)
   // Its package.json is not among its exports: found from its entry point, two folders up.
-  const manifest = join(dirname(dirname(require.resolve('@electric-sql/pglite'))), 'package.json')
+  const manifest = join(dirname(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'))), 'package.json')
   return (JSON.parse(readFileSync(manifest, 'utf8')) as {version: string}).version
 }
 
 export async function pgliteScratch(extensions: string[] = [], cacheDir?: string): Promise<Scratch> {
-  const loaded: Record<string, any> = {}
-  for (const name of new Set(extensions)) {
-    const module = PGLITE_CONTRIB[name]
-    if (!module) continue
-    const exported = await import(`@electric-sql/pglite/contrib/${module}`) as Record<string, unknown>
-    loaded[module] = exported[module]
-  }
-  const db = await startPglite(loaded, cacheDir)
-  const {rows} = await db.query<{version: string}>('SELECT current_setting(\'server_version\') AS version')
+  const modules = [...new Set(extensions)].map(name => PGLITE_CONTRIB[name]).filter((module): module is string => Boolean(module))
+  const db = await startPglite(modules, cacheDir)
+  const rows = await db.query<{version: string}>('SELECT current_setting(\'server_version\') AS version')
   return {
     where: `a throwaway in-process PostgreSQL ${rows[0]?.version ?? ''} (PGlite)`.replace('  ', ' '),
     throwaway: true,
-    query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    query: db.query,
     close: () => db.close(),
   }
 }

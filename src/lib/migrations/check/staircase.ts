@@ -2,7 +2,7 @@ import {join} from 'node:path'
 import {MIGRATIONS_TABLE} from '../history.js'
 import {firstLine} from '../plan.js'
 import type {LocalMigration} from '../project.js'
-import {nonTransactionalReason, parseStatements, type Statement} from '../statements.js'
+import {nonTransactionalReason, parseStatements, runsProgram, type Statement} from '../statements.js'
 import {AFTER_DOWN, AFTER_REDO, describeDifference, diffSnapshots} from './diff.js'
 import {describeDropped, DroppedValues, fillSampleRows, valuesToDrop} from './sample-rows.js'
 import {isMissingFeature, type Scratch} from './scratch.js'
@@ -84,6 +84,19 @@ async function parse(sql: string, file: string): Promise<{statements?: Statement
 
 const CANNOT_CHECK = 'cannot check here (an extension this PostgreSQL lacks): use --database-url with a PostgreSQL that has it'
 
+export const RUNS_PROGRAM = 'cannot check here: it runs a program on the database server (COPY ... PROGRAM), which the check never does'
+
+// What this scratch PostgreSQL cannot do, as opposed to what is wrong with the migration: an extension it
+// lacks, or a lock table too small for a script that touches thousands of objects in one transaction
+// (53200 out of shared memory: PGlite's max_locks_per_transaction is 64).
+function cannotCheckHere(error: unknown): string | undefined {
+  if (isMissingFeature(error)) return `${CANNOT_CHECK}: ${messageOf(error)}`
+  if ((error as {code?: string}).code === '53200') {
+    return `cannot check here (this PostgreSQL's lock table is too small for it: ${messageOf(error)}): use --database-url with a PostgreSQL whose max_locks_per_transaction is larger`
+  }
+  return undefined
+}
+
 export async function runStaircase(db: Scratch, migrations: LocalMigration[], options: StaircaseOptions = {}): Promise<MigrationCheck[]> {
   await db.query(PRISMA_TABLE)
   const results: MigrationCheck[] = []
@@ -98,15 +111,20 @@ export async function runStaircase(db: Scratch, migrations: LocalMigration[], op
       continue
     }
     const up = await parse(migration.sql, join(migration.dir, 'migration.sql'))
+    if (up.statements?.some(runsProgram)) {
+      stoppedBy = `not checked: ${migration.name} could not be applied here`
+      results.push({...result, verdict: 'cannot-check', notes: [`migration.sql: ${RUNS_PROGRAM}`]})
+      continue
+    }
     try {
       if (up.error) throw new Error(up.error)
       await runScript(db, up.statements!)
     } catch (error) {
-      const missing = isMissingFeature(error)
-      stoppedBy = missing
-        ? `not checked: ${migration.name} needs an extension this PostgreSQL lacks`
+      const cannot = cannotCheckHere(error)
+      stoppedBy = cannot
+        ? `not checked: ${migration.name} could not be applied here`
         : `not checked: ${migration.name} could not be applied`
-      results.push({...result, verdict: missing ? 'cannot-check' : 'broken', notes: [missing ? `${CANNOT_CHECK}: ${messageOf(error)}` : `migration.sql fails on an empty database: ${messageOf(error)}`]})
+      results.push({...result, verdict: cannot ? 'cannot-check' : 'broken', notes: [cannot ?? `migration.sql fails on an empty database: ${messageOf(error)}`]})
       continue
     }
     const after = await snapshot(db)
@@ -132,6 +150,7 @@ async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[]
   const parsed = await parse(migration.downSql!, downFile)
   if (parsed.error) return {...result, verdict: 'differs', problems: [`down.sql is not valid PostgreSQL: ${parsed.error}`]}
   const down = parsed.statements!
+  if (down.some(runsProgram)) return {...result, verdict: 'cannot-check', notes: [`down.sql: ${RUNS_PROGRAM}`]}
   for (const statement of down) {
     if (writesBook(statement)) result.problems.push(`down.sql writes _prisma_migrations (\`${firstLine(statement.text)}\`): migrate:down keeps that table itself; remove the statement`)
     const reason = nonTransactionalReason(statement)
@@ -147,7 +166,7 @@ async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[]
     try {
       await runScript(db, down)
     } catch (error) {
-      if (isMissingFeature(error)) return {...result, verdict: 'cannot-check', notes: [...result.notes, `${CANNOT_CHECK}: ${messageOf(error)}`]}
+      if (cannotCheckHere(error)) throw error
       result.problems.push(`down.sql fails${options.data ? ' on tables with sample rows' : ''}: ${messageOf(error)}`)
       return finish(result)
     }
@@ -156,6 +175,7 @@ async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[]
     try {
       await runScript(db, up)
     } catch (error) {
+      if (cannotCheckHere(error)) throw error
       // A new enum value cannot be used in the transaction that added it; deploy commits in between, the check cannot.
       if ((error as {code?: string}).code === '55P04') result.notes.push(`could not apply migration.sql again inside the check's transaction: ${messageOf(error)}`)
       else result.problems.push(`migration.sql fails when applied again after down: ${messageOf(error)}`)
@@ -164,9 +184,14 @@ async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[]
     const afterRedo = await snapshot(db)
     result.problems.push(...diffSnapshots(states.after, afterRedo).map(d => describeDifference(d, AFTER_REDO)))
     return finish(result)
+  } catch (error) {
+    // Inconclusive, not a wrong down; what was found wrong before it stays found.
+    const cannot = cannotCheckHere(error)
+    if (!cannot) throw error
+    return finish({...result, notes: [...result.notes, cannot]}, 'cannot-check')
   } finally {
     await db.query('ROLLBACK')
   }
 }
 
-const finish = (result: MigrationCheck): MigrationCheck => ({...result, verdict: result.problems.length > 0 ? 'differs' : 'reverts'})
+const finish = (result: MigrationCheck, otherwise: Verdict = 'reverts'): MigrationCheck => ({...result, verdict: result.problems.length > 0 ? 'differs' : otherwise})
