@@ -206,8 +206,9 @@ describe('interrupts: safe-rollback --with-migrations, whose release phase decid
       const [run] = JSON.parse((await heroku(['recovery:log', '--app', c.name, '--json'])).stdout)
       assert.equal(run.status, 'died')
       assert.deepEqual(run.unfinished, [
-        'The release phase of v56 (the rollback to v53)',
-        'Apply the reverted migrations again, if the release phase of v56 (the rollback to v53) ends without effect',
+        // Said from the actions the log holds, never from its own words.
+        'Wait for the release phase of v56 (the rollback to v53) to finish',
+        'Apply the reverted migrations again (20260701000000_add_comments, 20260601000000_drop_user_bio), if the release phase of v56 (the rollback to v53) ends without effect',
         'Turn maintenance mode off',
       ])
       assert.deepEqual(run.finish, [`heroku recovery:resume ${run.id}`], 'nothing to put back by hand before the release phase has ended')

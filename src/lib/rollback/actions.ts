@@ -6,13 +6,14 @@ import {type KindsOf, otherApp} from '../runner/actions.js'
 
 declare module '../runner/actions.js' {
   interface ActionKinds {
-    'await-release': {app: string, id: string, version: number}
+    // `target`: the release a rollback goes back to (its code runs once this release is live).
+    'await-release': {app: string, id: string, version: number, target?: number}
   }
 }
 
 export const rollbackKinds: KindsOf<'await-release'> = {
   'await-release': {
-    title: ({version}) => `Wait for the release phase of v${version} to finish`,
+    title: ({version, target}) => `Wait for the release phase of v${version}${target === undefined ? '' : ` (the rollback to v${target})`} to finish`,
     command: ({app, version}) => `heroku releases:info v${version} --app ${app}`,
     async perform(api, {app, id, version}, {timeoutMs, status}) {
       status?.(`v${version}: release phase running`)

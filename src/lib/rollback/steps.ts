@@ -65,7 +65,7 @@ export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {mean
     },
     keepsRunning: ({release}) => settle && release.status === 'pending' ? {
       running: `The release phase of v${release.version} (the rollback to v${target.version})`,
-      settle: {kind: 'await-release', app, id: release.id, version: release.version},
+      settle: {kind: 'await-release', app, id: release.id, version: release.version, target: target.version},
       meanwhile: settle.meanwhile(release),
     } : undefined,
     then: (context, {release}) => explainStop(waitUntilLive(context, release),

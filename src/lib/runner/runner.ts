@@ -4,7 +4,7 @@ import {messageOf, SafeRollbackError} from '../errors.js'
 import type {Interrupts} from '../interrupts.js'
 import {PollTimeout} from '../poll.js'
 import type {Action, Actions} from './actions.js'
-import {due, type Entry, kept, type StepState, unsettled} from './ledger.js'
+import {due, type Entry, kept, keptFor, type StepState, unsettled} from './ledger.js'
 import {RunLog, type RunRecord, type StepRecord} from './log.js'
 import type {Planned} from './plan.js'
 import {KeepsRunning, NoEffect, Ref, Step, StepContext, Undo} from './step.js'
@@ -346,7 +346,8 @@ export class Runner {
   }
 
   private explainSettling() {
-    const due = this.dueUndos().map(r => r.undo!.title.toLowerCase())
+    // What only the running work relies on is put back only if it ends without effect: not said as certain.
+    const due = this.dueUndos().filter(r => keptFor(this.reports, r).length === 0).map(r => r.undo!.title.toLowerCase())
     const then = due.length > 0 ? `, then: ${due.join('; ')}` : ''
     this.settings.progress.say(`${this.settling!.running} is running at Heroku and cannot be stopped: ${this.settling!.meanwhile} `
       + `Waiting for it to finish${then}. Press Ctrl-C again to leave now; \`heroku recovery:resume ${this.log.id}\` finishes later.`)
