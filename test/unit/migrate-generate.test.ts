@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {checkDownsWithVerdicts} from '../../src/lib/migrations/check/down-check.js'
 import type {DownSql} from '../../src/lib/migrations/down-source.js'
 import {bindingsFit, BUNDLED_PRISMA, loadEngine, projectPrismaVersion} from '../../src/lib/migrations/generate/engine.js'
 import {generateDowns, generatedFile, withoutTransactionLines} from '../../src/lib/migrations/generate/generate.js'
@@ -112,6 +113,12 @@ describe('down SQL from Prisma\'s WebAssembly schema engine', () => {
     assert.match(sql('20260501000000_add_bio'), /^-- AlterTable\nALTER TABLE "app"\."User" DROP COLUMN "bio";\n$/m)
     assert.deepEqual(downs.get('20260601000000_broken'), {kind: 'missing', reason: '20260601000000_broken has no down.sql, and Prisma\'s schema engine could not generate one (Migration `20260601000000_broken` failed to apply cleanly to the shadow database: relation "Nope" does not exist). Write it by hand beside migration.sql as down.sql.'})
     assert.match((downs.get('20260701000000_after_broken') as {reason: string}).reason, /^20260701000000_after_broken has no down\.sql, and none could be generated: 20260601000000_broken could not be applied on the shadow database \(relation "Nope" does not exist\)\.$/)
+
+    // The down-check runs them in the app's schema too, where they name their tables.
+    const applied = all.slice(0, 5)
+    const {check, verdicts} = await checkDownsWithVerdicts({local: applied, applied: applied.map(m => m.name), revert: ['20260501000000_add_bio', '20260201000000_index_name'], downs, skip: false, schema: 'app'})
+    assert.equal(check.outcome, 'passed', check.detail)
+    assert.deepEqual(verdicts.map(v => v.verdict), ['reverts', 'reverts'])
   })
 
   it('writes a proven down once, and never over a file, nor one the check found wrong or did not check', () => {

@@ -69,7 +69,7 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
   const {amendVerdict} = generated.length > 0 ? await import('./generate/by-hand.js') : {amendVerdict: undefined}
   const {check: downCheck, verdicts} = await checkDownsWithVerdicts({
     local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck ?? false, cacheDir: options.cacheDir,
-    data: generated.length > 0 ? m => isGenerated(m.name) : undefined,
+    schema: options.schema, data: generated.length > 0 ? m => isGenerated(m.name) : undefined,
     amend: amendVerdict && (async check => isGenerated(check.migration)
       ? amendVerdict(check, local.find(m => m.name === check.migration)!.sql, (downs.get(check.migration) as {sql: string}).sql)
       : check),

@@ -1,5 +1,6 @@
 import type {Check} from '../../checks.js'
 import type {DownSql} from '../down-source.js'
+import {quoteIdent} from '../history.js'
 import type {LocalMigration} from '../project.js'
 import {extensionsOf} from '../extensions.js'
 import {pgliteScratch} from './scratch.js'
@@ -20,6 +21,8 @@ export interface DownCheckInput {
   data?: StaircaseOptions['data']
   // What to add to a migration's verdict before it is judged (what a generated down lacks).
   amend?: (check: MigrationCheck) => Promise<MigrationCheck>
+  // The schema the app's migrations run in (`?schema=`): generated downs name it, so the scratch database uses it too.
+  schema?: string
 }
 
 const NAME = 'down-check'
@@ -43,6 +46,10 @@ export async function checkDownsWithVerdicts(input: DownCheckInput): Promise<{ch
   try {
     const db = await pgliteScratch(await extensionsOf(migrations), input.cacheDir)
     try {
+      if (input.schema && input.schema !== 'public') {
+        await db.query(`CREATE SCHEMA ${quoteIdent(input.schema)}`)
+        await db.query(`SET search_path TO ${quoteIdent(input.schema)}`)
+      }
       checks = await runStaircase(db, migrations, {check: m => revert.has(m.name), data: input.data})
     } finally {
       await db.close()

@@ -87,15 +87,16 @@ export async function generateDowns(input: GenerateInput): Promise<Map<string, D
   const last = Math.max(...input.all.map((m, i) => wanted.has(m.name) ? i : -1))
   if (last < 0) return downs
   const considered = input.all.slice(0, last + 1)
-  let loaded
+  let loaded, shadow: ShadowDatabase | undefined, engine: SchemaEngine
   try {
     loaded = await loadEngine(input.projectDir)
+    shadow = await ShadowDatabase.start({extensions: await extensionsOf(considered), cacheDir: input.cacheDir, schema: input.schema})
+    engine = await loaded.create(shadow.factory())
   } catch (error) {
-    for (const m of input.missing) downs.set(m.name, {kind: 'missing', reason: `${m.name} has no down.sql, and Prisma's WebAssembly schema engine could not be loaded: ${firstLineOf(error)}.`})
+    await shadow?.close().catch(() => {})
+    for (const m of input.missing) downs.set(m.name, {kind: 'missing', reason: `${m.name} has no down.sql, and Prisma's WebAssembly schema engine could not be started: ${firstLineOf(error)}. Write it by hand beside migration.sql as down.sql.`})
     return downs
   }
-  const shadow = await ShadowDatabase.start({extensions: await extensionsOf(considered), cacheDir: input.cacheDir, schema: input.schema})
-  const engine = await loaded.create(shadow.factory())
   const {info} = loaded
   let stoppedBy: string | undefined
   try {
