@@ -20,7 +20,6 @@ export interface GenerateInput {
   cacheDir?: string
   // Said in the down-sql check beside the engine's version: why the project's own Prisma CLI was not used.
   cliNote?: string
-  progress?: (done: number, total: number, migration: string) => void
 }
 
 const EMPTY_DIFF = /^\s*-- This is an empty migration\.\s*$/
@@ -103,7 +102,6 @@ export async function generateDowns(input: GenerateInput): Promise<Map<string, D
     for (const [index, migration] of considered.entries()) {
       let committed = false
       if (wanted.has(migration.name)) {
-        input.progress?.([...wanted].filter(name => downs.has(name)).length, wanted.size, migration.name)
         if (stoppedBy) {
           downs.set(migration.name, {kind: 'missing', reason: `${migration.name} has no down.sql, and none could be generated: ${stoppedBy}.`})
           continue

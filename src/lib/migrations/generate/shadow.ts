@@ -188,7 +188,11 @@ export class ShadowDatabase {
   }
 
   private async runScript(db: PGliteInterface, sql: string, file: string) {
-    for (const statement of await parseStatements(sql, file)) {
+    const statements = await parseStatements(sql, file).catch(error => {
+      this.lastError = {message: (error as Error).message}
+      throw error
+    })
+    for (const statement of statements) {
       const text = runnableText(statement)
       if (text === undefined) continue
       try {
