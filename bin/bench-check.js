@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // How long migrate:check takes on PGlite: a project of 100 migrations (tables, columns, indexes, enums,
-// foreign keys, each with a correct down.sql), with and without --data; and the check migrate:down runs
-// before its confirmation, for 3 migrations. Run with `npm run bench:check`.
+// foreign keys, each with a correct down.sql), with and without --data; the check migrate:down runs
+// before its confirmation, for 3 migrations; and generating the downs with Prisma's WebAssembly schema
+// engine when there is no down.sql at all (--generate, --generate-missing). Run with `npm run bench:check`.
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {checkMigrations} from '../dist/lib/migrations/check/gather.js'
 import {checkDowns} from '../dist/lib/migrations/check/down-check.js'
+import {generateDowns} from '../dist/lib/migrations/generate/generate.js'
 import {readLocalMigrations} from '../dist/lib/migrations/project.js'
 
 const COUNT = Number(process.argv[2] ?? 100)
@@ -36,7 +38,7 @@ function migration(i) {
   }
 }
 
-function project(count) {
+function project(count, {downs = true} = {}) {
   const root = mkdtempSync(join(tmpdir(), 'bench-check-'))
   const dir = join(root, 'prisma', 'migrations')
   mkdirSync(dir, {recursive: true})
@@ -46,7 +48,7 @@ function project(count) {
     const {sql, down} = migration(i)
     mkdirSync(join(dir, name))
     writeFileSync(join(dir, name, 'migration.sql'), sql)
-    writeFileSync(join(dir, name, 'down.sql'), down)
+    if (downs) writeFileSync(join(dir, name, 'down.sql'), down)
   }
   return root
 }
@@ -54,6 +56,7 @@ function project(count) {
 const seconds = started => ((Date.now() - started) / 1000).toFixed(1)
 
 const root = project(COUNT)
+const undone = project(COUNT, {downs: false})
 // PGlite's initialized data folder is cached as the commands cache it (in the CLI's cache folder).
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-check-cache-'))
 try {
@@ -80,7 +83,22 @@ try {
     console.log(`migrate:check, ${COUNT} migrations${data ? ', --data' : ''}: ${seconds(started)} s (PGlite start-up included; ${verdicts})`)
     if (!report.passed) throw new Error(`expected every down to revert: ${JSON.stringify(report.migrations.filter(m => m.verdict !== 'reverts'))}`)
   }
+  // Generating: the engine and its shadow PGlite started in each run (the PGlite data folder from the cache).
+  const dir = join(undone, 'prisma', 'migrations')
+  const all = readLocalMigrations(dir)
+  for (const [label, missing] of [['the newest 3', all.slice(-3)], [`all ${COUNT}`, all]]) {
+    const started = Date.now()
+    const downs = await generateDowns({all, missing, migrationsDir: dir, projectDir: undone, schema: 'public', cacheDir})
+    const failed = [...downs.values()].filter(d => d.kind !== 'generated')
+    console.log(`generating the downs of ${label} of ${COUNT} migrations (Prisma's WebAssembly schema engine, PGlite shadow): ${seconds(started)} s`)
+    if (failed.length > 0) throw new Error(JSON.stringify(failed))
+  }
+  const started = Date.now()
+  const report = await checkMigrations({projectDir: undone, data: false, cacheDir, generate: {write: false}}, false)
+  console.log(`migrate:check --generate-missing, ${COUNT} migrations without down.sql: ${seconds(started)} s (generation, then the staircase with sample rows for each generated down)`)
+  if (!report.passed) throw new Error(`expected every generated down to revert: ${JSON.stringify(report.migrations.filter(m => m.verdict !== 'reverts'))}`)
 } finally {
   rmSync(root, {recursive: true, force: true})
+  rmSync(undone, {recursive: true, force: true})
   rmSync(cacheDir, {recursive: true, force: true})
 }

@@ -49,6 +49,17 @@ describe('the packed plugin, installed with `heroku plugins:install`', function 
     assert.match(runs[2].stdout, /Dry run/)
     assert.deepEqual(sandbox().writes(name), [])
 
+    // Prisma's WebAssembly schema engine and its driver-adapter bindings, loaded only by --generate, load from the install.
+    const undone = join(scratch, 'prisma-app-without-down')
+    cpSync(project, undone, {recursive: true})
+    rmSync(join(undone, 'prisma', 'migrations', '20260501000000_widen_user_name', 'down.sql'))
+    const generated = await cli.run(['migrate:down', '--app', name, '--generate', '--dry-run'], {cwd: undone})
+    assert.equal(generated.code, 0, generated.stderr + generated.stdout)
+    assert.match(generated.stdout, /by Prisma 7\.10\.0's schema engine \(WebAssembly, bundled with heroku-safe-rollback\)/)
+    assert.match(generated.stdout, /ALTER TABLE "public"\."User" ALTER COLUMN "name" SET DATA TYPE VARCHAR\(50\);/)
+    assert.match(generated.stdout, /✓ down-check/)
+    assert.deepEqual(sandbox().writes(name), [])
+
     // The CLI's own @heroku-cli/command, @oclif/core and heroku-cli-util are used (not a second, cold copy);
     // forced to its own copies, the plugin works the same, with the CLI's login.
     const shared = await cli.run(['safe-rollback', 'v50', '--app', name, '--dry-run'], {env: {DEBUG: 'safe-rollback:modules'}})

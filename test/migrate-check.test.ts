@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict'
-import {BASE, checkProject, type FixtureMigration, removeCheckProjects, VARIANTS, variantProject} from './support/check-fixtures.js'
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {BASE, checkProject, dated, type FixtureMigration, removeCheckProjects, VARIANTS, variantProject, withoutDowns} from './support/check-fixtures.js'
 import {heroku} from './support/heroku.js'
 import {sandbox} from './support/sandbox.js'
 
 // Every kind of down in one project, one day apart, so that one run shows each verdict.
 const ALL: FixtureMigration[] = [
   ...BASE,
-  ...[VARIANTS.correct, VARIANTS.forgetsIndex, VARIANTS.keepsEnumValue, VARIANTS.keepsConstraint, VARIANTS.missingDown, VARIANTS.writesBook, VARIANTS.emptyTablesOnly]
-    .map((m, i) => ({...m, name: m.name.replace('20260401', `202604${String(i + 1).padStart(2, '0')}`)})),
+  ...dated([VARIANTS.correct, VARIANTS.forgetsIndex, VARIANTS.keepsEnumValue, VARIANTS.keepsConstraint, VARIANTS.missingDown, VARIANTS.writesBook, VARIANTS.emptyTablesOnly]),
 ]
+
+// The same kinds of migration (tables, columns, indexes, enums, foreign keys, a check constraint, a rename), with no down.sql at all.
+const UNDONE: FixtureMigration[] = withoutDowns([
+  ...BASE,
+  ...dated([VARIANTS.correct, VARIANTS.forgetsIndex, VARIANTS.keepsEnumValue, VARIANTS.keepsConstraint, VARIANTS.missingDown, VARIANTS.emptyTablesOnly, VARIANTS.renamesColumn]),
+])
 
 // No login at all: the command must not need one.
 const NO_LOGIN = {HEROKU_API_KEY: ''}
@@ -41,7 +48,69 @@ describe('heroku migrate:check', () => {
     assert.match(line('20260407000000_drop_post_summary'), /✓ .* reverts exactly/, 'on empty tables this down works')
     assert.match(result.stdout, /^10 migrations checked: 5 revert exactly, 4 with differences, 1 without down.sql\.$/m)
     assert.match(result.stderr, /^Error: 5 migration\(s\) cannot be reverted safely by their down.sql/m)
+    assert.match(result.stdout, /^Generate the missing downs with --generate-missing \(Prisma's schema engine, compiled to WebAssembly: no binary needed\)\.$/m)
     assert.equal(sandbox().requests.length, requests, 'no request to the Heroku API')
+  })
+
+  it('--generate-missing: Prisma\'s schema engine generates every missing down, and the staircase checks each, with rows, saying what to add by hand', async function () {
+    this.timeout(300_000)
+    const dir = checkProject(UNDONE)
+    const result = await heroku(['migrate:check', '--generate-missing'], {cwd: dir, env: NO_LOGIN})
+    assert.equal(result.code, 1, result.stderr + result.stdout)
+    const lines = result.stdout.split('\n')
+    const line = (migration: string) => lines.find(l => l.includes(migration)) ?? ''
+    assert.match(result.stdout, /^Generated downs: 10, for the migrations without a down\.sql\. Each was checked with sample rows in its tables\. SQL from Prisma 7\.10\.0's schema engine \(WebAssembly, bundled with heroku-safe-rollback\), engine 0edf323efd1d98336f3f0a68684b56f689b900d3\./m)
+    // Tables, foreign keys, enums, columns, indexes: Prisma's down reverts each exactly.
+    for (const migration of ['20260101000000_init', '20260201000000_add_posts', '20260301000000_add_role', '20260401000000_add_user_bio', '20260402000000_unique_post_title', '20260405000000_add_user_age']) {
+      assert.match(line(migration), /✓ \S+ +reverts exactly \(generated down\)$/, migration)
+    }
+    assert.match(result.stdout, /^ +DROP TABLE "public"\."User";$/m)
+    assert.match(result.stdout, /^ +ALTER TABLE "public"\."Post" DROP CONSTRAINT "Post_authorId_fkey";$/m)
+    assert.match(result.stdout, /^ +DROP TYPE "public"\."Role";$/m)
+    assert.match(result.stdout, /^ +DROP INDEX "public"\."User_bio_idx";$/m)
+    // An enum value it cannot remove while a row holds it.
+    assert.match(line('20260403000000_add_owner_role'), /✗ \S+ +1 difference \(generated down\)$/)
+    assert.match(result.stdout, /^ +the generated down fails on tables with sample rows: invalid input value for enum "Role_new": "OWNER"$/m)
+    assert.match(result.stdout, /^ +the generated down re-creates enum "Role" without 'OWNER', .* by hand: UPDATE "User" SET "role" = 'USER' WHERE "role" IN \('OWNER'\);$/m)
+    // What schema.prisma cannot model.
+    assert.match(line('20260404000000_add_post_views'), /✗ \S+ +2 differences \(generated down\)$/)
+    assert.match(result.stdout, /^ +Prisma's schema cannot model the check constraint "Post_title_check", so its diff leaves it: add to the down by hand: ALTER TABLE "Post" DROP CONSTRAINT "Post_title_check";$/m)
+    // A step that only works on empty tables.
+    assert.match(line('20260406000000_drop_post_summary'), /✗ \S+ +1 difference \(generated down\)$/)
+    assert.match(result.stdout, /^ +the generated down adds "Post"\."summary" NOT NULL without a default, which fails on a table with rows: give it a DEFAULT/m)
+    // A rename, undone by dropping the values.
+    assert.match(line('20260407000000_rename_user_name'), /✗ \S+ +1 difference \(generated down\)$/)
+    assert.match(result.stdout, /^ +the generated down drops column "User"\."fullName" with its values and adds "name" back empty: Prisma's diff cannot see that the migration renamed it\. Write by hand instead: ALTER TABLE "User" RENAME COLUMN "fullName" TO "name";$/m)
+    assert.match(result.stdout, /^10 migrations checked: 6 revert exactly, 4 with differences\.$/m)
+    assert.match(result.stdout, /^Keep the 6 generated down\(s\) that revert exactly with --write/m)
+    assert.ok(!existsSync(join(dir, 'prisma', 'migrations', '20260101000000_init', 'down.sql')), 'written without --write')
+  })
+
+  it('--write keeps each generated down that reverts exactly, once: the next run reads the files, and none is overwritten', async function () {
+    this.timeout(300_000)
+    const dir = checkProject(withoutDowns([...BASE, ...dated([VARIANTS.correct, VARIANTS.keepsConstraint])]))
+    const file = (migration: string) => join(dir, 'prisma', 'migrations', migration, 'down.sql')
+    const first = await heroku(['migrate:check', '--generate-missing', '--write', '--json'], {cwd: dir, env: NO_LOGIN})
+    assert.equal(first.code, 1, first.stderr)
+    const report = JSON.parse(first.stdout)
+    const written = report.migrations.map((m: {migration: string, generated?: {written?: string}}) => [m.migration, m.generated?.written ?? null])
+    assert.deepEqual(written, [
+      ['20260101000000_init', file('20260101000000_init')],
+      ['20260201000000_add_posts', file('20260201000000_add_posts')],
+      ['20260301000000_add_role', file('20260301000000_add_role')],
+      ['20260401000000_add_user_bio', file('20260401000000_add_user_bio')],
+      ['20260402000000_add_post_views', null],
+    ])
+    assert.ok(!existsSync(file('20260402000000_add_post_views')), 'a down the check found wrong was written')
+    const contents = readFileSync(file('20260401000000_add_user_bio'), 'utf8')
+    assert.match(contents, /^DROP INDEX "public"\."User_bio_idx";$/m)
+
+    const second = await heroku(['migrate:check', '--generate-missing', '--write'], {cwd: dir, env: NO_LOGIN})
+    assert.equal(second.code, 1, second.stderr)
+    assert.match(second.stdout, /✓ 20260401000000_add_user_bio +reverts exactly$/m)
+    assert.match(second.stdout, /^Generated downs: 1, for the migrations without a down\.sql\./m)
+    assert.equal(readFileSync(file('20260401000000_add_user_bio'), 'utf8'), contents)
+    assert.ok(!existsSync(file('20260402000000_add_post_views')))
   })
 
   it('catches the down that only works on empty tables with --data, and lists what each down drops', async function () {

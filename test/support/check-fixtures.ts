@@ -69,6 +69,12 @@ export const VARIANTS = {
     sql: 'ALTER TABLE "Post" ADD COLUMN "draft" BOOLEAN NOT NULL DEFAULT true;\n',
     down: 'ALTER TABLE "Post" DROP COLUMN "draft";\nDELETE FROM "_prisma_migrations" WHERE "migration_name" = \'20260401000000_add_post_draft\';\n',
   },
+  // A rename: Prisma's diff sees a column dropped and another added, so a generated down loses the values.
+  renamesColumn: {
+    name: '20260401000000_rename_user_name',
+    sql: 'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\n',
+    down: 'ALTER TABLE "User" RENAME COLUMN "fullName" TO "name";\n',
+  },
   // Right schema, but migrate:down runs every down in one transaction, where CONCURRENTLY cannot run.
   concurrentDown: {
     name: '20260401000000_index_user_name',
@@ -97,6 +103,13 @@ export function checkProject(migrations: FixtureMigration[]): string {
 }
 
 export const variantProject = (variant: Variant) => checkProject([...BASE, VARIANTS[variant]])
+
+// The migrations as `prisma migrate dev` leaves them: no down.sql at all.
+export const withoutDowns = (migrations: FixtureMigration[]): FixtureMigration[] => migrations.map(m => ({...m, down: undefined}))
+
+// Several variants after the base, one day apart, so that one project holds each kind.
+export const dated = (variants: FixtureMigration[]): FixtureMigration[] =>
+  variants.map((m, i) => ({...m, name: m.name.replace('20260401', `202604${String(i + 1).padStart(2, '0')}`)}))
 
 export function removeCheckProjects() {
   for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true})

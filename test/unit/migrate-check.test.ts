@@ -144,6 +144,7 @@ const EXPECTED: Record<Variant, {verdict: MigrationCheck['verdict'], problems: R
   missingDown: {verdict: 'no-down', problems: []},
   writesBook: {verdict: 'differs', problems: [/^down.sql writes _prisma_migrations \(`DELETE FROM "_prisma_migrations"/]},
   concurrentDown: {verdict: 'differs', problems: [/^down.sql: `DROP INDEX CONCURRENTLY "User_name_idx"`: DROP INDEX CONCURRENTLY cannot run inside a transaction/]},
+  renamesColumn: {verdict: 'reverts', problems: []},
 }
 
 async function verdictsOn(open: () => Promise<Scratch>, reset: (db: Scratch) => Promise<void>) {

@@ -9,6 +9,8 @@ export interface TypeSpec {
   name: string
   mods: number[]
   text: string
+  // An enum the same script creates (Prisma re-creates an enum to remove a value): its values.
+  enumValues?: string[]
 }
 
 export type LossyOperation = {migration: string, statement: string} & (
@@ -65,22 +67,26 @@ function fromDrop(node: any, base: {migration: string, statement: string}): Loss
   }
 }
 
-function fromAlterTable(node: any, base: {migration: string, statement: string}): LossyOperation[] {
+function fromAlterTable(node: any, base: {migration: string, statement: string}, enums: Map<string, string[]>): LossyOperation[] {
   if (node.objtype !== 'OBJECT_TABLE') return []
   const table = rangeVarName(node.relation)
   return (node.cmds ?? []).map((c: any) => c.AlterTableCmd).flatMap((cmd: any): LossyOperation[] => {
     if (cmd?.subtype === 'AT_DropColumn') return [{...base, kind: 'drop-column', table, column: cmd.name, cascade: cmd.behavior === 'DROP_CASCADE'}]
-    if (cmd?.subtype === 'AT_AlterColumnType') return [{...base, kind: 'alter-type', table, column: cmd.name, to: typeSpecOf(cmd.def.ColumnDef.typeName)}]
+    if (cmd?.subtype === 'AT_AlterColumnType') {
+      const to = typeSpecOf(cmd.def.ColumnDef.typeName)
+      return [{...base, kind: 'alter-type', table, column: cmd.name, to: enums.has(to.name) ? {...to, enumValues: enums.get(to.name)} : to}]
+    }
     return []
   })
 }
 
 // The operations of a script that can destroy data, read from the parse tree.
 export function lossyOperations(migration: string, statements: Statement[]): LossyOperation[] {
+  const enums = new Map(statements.filter(s => s.kind === 'CreateEnumStmt').map(s => [strings(s.node.typeName).at(-1) ?? '', strings(s.node.vals)]))
   return statements.flatMap(({kind, node, text}) => {
     const base = {migration, statement: text}
     if (kind === 'DropStmt') return fromDrop(node, base)
-    if (kind === 'AlterTableStmt') return fromAlterTable(node, base)
+    if (kind === 'AlterTableStmt') return fromAlterTable(node, base, enums)
     if (kind === 'TruncateStmt') return (node.relations ?? []).map((r: any) => ({...base, kind: 'truncate' as const, table: rangeVarName(r.RangeVar)}))
     return []
   })
@@ -240,6 +246,7 @@ async function alterType(meter: LossMeter, client: ClientBase, op: Extract<Lossy
   const current = table && await meter.columnType(table, op.column)
   const target = `column ${table ?? op.table}.${quoteIdent(op.column)}`
   if (!table || !current) return [{...base, target, count: 0, atLeast: false, loses: false, detail: `${target} does not exist now: nothing to lose`}]
+  if (op.to.enumValues) return enumChange(client, op, {table, target, current}, base)
   if (isWidening(current, op.to)) return []
   const column = quoteIdent(op.column)
   const condition = losingCondition(column, current, op.to)
@@ -252,6 +259,21 @@ async function alterType(meter: LossMeter, client: ClientBase, op: Extract<Lossy
     ? `${change}: ${describeCount(count, n > COUNT_CAP, undefined, what)} ${condition ? 'would not fit (truncated, rounded or failing)' : 'would be converted'}`
     : `${change}: every value fits`
   return [{...base, target, count, atLeast: n > COUNT_CAP, loses: count > 0, detail}]
+}
+
+// A column moved to an enum the script creates: the values that enum lacks make the cast, and the down, fail.
+async function enumChange(client: ClientBase, op: Extract<LossyOperation, {kind: 'alter-type'}>, found: {table: string, target: string, current: ColumnType}, base: {migration: string, statement: string}): Promise<LossFinding[]> {
+  const column = quoteIdent(op.column)
+  const values = op.to.enumValues!
+  const {rows} = await client.query<{value: string, n: string}>(
+    `SELECT ${column}::text AS value, count(*) AS n FROM (SELECT ${column} FROM ${found.table} WHERE ${column} IS NOT NULL AND NOT (${column}::text = ANY ($1::text[])) LIMIT ${COUNT_CAP + 1}) AS sample GROUP BY 1 ORDER BY 1`, [values])
+  const n = rows.reduce((sum, row) => sum + Number(row.n), 0)
+  const count = Math.min(n, COUNT_CAP)
+  const change = `changes ${found.target} from ${found.current.formatted} to ${op.to.text} (${values.map(v => `'${v}'`).join(', ')})`
+  const detail = count > 0
+    ? `${change}: ${describeCount(count, n > COUNT_CAP, undefined, 'row')} hold${count === 1 ? 's' : ''} ${rows.map(r => `'${r.value}'`).join(', ')}, which the new type lacks, so the down would fail: update them to a value it has first`
+    : `${change}: every value is one it has`
+  return [{...base, target: found.target, count, atLeast: n > COUNT_CAP, loses: count > 0, detail}]
 }
 
 // What CASCADE takes with it beyond the named object: views over it, and the rows of materialized views.

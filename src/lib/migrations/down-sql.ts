@@ -1,46 +1,31 @@
 import {execFile} from 'node:child_process'
-import {copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {copyFileSync, cpSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import {redact, registerSecrets} from '../secrets.js'
+import type {DownSql} from './down-source.js'
+import {hasSchemaEngineBinary, type PrismaCli} from './prisma-cli.js'
 import type {LocalMigration} from './project.js'
 
-// Where a migration's down SQL comes from: its down.sql (the layout of Prisma's "generating down
-// migrations" guide), or the project's own Prisma CLI diffing the migration states; otherwise a refusal.
-export type DownSql =
-  | {kind: 'file', path: string, sql: string}
-  | {kind: 'generated', command: string, sql: string}
-  | {kind: 'missing', reason: string}
-
-export interface PrismaCli {
-  bin: string
-  version: string
-  major: number
-}
+export type {DownSql} from './down-source.js'
+export {findPrismaCli, hasSchemaEngineBinary, type PrismaCli} from './prisma-cli.js'
 
 export interface GenerateOptions {
   projectDir: string
   migrationsDir: string
   shadowDatabaseUrl?: string
   prisma?: PrismaCli
+  // --generate (migrate:check: --generate-missing): generate what is missing with Prisma's WebAssembly schema
+  // engine when the project's Prisma CLI cannot run its engine binary. The flag's name, for the messages.
+  generate?: {flag: string, enabled: boolean}
+  // The schema the app's migrations run in, named by the generated SQL.
+  schema?: string
+  cacheDir?: string
 }
 
 export const HOW_TO_WRITE_DOWN_SQL = 'Write it by hand beside migration.sql as down.sql, or generate it with '
   + '`npx prisma migrate diff --from-schema <schema.prisma with the migration> --to-schema <schema.prisma before it> --script > down.sql` '
   + '(Prisma 6: --from-schema-datamodel and --to-schema-datamodel).'
-
-// The project's own `prisma` CLI, found the way npx finds it: node_modules/.bin from the project up.
-export function findPrismaCli(projectDir: string): PrismaCli | undefined {
-  for (let dir = projectDir; ; dir = dirname(dir)) {
-    const bin = join(dir, 'node_modules', '.bin', 'prisma')
-    const manifest = join(dir, 'node_modules', 'prisma', 'package.json')
-    if (existsSync(bin) && existsSync(manifest)) {
-      const version = (JSON.parse(readFileSync(manifest, 'utf8')) as {version: string}).version
-      return {bin, version, major: Number(version.split('.')[0])}
-    }
-    if (dirname(dir) === dir) return undefined
-  }
-}
 
 // The command that asks Prisma for the SQL going from the state with `migration` to the state without it.
 // Prisma 6 takes the shadow database as a flag; Prisma 7 only reads it from prisma.config.ts (often from
@@ -51,14 +36,22 @@ export function diffCommand(prisma: PrismaCli, withDir: string, withoutDir: stri
   return args
 }
 
+// What to say after a refusal, when generating with the WebAssembly engine was not asked for.
+const orGenerate = (options: GenerateOptions) => options.generate && !options.generate.enabled
+  ? ` Or pass ${options.generate.flag}: Prisma's schema engine, compiled to WebAssembly, generates it here without its binary or a shadow database.`
+  : ''
+
 function missingReason(migration: LocalMigration, options: GenerateOptions): string | undefined {
   const noFile = `${migration.name} has no down.sql`
-  if (!options.prisma) return `${noFile}, and no Prisma CLI is installed in the project to generate one. ${HOW_TO_WRITE_DOWN_SQL}`
+  if (!options.prisma) return `${noFile}, and no Prisma CLI is installed in the project to generate one. ${HOW_TO_WRITE_DOWN_SQL}${orGenerate(options)}`
   if (options.prisma.major < 7 && !options.shadowDatabaseUrl) {
-    return `${noFile}; generating one with Prisma ${options.prisma.version} needs an empty scratch database: set SHADOW_DATABASE_URL to one. Or: ${HOW_TO_WRITE_DOWN_SQL}`
+    return `${noFile}; generating one with Prisma ${options.prisma.version} needs an empty scratch database: set SHADOW_DATABASE_URL to one. Or: ${HOW_TO_WRITE_DOWN_SQL}${orGenerate(options)}`
   }
   return undefined
 }
+
+const canRunCli = (options: GenerateOptions) =>
+  options.prisma !== undefined && hasSchemaEngineBinary(options.prisma) && (options.prisma.major >= 7 || options.shadowDatabaseUrl !== undefined)
 
 // Two copies of the migrations folder: up to and including `index`, and up to just before it.
 function migrationStates(all: LocalMigration[], index: number, migrationsDir: string): {root: string, withDir: string, withoutDir: string} {
@@ -82,21 +75,60 @@ const run = (bin: string, args: string[], cwd: string) => new Promise<{stdout: s
   })
 })
 
-export async function downSqlFor(migration: LocalMigration, all: LocalMigration[], options: GenerateOptions): Promise<DownSql> {
-  if (migration.downSql !== undefined) return {kind: 'file', path: join(migration.dir, 'down.sql'), sql: migration.downSql}
-  const reason = missingReason(migration, options)
-  if (reason) return {kind: 'missing', reason}
+// The project's Prisma CLI diffing the two states: its SQL, or why it failed.
+async function runCli(migration: LocalMigration, all: LocalMigration[], options: GenerateOptions): Promise<{command: string, sql?: string, error?: string}> {
   registerSecrets([options.shadowDatabaseUrl])
   const prisma = options.prisma!
   const {root, withDir, withoutDir} = migrationStates(all, all.indexOf(migration), options.migrationsDir)
   const args = diffCommand(prisma, withDir, withoutDir, options.shadowDatabaseUrl)
   const command = redact(['npx', 'prisma', ...args].join(' ').replace(options.shadowDatabaseUrl ?? '\0', '[REDACTED]'))
   try {
-    const {stdout} = await run(prisma.bin, args, options.projectDir)
-    return {kind: 'generated', command, sql: stdout}
+    return {command, sql: (await run(prisma.bin, args, options.projectDir)).stdout}
   } catch (error) {
-    return {kind: 'missing', reason: `${migration.name} has no down.sql and \`${command}\` failed: ${redact((error as Error).message)}. ${HOW_TO_WRITE_DOWN_SQL}`}
+    return {command, error: redact((error as Error).message)}
   } finally {
     rmSync(root, {recursive: true, force: true})
   }
+}
+
+export async function downSqlFor(migration: LocalMigration, all: LocalMigration[], options: GenerateOptions): Promise<DownSql> {
+  if (migration.downSql !== undefined) return {kind: 'file', path: join(migration.dir, 'down.sql'), sql: migration.downSql}
+  const reason = missingReason(migration, options)
+  if (reason) return {kind: 'missing', reason}
+  const {command, sql, error} = await runCli(migration, all, options)
+  return sql !== undefined
+    ? {kind: 'generated', command, sql}
+    : {kind: 'missing', reason: `${migration.name} has no down.sql and \`${command}\` failed: ${error}. ${HOW_TO_WRITE_DOWN_SQL}${orGenerate(options)}`}
+}
+
+// The down SQL of each of `migrations`. With --generate, the project's Prisma CLI generates what is missing
+// when it has its engine binary; otherwise (or when it fails) Prisma's schema engine compiled to WebAssembly
+// does, loaded only then.
+export async function downSqlsFor(migrations: LocalMigration[], all: LocalMigration[], options: GenerateOptions): Promise<Map<string, DownSql>> {
+  const downs = new Map<string, DownSql>()
+  const generate = options.generate?.enabled ?? false
+  const toEngine: LocalMigration[] = []
+  let cliNote: string | undefined
+  for (const migration of migrations) {
+    if (migration.downSql !== undefined || !generate) {
+      downs.set(migration.name, await downSqlFor(migration, all, options))
+      continue
+    }
+    if (canRunCli(options)) {
+      const {command, sql, error} = await runCli(migration, all, options)
+      if (sql !== undefined) {
+        downs.set(migration.name, {kind: 'generated', command, sql})
+        continue
+      }
+      cliNote = `\`${command}\` failed: ${error}`
+    } else if (options.prisma) {
+      cliNote ??= `the project's Prisma ${options.prisma.version} CLI cannot run here: ${hasSchemaEngineBinary(options.prisma) ? 'Prisma 6 needs SHADOW_DATABASE_URL' : 'its schema engine binary is not installed'}`
+    }
+    toEngine.push(migration)
+  }
+  if (toEngine.length === 0) return downs
+  const {generateDowns} = await import('./generate/generate.js')
+  const generated = await generateDowns({all, missing: toEngine, migrationsDir: options.migrationsDir, projectDir: options.projectDir, schema: options.schema ?? 'public', cacheDir: options.cacheDir, cliNote})
+  // In the order asked.
+  return new Map(migrations.map(m => [m.name, downs.get(m.name) ?? generated.get(m.name)!]))
 }

@@ -2,9 +2,10 @@ import type {ClientBase} from 'pg'
 import type {Api} from '../api/client.js'
 import {backupGate, BackupState, backupStates, GateResult} from '../backups/gate.js'
 import {Refused} from '../errors.js'
-import {checkDowns} from './check/down-check.js'
+import {checkDownsWithVerdicts} from './check/down-check.js'
 import {LossFinding, lossyOperations, measureLoss} from './data-loss.js'
-import {DownSql, downSqlFor, findPrismaCli} from './down-sql.js'
+import {DownSql, downSqlsFor, findPrismaCli} from './down-sql.js'
+import type {GeneratedDown} from './generate/write.js'
 import {HistoryRow, readHistory} from './history.js'
 import {DownPlan, planDown, selectReverts, Target} from './plan.js'
 import {findMigrationsDir, readLocalMigrations} from './project.js'
@@ -21,6 +22,8 @@ export interface GatherOptions {
   dir?: string
   target: Target
   shadowDatabaseUrl?: string
+  // --generate: a missing down.sql is generated with Prisma's WebAssembly schema engine when the project's CLI cannot.
+  generate?: boolean
   allowDataLoss: boolean
   ignoreChecksum: boolean
   // Leave out the staircase of the down SQL on a scratch database (migrate:down --skip-down-check).
@@ -38,6 +41,8 @@ export interface Gathered {
   plan: DownPlan
   history: HistoryRow[]
   gate: GateResult
+  // The downs Prisma generated, with the staircase's verdict on each (for --write).
+  generated: GeneratedDown[]
 }
 
 export async function gatherDown(api: Api, client: ClientBase, options: GatherOptions): Promise<Gathered> {
@@ -48,15 +53,27 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
   const selection = selectReverts(local, history, options.target)
 
   const prisma = selection.revert.some(m => m.downSql === undefined) ? findPrismaCli(options.projectDir) : undefined
-  const downs = new Map<string, DownSql>()
+  const downs: Map<string, DownSql> = await downSqlsFor(selection.revert, local, {
+    projectDir: options.projectDir, migrationsDir: migrationsDir.path, shadowDatabaseUrl: options.shadowDatabaseUrl, prisma,
+    generate: {flag: '--generate', enabled: options.generate ?? false}, schema: options.schema, cacheDir: options.cacheDir,
+  })
   const statements = new Map<string, Statement[]>()
   for (const migration of selection.revert) {
-    const down = await downSqlFor(migration, local, {projectDir: options.projectDir, migrationsDir: migrationsDir.path, shadowDatabaseUrl: options.shadowDatabaseUrl, prisma})
-    downs.set(migration.name, down)
+    const down = downs.get(migration.name)!
     if (down.kind !== 'missing') statements.set(migration.name, await parseStatements(down.sql, down.kind === 'file' ? down.path : `the SQL generated for ${migration.name}`))
   }
 
-  const downCheck = await checkDowns({local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck ?? false, cacheDir: options.cacheDir})
+  // Generated downs are also checked with rows in the tables (a step that fails on them), and for what Prisma's diff cannot see.
+  const generated = selection.revert.filter(m => downs.get(m.name)?.kind === 'generated')
+  const isGenerated = (name: string) => generated.some(m => m.name === name)
+  const {amendVerdict} = generated.length > 0 ? await import('./generate/by-hand.js') : {amendVerdict: undefined}
+  const {check: downCheck, verdicts} = await checkDownsWithVerdicts({
+    local, applied: selection.applied, revert: selection.revert.map(m => m.name), downs, skip: options.skipDownCheck ?? false, cacheDir: options.cacheDir,
+    schema: options.schema, data: generated.length > 0 ? m => isGenerated(m.name) : undefined,
+    amend: amendVerdict && (async check => isGenerated(check.migration)
+      ? amendVerdict(check, local.find(m => m.name === check.migration)!.sql, (downs.get(check.migration) as {sql: string}).sql)
+      : check),
+  })
 
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
@@ -68,5 +85,6 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
     allowDataLoss: options.allowDataLoss, ignoreChecksum: options.ignoreChecksum,
     lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout,
   })
-  return {plan, history, gate}
+  const generatedDowns = generated.map(m => ({migration: m.name, dir: m.dir, sql: (downs.get(m.name) as {sql: string}).sql, verdict: verdicts.find(v => v.migration === m.name)?.verdict}))
+  return {plan, history, gate, generated: generatedDowns}
 }

@@ -5,6 +5,7 @@ import {firstLine} from '../plan.js'
 import {findMigrationsDir, type LocalMigration, readLocalMigrations} from '../project.js'
 import {parseStatements, runsProgram} from '../statements.js'
 import {type CheckReport, summarize} from './report.js'
+import {extensionsOf} from '../extensions.js'
 import {pgliteScratch, type Scratch, urlScratch} from './scratch.js'
 import {isEmptySnapshot, takeSnapshot} from './snapshot.js'
 import {runStaircase, type StaircaseOptions} from './staircase.js'
@@ -18,6 +19,8 @@ export interface CheckOptions {
   // Where PGlite's initialized data folder is kept between runs.
   cacheDir?: string
   progress?: Progress
+  // --generate-missing: a down for each migration without one, from Prisma's schema engine; --write keeps the proven ones.
+  generate?: {write: boolean}
 }
 
 // A check that found something wrong (exit 1), or could not check everything (exit 3).
@@ -32,16 +35,7 @@ export class CheckFailed extends SafeRollbackError {
   }
 }
 
-// The extensions the migrations create, so that PGlite loads the ones it has before the first migration.
-export async function extensionsOf(migrations: LocalMigration[]): Promise<string[]> {
-  const names: string[] = []
-  for (const migration of migrations) {
-    if (!/create\s+extension/i.test(migration.sql)) continue
-    const statements = await parseStatements(migration.sql, migration.name).catch(() => [])
-    for (const s of statements) if (s.kind === 'CreateExtensionStmt') names.push(s.node.extname)
-  }
-  return names
-}
+export {extensionsOf} from '../extensions.js'
 
 // A migration that runs a program on the database server is refused before anything runs: a shell
 // command is nothing a check may run, on PGlite (where it never ends) or on --database-url.
@@ -85,6 +79,20 @@ export function throttled(progress: Progress | undefined, total: number, now = D
   }
 }
 
+async function generate(migrations: LocalMigration[], migrationsDir: string, wanted: (m: LocalMigration) => boolean, options: CheckOptions) {
+  const {generateMissing} = await import('../generate/missing.js')
+  const missing = migrations.filter(m => m.downSql === undefined && wanted(m)).length
+  options.progress?.start(`Generating ${missing} missing down(s) with Prisma's schema engine`)
+  try {
+    const generation = await generateMissing(migrations, {projectDir: options.projectDir, migrationsDir, wanted, cacheDir: options.cacheDir})
+    options.progress?.stop('done')
+    return generation
+  } catch (error) {
+    options.progress?.stop('failed')
+    throw error
+  }
+}
+
 export async function checkMigrations(options: CheckOptions, allowMissingDown: boolean): Promise<CheckReport> {
   const migrationsDir = findMigrationsDir(options.projectDir, options.dir)
   const migrations = readLocalMigrations(migrationsDir.path)
@@ -93,15 +101,22 @@ export async function checkMigrations(options: CheckOptions, allowMissingDown: b
     throw new Refused(`--from ${options.from} is not a migration in ${migrationsDir.path}. The newest: ${migrations.slice(-3).map(m => m.name).join(', ')}.`)
   }
   await refusePrograms(migrations)
+  const checked = (m: LocalMigration) => !options.from || m.name >= options.from
+  const generation = options.generate && await generate(migrations, migrationsDir.path, checked, options)
   const db = await openScratch(migrations, options.databaseUrl, options.cacheDir)
   options.progress?.start(`Checking ${migrations.length} migration(s) on ${db.where}`)
   try {
-    const checks = await runStaircase(db, migrations, {
-      data: options.data,
-      check: options.from ? m => m.name >= options.from! : undefined,
+    let checks = await runStaircase(db, generation?.migrations ?? migrations, {
+      // Generated downs always get rows in their tables: a step of Prisma's that fails on them is the usual way it is wrong.
+      data: options.data || (generation ? m => generation.generated.has(m.name) : false),
+      check: options.from ? checked : undefined,
       progress: throttled(options.progress, migrations.length),
     })
     options.progress?.stop('done')
+    if (generation) {
+      const {annotate} = await import('../generate/missing.js')
+      checks = await annotate(checks, generation, options.generate!.write, new Map(migrations.map(m => [m.name, m.dir])))
+    }
     const where = db.throwaway ? db.where : `${db.where} (it now holds the schema of the newest migration)`
     return summarize(`${migrationsDir.path} (${migrationsDir.source})`, where, options.data, checks, allowMissingDown)
   } catch (error) {

@@ -43,7 +43,7 @@ function headline(check: MigrationCheck, allowMissingDown: boolean): string {
 export const migrationCheckLine = (check: MigrationCheck, allowMissingDown = false): CheckLine => ({
   name: check.migration,
   outcome: check.verdict === 'no-down' && allowMissingDown ? 'warning' : OUTCOME[check.verdict],
-  detail: headline(check, allowMissingDown),
+  detail: `${headline(check, allowMissingDown)}${check.generated ? ' (generated down)' : ''}`,
   more: [...check.problems, ...check.drops, ...check.notes],
 })
 
@@ -60,13 +60,31 @@ export function describeSummary(report: CheckReport, allowMissingDown: boolean):
   return `${total} migration${total === 1 ? '' : 's'} checked: ${parts.length > 0 ? parts.join(', ') : 'none'}.`
 }
 
+// With --generate-missing: how the downs were generated (engine and release), and what --write did or would do.
+function generationLines(report: CheckReport): {header: string[], footer: string[]} {
+  const generated = report.migrations.filter(m => m.generated)
+  const missing = report.summary['no-down']
+  if (generated.length === 0) return {header: [], footer: missing > 0 && !report.migrations.some(m => m.verdict === 'no-down' && m.notes.length > 0) ? ['Generate the missing downs with --generate-missing (Prisma\'s schema engine, compiled to WebAssembly: no binary needed).'] : []}
+  const notes = [...new Set(generated.map(m => m.generated!.note).filter(Boolean))]
+  const proven = generated.filter(m => m.verdict === 'reverts')
+  const written = generated.filter(m => m.generated!.written)
+  const rows = report.data ? '' : ' Each was checked with sample rows in its tables.'
+  return {
+    header: [`Generated downs: ${generated.length}, for the migrations without a down.sql.${rows} ${notes.join(' ')}`.trimEnd()],
+    footer: written.length > 0 || proven.length === 0 ? [] : [`Keep the ${proven.length} generated down(s) that revert exactly with --write (each becomes down.sql beside its migration.sql).`],
+  }
+}
+
 export function describeReport(report: CheckReport, allowMissingDown: boolean): string {
+  const generation = generationLines(report)
   return [
     `Migrations folder: ${report.migrationsDir}`,
     `Scratch database: ${report.database}${report.data ? ', with sample rows in every table before each down' : ''}`,
+    ...generation.header,
     '',
     ...checkLines(report.migrations.map(check => migrationCheckLine(check, allowMissingDown))),
     '',
     describeSummary(report, allowMissingDown),
+    ...generation.footer,
   ].join('\n')
 }

@@ -22,11 +22,13 @@ export interface MigrationCheck {
   // With sample rows: what the down drops.
   drops: string[]
   notes: string[]
+  // A down Prisma generated (--generate-missing): how, its SQL, and where --write put it.
+  generated?: {by: string, note?: string, sql: string, written?: string}
 }
 
 export interface StaircaseOptions {
-  // Put sample rows in every table before each down.
-  data?: boolean
+  // Put sample rows in every table before each down (or before the downs of the migrations it selects).
+  data?: boolean | ((migration: LocalMigration) => boolean)
   // Which migrations get the down and up again; the others are only applied (migrate:down checks the ones it reverts).
   check?: (migration: LocalMigration) => boolean
   progress?: (done: number, total: number, migration: string) => void
@@ -147,6 +149,7 @@ export async function runStaircase(db: Scratch, migrations: LocalMigration[], op
 async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[], states: {before: Snapshot, after: Snapshot}, options: StaircaseOptions): Promise<MigrationCheck> {
   const result: MigrationCheck = {migration: migration.name, verdict: 'reverts', problems: [], drops: [], notes: []}
   const downFile = join(migration.dir, 'down.sql')
+  const data = typeof options.data === 'function' ? options.data(migration) : options.data ?? false
   const parsed = await parse(migration.downSql!, downFile)
   if (parsed.error) return {...result, verdict: 'differs', problems: [`down.sql is not valid PostgreSQL: ${parsed.error}`]}
   const down = parsed.statements!
@@ -158,7 +161,7 @@ async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[]
   }
   await db.query('BEGIN')
   try {
-    if (options.data) {
+    if (data) {
       result.notes.push(...await fillSampleRows(db))
       const dropped: DroppedValues[] = await valuesToDrop(db, states.before, states.after)
       result.drops.push(...dropped.map(describeDropped))
@@ -167,7 +170,7 @@ async function checkDown(db: Scratch, migration: LocalMigration, up: Statement[]
       await runScript(db, down)
     } catch (error) {
       if (cannotCheckHere(error)) throw error
-      result.problems.push(`down.sql fails${options.data ? ' on tables with sample rows' : ''}: ${messageOf(error)}`)
+      result.problems.push(`down.sql fails${data ? ' on tables with sample rows' : ''}: ${messageOf(error)}`)
       return finish(result)
     }
     const afterDown = await snapshot(db)
