@@ -102,6 +102,49 @@ describe('the run log, recovery:log and recovery:resume', function () {
     assertNoSecrets(log, secretsOf(app, [database]))
   })
 
+  it('recovery:resume --continue finishes a run killed after the rollback call: the release waited for, maintenance off, read back, nothing sent twice', async () => {
+    const name = appName('log-continue')
+    const {app} = await seedBrokenApp(sandbox(), name, {releaseCommand: 'npx prisma migrate deploy'})
+    const delays = {...sandbox().delays}
+    sandbox().delays.releasePhase = 3000
+    try {
+      const killed = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {
+        signalAfter: {when: () => afterRollbackPost(name).length > 0, signal: 'SIGKILL'},
+      })
+      assert.equal(killed.code, 137)
+    } finally {
+      sandbox().delays = delays
+    }
+    assert.equal(app.maintenance, true, 'the killed process left maintenance on')
+    const [run] = JSON.parse((await heroku(['recovery:log', '--app', name, '--json'])).stdout)
+    assert.equal(run.status, 'died')
+
+    const dry = await heroku(['recovery:resume', run.id, '--continue', '--dry-run'])
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stdout, /Steps to go on with:\n {2}1\. Roll back to v50 and wait for the release phase and the dynos \(undo: `heroku safe-rollback v52 --app \S+`\)\n {2}2\. Turn maintenance mode off\n/)
+    assert.equal(app.maintenance, true, 'a dry run changes nothing')
+
+    const before = sandbox().requests.length
+    const resumed = await heroku(['recovery:resume', run.id, '--continue', '--confirm', name])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.match(resumed.stdout, new RegExp(`Run ${run.id} is finished: every step is done \\(roll back to v50\\)`))
+    const writes = sandbox().requests.slice(before).filter(r => r.method !== 'GET')
+    assert.deepEqual(writes.map(r => `${r.method} ${r.path}`), [`PATCH /apps/${name}`], 'the rollback is not sent again; only maintenance goes off')
+    assert.equal(app.maintenance, false)
+    const current = app.releases.filter(r => r.current)
+    assert.equal(current.length, 1)
+    assert.equal(current[0].description, 'Rollback to v50')
+    assert.equal(current[0].status, 'succeeded')
+    assert.equal(app.releases.filter(r => r.description === 'Rollback to v50').length, 1)
+    const after = JSON.parse((await heroku(['recovery:log', run.id, '--json'])).stdout)
+    assert.equal(after.status, 'succeeded')
+    assert.deepEqual(after.steps.map((s: {id: string, state: string}) => `${s.id}:${s.state}`), ['maintenance-on:done', 'rollback:done', 'maintenance-off:done'])
+    assert.deepEqual(after.unfinished, [])
+    const again = await heroku(['recovery:resume', run.id, '--continue', '--confirm', name])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /Nothing to finish/)
+  })
+
   it('a put-back that keeps failing: non-zero exit, maintenance reported on with its command, and resume puts it back later', async () => {
     const name = appName('log-putback')
     const {app} = await seedBrokenApp(sandbox(), name, {releaseCommand: null})

@@ -1,20 +1,10 @@
-import {backupGate} from '../lib/backups/gate.js'
-import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
-import {Refused} from '../lib/errors.js'
+import {appFlags, backupFlags, guardFlags, waitTimeoutFlag} from '../lib/flags.js'
 import {assertAppName, assertReleaseRef} from '../lib/names.js'
-import type {ApplyResult} from '../lib/migrations/steps.js'
-import {describePlan} from '../lib/migrations/render.js'
-import {confirmApp} from '../lib/prompts.js'
-import {coupledSteps, gatherCoupledDown, withRevertedMigrations} from '../lib/rollback/coupled.js'
-import {gatherRollback} from '../lib/rollback/gather.js'
-import {renderPreview} from '../lib/rollback/render.js'
-import {rollbackReport} from '../lib/rollback/report.js'
-import type {RunOutcome} from '../lib/runner/runner.js'
-import {blockedMessage, renderSchema, schemaCheckLine, schemaJson, schemaWarnings} from '../lib/schema/report.js'
-import {RolledBack, rollbackSteps} from '../lib/rollback/steps.js'
-import {Args, flags, Flags} from '../lib/heroku.js'
+import {rollbackView} from '../lib/rollback/render.js'
+import {gatherSafeRollback, planSafeRollback} from '../lib/rollback/safe.js'
+import {Args, Flags} from '../lib/heroku.js'
 
 export default class SafeRollback extends GuardedCommand {
   static override description = `roll an app's code and config back to a stable release, with backups checked first
@@ -37,15 +27,11 @@ reverts the migrations the target does not know, and applies them again if the r
   }
 
   static override flags = {
-    app: flags.app({required: true}),
-    remote: flags.remote(),
-    confirm: Flags.string({description: 'the app name, to roll back without being asked'}),
-    'dry-run': Flags.boolean({description: 'print the preview and run every check; change nothing'}),
+    ...appFlags,
+    ...guardFlags,
     maintenance: Flags.boolean({description: 'turn maintenance mode on during the rollback (and off again, whatever happens)'}),
-    'max-backup-age': Flags.string({description: 'the newest successful backup of each database must be younger than this', default: '24h'}),
-    'capture-backup': Flags.boolean({description: 'capture a fresh backup of every database whose backup is too old', exclusive: ['skip-backup-check']}),
-    'skip-backup-check': Flags.boolean({description: 'roll back without checking backups (not recommended)'}),
-    'wait-timeout': Flags.string({description: 'how long to wait for the new release and its dynos (and for each request)', default: '5m'}),
+    ...backupFlags,
+    ...waitTimeoutFlag('5m'),
     'wait-for-pending': Flags.boolean({description: 'when a newer release is still in its release phase, wait for it instead of refusing'}),
     'require-schema-check': Flags.boolean({description: 'refuse when it cannot be told whether the target\'s code fits today\'s database schema'}),
     'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema', exclusive: ['with-migrations']}),
@@ -55,56 +41,18 @@ reverts the migrations the target does not know, and applies them again if the r
 
   override async run() {
     const {args, flags} = await this.parse(SafeRollback)
-    const {app} = flags
-    assertAppName(app)
+    assertAppName(flags.app)
     assertReleaseRef(args.release)
-    const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
-    const waitTimeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
-    const skip = flags['skip-backup-check']
-    this.noticeUnfinished(app)
-
-    const {plan: gathered, target, backups, inMaintenance, schema} = await gatherRollback(this.api, app, {
-      releaseRef: args.release, cwd: process.cwd(), maxBackupAgeMs: skip ? undefined : maxAgeMs,
-      maintenance: flags.maintenance, waitForPending: flags['wait-for-pending'], waitTimeoutMs, schemaGate: true,
-    })
-    const down = flags['with-migrations'] ? await gatherCoupledDown(this.api, app, schema, {cwd: process.cwd(), allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run']}) : undefined
-    const plan = down ? withRevertedMigrations(gathered, down) : gathered
-    const choices = {target: target.version, require: flags['require-schema-check'], acceptRisk: flags['accept-schema-risk'], withMigrations: down !== undefined}
-    const gate = await backupGate(backups ?? [], {maxAgeMs, capture: flags['capture-backup'], skip, dryRun: flags['dry-run']})
-    const checks: Check[] = [
-      {name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`},
-      gate.check,
-      ...(schema ? [schemaCheckLine(schema, choices)] : []),
-    ]
-    const steps = down
-      ? coupledSteps(plan, target, down, gate.capture, inMaintenance)
-      : rollbackSteps(plan, {target, maintenance: flags.maintenance && !inMaintenance, capture: gate.capture})
-    const report = (run?: RunOutcome) => ({
-      ...rollbackReport(plan, checks, flags['dry-run'], run, schema && schemaJson(schema, choices)),
-      ...(down ? {migrations: {plan: down.plan, result: run?.result<ApplyResult>('revert') ?? null}} : {}),
-    })
-    if (down) this.log(describePlan(down.plan, []) + '\n')
-    if (down?.plan.blocked) throw new Refused(`Rollback blocked: reverting the migrations first is refused by the ${down.plan.checks.filter(c => c.outcome === 'failed').map(c => c.name).join(', ')} check(s): see above.`, report())
-    this.log(renderPreview(plan, checks, steps, schema && renderSchema(schema)) + '\n')
-    const failed = blocking(checks)
-    if (failed.length > 0) throw new Refused(`Rollback blocked: ${failed.map(c => c.name === 'schema' && schema?.verdict === 'blocked' ? blockedMessage(schema, app, target.version) : c.detail).join(' ')}`, report())
-    for (const warning of schemaWarnings(schema, choices)) this.warn(warning)
-    if (skip) this.warn('Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.')
-    if (flags.maintenance && inMaintenance) this.warn(`${app} is already in maintenance mode: it stays on after the rollback.`)
-    if (flags['dry-run']) {
-      const chosen = [down && '--with-migrations', choices.acceptRisk && '--accept-schema-risk'].filter(Boolean).map(flag => ` ${flag}`).join('')
-      this.log(`Dry run: nothing was changed. To roll back: heroku safe-rollback v${target.version} --app ${app}${chosen} --confirm ${app}`)
-      return report()
+    const input = {
+      app: flags.app, releaseRef: args.release, cwd: process.cwd(), maintenance: flags.maintenance, capture: flags['capture-backup'],
+      maxBackupAge: flags['max-backup-age'], maxBackupAgeMs: durationFlag(flags['max-backup-age'], '--max-backup-age'),
+      waitTimeout: flags['wait-timeout'], waitTimeoutMs: durationFlag(flags['wait-timeout'], '--wait-timeout'),
+      skipBackupCheck: flags['skip-backup-check'], waitForPending: flags['wait-for-pending'], requireSchemaCheck: flags['require-schema-check'],
+      acceptSchemaRisk: flags['accept-schema-risk'], withMigrations: flags['with-migrations'], allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run'],
     }
-
-    const reverting = down ? ` after reverting ${down.plan.steps.map(s => s.migration).join(', ')}` : ''
-    await confirmApp(app, flags.confirm, `This rolls ${app} back to v${target.version}${reverting}, undoing ${plan.undone.length} release(s).`)
-    const outcome = await this.execute(steps, {
-      app, what: `roll back to v${target.version}${reverting}`, timeoutMs: waitTimeoutMs, report,
-    })
-    const {release, dynos} = outcome.result<RolledBack>('rollback')!
-    this.log(`${app} runs v${release.version} (rollback to v${target.version}); ${dynos.length} dyno(s) up.`)
-    this.log(`To undo: ${plan.undo}`)
-    return report(outcome)
+    this.noticeUnfinished(flags.app)
+    const facts = await gatherSafeRollback(this.api, input)
+    const resources = new Map(facts.down ? [[`database:${facts.down.database.configVar}`, facts.down.database]] : [])
+    return this.guarded(planSafeRollback(facts, input), rollbackView, flags, resources)
   }
 }

@@ -50,3 +50,13 @@ export async function yesNo(message: string, flag: string, defaultAnswer = false
   if (!isInteractive()) throw new NeedsFlag(message, flag)
   return ask<boolean>({type: 'confirm', message, default: defaultAnswer})
 }
+
+// The questions library code may ask, passed in (heroku-cli-util style), so that tests and scripts can
+// answer them; these are the real ones.
+export interface Prompts {
+  interactive(): boolean
+  choose: typeof choose
+  yesNo: typeof yesNo
+}
+
+export const prompts: Prompts = {interactive: isInteractive, choose, yesNo}

@@ -3,7 +3,7 @@ import {Database, isBackup, listTransfers, postgresDatabases, startBackup, Trans
 import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
 import {ageOf, formatDuration} from '../duration.js'
-import {isInteractive, yesNo} from '../prompts.js'
+import {type Prompts, prompts} from '../prompts.js'
 import type {BuildersOf, Planned} from '../runner/plan.js'
 import type {Step, StepContext} from '../runner/step.js'
 
@@ -67,7 +67,7 @@ const describe = (state: BackupState) => state.latest
   ? `${state.label}: newest good backup ${state.latest.name} is ${formatDuration(state.latest.ageMs)} old`
   : `${state.label}: no successful backup`
 
-export async function backupGate(states: BackupState[], options: GateOptions): Promise<GateResult> {
+export async function backupGate(states: BackupState[], options: GateOptions, ask: Prompts = prompts): Promise<GateResult> {
   const limit = formatDuration(options.maxAgeMs)
   if (options.skip) {
     return {check: {name: 'backups', outcome: 'warning', detail: 'Skipped with --skip-backup-check: nothing shows that a recent backup exists.'}, capture: []}
@@ -81,7 +81,7 @@ export async function backupGate(states: BackupState[], options: GateOptions): P
   }
   const staleText = `${stale.map(describe).join('; ')} (limit ${limit})`
   let capture = options.capture
-  if (!capture && !options.dryRun && isInteractive()) capture = await yesNo(`${staleText}. Capture a fresh backup after the confirmation?`, '--capture-backup', true)
+  if (!capture && !options.dryRun && ask.interactive()) capture = await ask.yesNo(`${staleText}. Capture a fresh backup after the confirmation?`, '--capture-backup', true)
   if (!capture) {
     return {check: {name: 'backups', outcome: 'failed', detail: `${staleText}. Capture one with --capture-backup, raise --max-backup-age, or pass --skip-backup-check.`}, capture: []}
   }

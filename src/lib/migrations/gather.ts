@@ -1,13 +1,14 @@
 import type {ClientBase} from 'pg'
 import type {Api} from '../api/client.js'
 import {backupGate, BackupState, backupStates, GateResult} from '../backups/gate.js'
+import {type Prompts, prompts} from '../prompts.js'
 import {Refused} from '../errors.js'
 import {checkDownsWithVerdicts} from './check/down-check.js'
 import {LossFinding, lossyOperations, measureLoss} from './data-loss.js'
 import {DownSql, downSqlsFor, findPrismaCli} from './down-sql.js'
 import type {GeneratedDown} from './generate/write.js'
 import {HistoryRow, readHistory} from './history.js'
-import {DownPlan, planDown, selectReverts, Target} from './plan.js'
+import {type PlanInput, selectReverts, Target} from './plan.js'
 import {findMigrationsDir, readLocalMigrations} from './project.js'
 import {parseStatements, Statement} from './statements.js'
 
@@ -38,14 +39,15 @@ export interface GatherOptions {
 }
 
 export interface Gathered {
-  plan: DownPlan
+  // What the pure planner (planDown) plans from.
+  facts: PlanInput
   history: HistoryRow[]
   gate: GateResult
   // The downs Prisma generated, with the staircase's verdict on each (for --write).
   generated: GeneratedDown[]
 }
 
-export async function gatherDown(api: Api, client: ClientBase, options: GatherOptions): Promise<Gathered> {
+export async function gatherDown(api: Api, client: ClientBase, options: GatherOptions, ask: Prompts = prompts): Promise<Gathered> {
   const migrationsDir = findMigrationsDir(options.projectDir, options.dir)
   const local = readLocalMigrations(migrationsDir.path)
   const history = await readHistory(client, options.schema)
@@ -77,14 +79,14 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
 
   const operations = selection.revert.flatMap(m => lossyOperations(m.name, statements.get(m.name) ?? []))
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
-  const gate = await backupGate(options.backup.skip ? [] : await (options.backupStates ?? backupStates(api, options.app, options.backup.maxAgeMs)), {...options.backup, dryRun: options.dryRun})
+  const gate = await backupGate(options.backup.skip ? [] : await (options.backupStates ?? backupStates(api, options.app, options.backup.maxAgeMs)), {...options.backup, dryRun: options.dryRun}, ask)
 
-  const plan = planDown({
+  const facts: PlanInput = {
     app: options.app, database: options.database, migrationsDir: `${migrationsDir.path} (${migrationsDir.source})`,
     selection, rows: history, downs, statements, dataLoss, backups: gate.check, downCheck,
     allowDataLoss: options.allowDataLoss, ignoreChecksum: options.ignoreChecksum,
     lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout,
-  })
+  }
   const generatedDowns = generated.map(m => ({migration: m.name, dir: m.dir, sql: (downs.get(m.name) as {sql: string}).sql, verdict: verdicts.find(v => v.migration === m.name)?.verdict}))
-  return {plan, history, gate, generated: generatedDowns}
+  return {facts, history, gate, generated: generatedDowns}
 }

@@ -1,6 +1,10 @@
 import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
 import type {DownPlan} from './plan.js'
+import type {View} from '../plan.js'
+import {runJson} from '../runner/report.js'
+import type {MigrateDownPlan} from './down.js'
+import {describeWrites, type WriteResult} from './generate/write.js'
 import type {ApplyResult} from './steps.js'
 
 const indent = (text: string, spaces: number) => text.split('\n').map(line => `${' '.repeat(spaces)}${line}`).join('\n')
@@ -36,3 +40,20 @@ export function describeResult(plan: DownPlan, result: ApplyResult): string {
     plan.note,
   ].join('\n')
 }
+
+// migrate:down as the guarded skeleton shows it.
+export const downView: View<MigrateDownPlan> = {
+  preview: ({down, written}, steps) => describePlan(down, steps) + writesText(written),
+  // With --json the refusal still carries the plan, so that scripts can see which check failed.
+  refusal: (_plan, failed) => `Refused by the ${failed.map(c => c.name).join(', ')} check${failed.length > 1 ? 's' : ''}: see the checks above.`,
+  nothingToDo: () => 'Nothing to revert.',
+  dryRun: ({written}, command) => `\nDry run: nothing was changed${written?.some(w => w.written) ? ' on the app (only the down.sql files --write asked for were written)' : ''}. To do exactly this: ${command}`,
+  closing: ({down}, outcome) => `\n${describeResult(down, outcome.result<ApplyResult>('revert')!)}`,
+  json: ({down, written}, _steps, outcome) => ({
+    plan: down, dryRun: !outcome, applied: outcome?.status === 'succeeded', written,
+    result: outcome?.result<ApplyResult>('revert'), run: outcome ? runJson(outcome) : undefined,
+  }),
+}
+
+const writesText = (written?: WriteResult[]) =>
+  written ? `\n${written.length > 0 ? describeWrites(written).join('\n') : '--write: no down.sql was generated, so none was written.'}` : ''

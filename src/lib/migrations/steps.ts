@@ -1,10 +1,19 @@
 import type {ClientBase} from 'pg'
-import {BackupState, captureFreshBackup} from '../backups/gate.js'
 import {SafeRollbackError} from '../errors.js'
-import {AppDatabase, withConnection, withInterruptibleConnection} from '../postgres/connect.js'
-import type {Step} from '../runner/step.js'
+import {AppDatabase, resolveAppDatabase, withConnection, withInterruptibleConnection} from '../postgres/connect.js'
+import type {BuildersOf} from '../runner/plan.js'
+import type {StepContext} from '../runner/step.js'
 import {fingerprintOf, HistoryRow, isApplied, migrationsTable, readHistory} from './history.js'
 import {DownPlan, firstLine} from './plan.js'
+
+declare module '../runner/plan.js' {
+  interface StepKinds {
+    // Revert these migrations in one transaction. `database` names the config var, never its URL;
+    // `history` is the fingerprint of _prisma_migrations the plan was made from; with `compensate` (a
+    // revert coupled with a code rollback) the migrations' SQL, to apply them again if the run fails.
+    revert: {app: string, database: {configVar: string, label: string, schema: string}, plan: DownPlan, history: string, compensate?: Record<string, string>}
+  }
+}
 
 // Prisma's own migration lock (`pg_advisory_lock(72707369)` in prisma-engines): holding it keeps a
 // `prisma migrate deploy` in a release phase from running while the table is being changed.
@@ -74,13 +83,13 @@ async function keepHistory(client: ClientBase, schema: string, names: string[]):
 
 // Runs every step in ONE transaction: the down SQL of each migration, newest first, then the bookkeeping.
 // Any error rolls all of it back.
-export async function applyDown(client: ClientBase, plan: DownPlan, schema: string, plannedHistory: HistoryRow[]): Promise<ApplyResult> {
+export async function applyDown(client: ClientBase, plan: DownPlan, schema: string, plannedHistory: string): Promise<ApplyResult> {
   const started = Date.now()
   await client.query('BEGIN')
   try {
     await takeLocks(client, plan)
     const now = await readHistory(client, schema) ?? []
-    if (fingerprintOf(now) !== fingerprintOf(plannedHistory)) {
+    if (fingerprintOf(now) !== plannedHistory) {
       throw new SafeRollbackError('_prisma_migrations changed while the plan was being made (a deploy ran?): run the command again to see a fresh plan.', ROLLED_BACK)
     }
     for (const step of plan.steps) {
@@ -104,35 +113,34 @@ export async function applyDown(client: ClientBase, plan: DownPlan, schema: stri
   }
 }
 
+// The database a step names, as the command resolved it, or resolved again (a run continued elsewhere).
+export const databaseIn = (context: StepContext, app: string, configVar: string): Promise<AppDatabase> =>
+  context.resource(`database:${configVar}`, () => resolveAppDatabase(context.api, app, configVar))
+
 // The revert as a step of the runner. Ctrl-C closes the connection, which rolls the transaction back,
 // unless its COMMIT is already on its way (it gets the runner's moment of grace); a connection lost
 // around the COMMIT is settled by reading _prisma_migrations again.
 // With `compensate` (a revert coupled with a code rollback), a failure later in the run applies the
 // migrations again, automatically.
-export function revertStep(plan: DownPlan, database: AppDatabase, history: HistoryRow[], options: {compensate?: {sql: Map<string, string>}} = {}): Step<ApplyResult> {
-  const names = plan.steps.map(s => s.migration)
-  const manual = `DATABASE_URL="$(heroku config:get ${database.configVar} --app ${plan.app})" npx prisma migrate deploy`
-  return {
-    id: 'revert',
-    title: `Revert ${names.join(', ')} in one transaction holding Prisma's migration lock`,
-    apply: ({writeSignal}) => withInterruptibleConnection(database, writeSignal, ({client}) => applyDown(client, plan, database.schema, history)),
-    observe: () => withConnection(database, async ({client}) => {
-      const rows = await readHistory(client, database.schema) ?? []
-      const stillApplied = rows.some(r => names.includes(r.migration_name) && isApplied(r))
-      return stillApplied ? {applied: false} : {applied: true, result: {reverted: names, deletedRows: [], history: {kept: true, where: HISTORY_SCHEMA}, durationMs: 0}}
-    }),
-    undo: result => ({
-      title: 'Apply the reverted migrations again',
-      command: manual,
-      automatic: Boolean(options.compensate),
-      action: options.compensate && {
-        kind: 'reapply-migrations', app: plan.app, database: database.configVar,
-        migrations: names.map(name => ({name, sql: options.compensate!.sql.get(name)!, row: result?.deletedRows.find(r => r.migration_name === name)})),
-      },
-    }),
-    done: result => `reverted in ${result.durationMs} ms`,
-  }
+export const migrationSteps: BuildersOf<'revert'> = {
+  revert({app, database: {configVar, schema}, plan, history, compensate}) {
+    const names = plan.steps.map(s => s.migration)
+    const manual = `DATABASE_URL="$(heroku config:get ${configVar} --app ${app})" npx prisma migrate deploy`
+    return {
+      title: `Revert ${names.join(', ')} in one transaction holding Prisma's migration lock`,
+      apply: async context => withInterruptibleConnection(await databaseIn(context, app, configVar), context.writeSignal, ({client}) => applyDown(client, plan, schema, history)),
+      observe: async context => withConnection(await databaseIn(context, app, configVar), async ({client}) => {
+        const rows = await readHistory(client, schema) ?? []
+        const stillApplied = rows.some(r => names.includes(r.migration_name) && isApplied(r))
+        return stillApplied ? {applied: false} : {applied: true, result: {reverted: names, deletedRows: [], history: {kept: true, where: HISTORY_SCHEMA}, durationMs: 0}}
+      }),
+      undo: (result?: ApplyResult) => compensate
+        ? {
+          title: 'Apply the reverted migrations again', command: manual, automatic: true,
+          action: {kind: 'reapply-migrations', app, database: configVar, migrations: names.map(name => ({name, sql: compensate[name], row: result?.deletedRows.find(r => r.migration_name === name)}))},
+        }
+        : {title: 'Apply the reverted migrations again', command: manual, automatic: false},
+      done: (result: ApplyResult) => `reverted in ${result.durationMs} ms`,
+    }
+  },
 }
-
-export const downSteps = (plan: DownPlan, database: AppDatabase, history: HistoryRow[], capture: BackupState[]): Step<any>[] =>
-  [...capture.map(captureFreshBackup), revertStep(plan, database, history)]

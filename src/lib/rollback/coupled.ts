@@ -1,17 +1,11 @@
 import type {Api} from '../api/client.js'
-import type {Release} from '../api/releases.js'
 import {Refused} from '../errors.js'
-import {maintenanceOff, maintenanceOn} from '../guards.js'
 import {gatherDown} from '../migrations/gather.js'
 import type {HistoryRow} from '../migrations/history.js'
-import type {DownPlan} from '../migrations/plan.js'
-import {revertStep} from '../migrations/steps.js'
+import type {DownPlan, PlanInput} from '../migrations/plan.js'
 import {AppDatabase, resolveAppDatabase, withConnection} from '../postgres/connect.js'
-import type {Step} from '../runner/step.js'
 import type {SchemaCheck} from '../schema/gate.js'
 import type {RollbackPlan} from './plan.js'
-import {rollbackStep} from './steps.js'
-import {BackupState, captureFreshBackup} from '../backups/gate.js'
 
 // `safe-rollback --with-migrations`: one plan for a code rollback whose target needs the schema as it
 // was. The migrations the target does not know are reverted first (migrate:down's own plan and checks),
@@ -23,7 +17,8 @@ import {BackupState, captureFreshBackup} from '../backups/gate.js'
 
 export interface CoupledDown {
   database: AppDatabase
-  plan: DownPlan
+  // What migrate:down's planner plans the revert from.
+  facts: PlanInput
   history: HistoryRow[]
   sql: Map<string, string>
 }
@@ -41,40 +36,28 @@ export async function gatherCoupledDown(api: Api, app: string, schema: SchemaChe
   }
   if (schema.migrationsSince.length === 0) return undefined
   const database = await resolveAppDatabase(api, app)
-  const {plan, history} = await withConnection(database, ({client}) => gatherDown(api, client, {
+  const {facts, history} = await withConnection(database, ({client}) => gatherDown(api, client, {
     app, database: database.label, schema: database.schema, projectDir: options.cwd,
     target: {steps: schema.migrationsSince.length}, allowDataLoss: options.allowDataLoss, ignoreChecksum: false,
     lockTimeout: '5000ms', statementTimeout: null,
     // The rollback's own backup gate covers this database.
     backup: {maxAgeMs: 0, capture: false, skip: true}, dryRun: options.dryRun,
   }))
-  const reverting = plan.steps.map(s => s.migration).sort()
+  const reverting = facts.selection.revert.map(m => m.name).sort()
   if (reverting.join() !== [...schema.migrationsSince].sort().join()) {
     throw new Refused(`The migrations the target does not know (${schema.migrationsSince.join(', ')}) are not the newest applied ones (${reverting.join(', ')}): revert them with \`heroku migrate:down\` first.`)
   }
   // The rollback's own backup check covers this database: the down plan says so instead of "skipped".
-  plan.checks = plan.checks.map(check => check.name === 'backups' ? {name: 'backups', outcome: 'passed', detail: `${database.label}: see the rollback's backup check below.`} : check)
+  facts.backups = {name: 'backups', outcome: 'passed', detail: `${database.label}: see the rollback's backup check below.`}
   const {readLocalMigrations, findMigrationsDir} = await import('../migrations/project.js')
   const local = readLocalMigrations(findMigrationsDir(options.cwd).path)
   const sql = new Map(local.filter(m => reverting.includes(m.name)).map(m => [m.name, m.sql]))
-  return {database, plan, history, sql}
-}
-
-// Maintenance on, revert (compensated), roll back and wait, maintenance off: one confirmation for all.
-export function coupledSteps(plan: RollbackPlan, target: Release, down: CoupledDown, capture: BackupState[], inMaintenance: boolean): Step<any>[] {
-  return [
-    ...capture.map(captureFreshBackup),
-    ...(inMaintenance ? [] : [maintenanceOn(plan.app)]),
-    revertStep(down.plan, down.database, down.history, {compensate: {sql: down.sql}}),
-    {...rollbackStep(plan, target, {meanwhile: release => `${plan.app} stays in maintenance mode until it ends. If it succeeds, v${release.version} runs v${target.version}'s code on the reverted schema; `
-      + `if it fails, ${plan.app} stays on v${plan.current.version} and the reverted migrations are applied again.`}), needs: ['revert']},
-    ...(inMaintenance ? [] : [maintenanceOff(plan.app)]),
-  ]
+  return {database, facts, history, sql}
 }
 
 // The rollback's plan, told that the migrations it would leave applied are reverted first.
-export function withRevertedMigrations(plan: RollbackPlan, down: CoupledDown): RollbackPlan {
-  const names = down.plan.steps.map(s => s.migration)
+export function withRevertedMigrations(plan: RollbackPlan, down: DownPlan): RollbackPlan {
+  const names = down.steps.map(s => s.migration)
   return {
     ...plan,
     warnings: [

@@ -5,10 +5,10 @@ import {BackupState, backupStates} from '../backups/gate.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {checkSchema, Fits, OpenedDatabase, openDatabaseSide, SchemaCheck, schemaFits} from '../schema/gate.js'
 import {Refused} from '../errors.js'
-import {choose, isInteractive} from '../prompts.js'
+import {type Prompts, prompts} from '../prompts.js'
 import {expiredCommit, expiredNote, expiredRefusal} from './expired.js'
 import {migrationsAddedBetween} from './migrations.js'
-import {planRollback, RollbackPlan} from './plan.js'
+import type {RollbackInputs} from './plan.js'
 import {assertEligible, currentOf, ineligibility, previousEligible} from './target.js'
 
 export interface GatherOptions {
@@ -25,7 +25,8 @@ export interface GatherOptions {
 }
 
 export interface Gathered {
-  plan: RollbackPlan
+  // What the preview is planned from (plan.ts).
+  inputs: RollbackInputs
   target: Release
   current: Release
   backups?: BackupState[]
@@ -35,7 +36,7 @@ export interface Gathered {
 
 // In a terminal with no release named: a picker of recent releases, showing which can be chosen.
 // With a schema gate, each release says whether its code fits today's schema, and the floor is named.
-async function pickRelease(newestFirst: Release[], current: Release | undefined, fits?: Fits): Promise<Release> {
+async function pickRelease(ask: Prompts, newestFirst: Release[], current: Release | undefined, fits?: Fits): Promise<Release> {
   const suggested = newestFirst.slice(0, 10).filter(r => r.eligible_for_rollback)[1]
   const fit = (release: Release) => {
     const verdict = fits?.verdicts.get(release.id)
@@ -48,7 +49,7 @@ async function pickRelease(newestFirst: Release[], current: Release | undefined,
     return {name: label, value: release, disabled: reason && `(${why})`}
   })
   const floor = fits ? ` (rollback floor: ${fits.floor ? `v${fits.floor}` : 'none listed'}; below it the code does not fit today's schema)` : ''
-  return choose(`Roll back to which release?${floor}`, choices, 'a RELEASE argument', suggested)
+  return ask.choose(`Roll back to which release?${floor}`, choices, 'a RELEASE argument', suggested)
 }
 
 const versionOf = (ref: string) => /^v?\d+$/i.test(ref) ? Number(ref.replace(/^v/i, '')) : undefined
@@ -66,10 +67,10 @@ async function settlePending(api: Api, app: string, newest: Release[], current: 
 }
 
 // Everything the preview needs, in as few rounds of parallel reads as the data allows.
-export async function gatherRollback(api: Api, app: string, options: GatherOptions): Promise<Gathered> {
+export async function gatherRollback(api: Api, app: string, options: GatherOptions, ask: Prompts = prompts): Promise<Gathered> {
   const database = options.schemaGate ? openDatabaseSide(api, app) : undefined
   try {
-    return await gatherWith(api, app, options, database)
+    return await gatherWith(api, app, options, database, ask)
   } finally {
     database?.then(side => 'close' in side ? side.close() : undefined).catch(() => {})
   }
@@ -78,7 +79,7 @@ export async function gatherRollback(api: Api, app: string, options: GatherOptio
 // Round 1: the release list, the formation, the backup states, the maintenance state (and, in
 // `gatherRollback`, the database side). Round 2, as soon as the list names the target: the config vars
 // and the code of both releases, and the releases undone when the target is older than the list.
-async function gatherWith(api: Api, app: string, options: GatherOptions, database: OpenedDatabase | undefined): Promise<Gathered> {
+async function gatherWith(api: Api, app: string, options: GatherOptions, database: OpenedDatabase | undefined, ask: Prompts): Promise<Gathered> {
   const releases = recentReleases(api, app, 25)
   const formation = started(listFormation(api, app))
   const backups = started(options.maxBackupAgeMs === undefined ? Promise.resolve(undefined) : backupStates(api, app, options.maxBackupAgeMs))
@@ -86,10 +87,10 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
   const newest = await releases
   const current = currentOf(newest)
   if (!current) throw new Refused(`${app} has no current release to roll back from.`)
-  if (await settlePending(api, app, newest, current, options)) return gatherWith(api, app, {...options, waitForPending: false}, database)
+  if (await settlePending(api, app, newest, current, options)) return gatherWith(api, app, {...options, waitForPending: false}, database, ask)
   const ref = options.releaseRef
   const listed = ref ? newest.find(r => r.id === ref || r.version === versionOf(ref)) : undefined
-  const target = listed ?? (ref ? await findRelease(api, app, ref) : isInteractive() ? await pickRelease(newest, current, database && await schemaFits(api, app, database, {cwd: options.cwd, listed: newest, current})) : previousEligible(newest, app))
+  const target = listed ?? (ref ? await findRelease(api, app, ref) : ask.interactive() ? await pickRelease(ask, newest, current, database && await schemaFits(api, app, database, {cwd: options.cwd, listed: newest, current})) : previousEligible(newest, app))
   if (target.status === 'expired') throw expiredRefusal(app, target, await expiredCommit(api, app, target))
   assertEligible(target, current, app)
 
@@ -113,6 +114,6 @@ async function gatherWith(api: Api, app: string, options: GatherOptions, databas
     deployed,
   ])
   const releaseCommand = processes.find(p => p.type === 'release')?.command
-  const plan = planRollback({app, current, target, undone, currentConfig, targetConfig, currentCommit, targetCommit, releaseCommand, migrations})
-  return {plan, target, current, backups: backupList, inMaintenance: info?.maintenance ?? false, schema: schemaCheck}
+  const inputs = {app, current, target, undone, currentConfig, targetConfig, currentCommit, targetCommit, releaseCommand, migrations}
+  return {inputs, target, current, backups: backupList, inMaintenance: info?.maintenance ?? false, schema: schemaCheck}
 }

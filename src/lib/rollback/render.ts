@@ -1,9 +1,16 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
 import {printable} from '../names.js'
+import {describePlan} from '../migrations/render.js'
+import type {ApplyResult} from '../migrations/steps.js'
+import type {View} from '../plan.js'
 import {checksSection, stepList} from '../render/index.js'
 import type {Step} from '../runner/step.js'
+import {blockedMessage, renderSchema, schemaJson, schemaWarnings} from '../schema/report.js'
 import type {ReleaseSummary, RollbackPlan} from './plan.js'
+import {rollbackReport} from './report.js'
+import type {SafeRollbackPlan} from './safe.js'
+import type {RolledBack} from './steps.js'
 
 const line = (r: ReleaseSummary) => `  ${`v${r.version}`.padEnd(6)} ${printable(r.description).padEnd(44)} ${printable(r.user ?? '').padEnd(24)} ${r.age} ago`
 
@@ -30,4 +37,29 @@ export function renderPreview(plan: RollbackPlan, checks: Check[], steps: Step<a
   out.push('', ...checksSection(checks))
   out.push('', ...schemaLines, 'Steps:', ...stepList(steps))
   return out.join('\n')
+}
+
+// safe-rollback as the guarded skeleton shows it.
+export const rollbackView: View<SafeRollbackPlan> = {
+  preview: ({preview, down, facts: {schema}, checks}, steps) => [
+    ...(down ? [describePlan(down, []), ''] : []),
+    renderPreview(preview, checks, steps, schema && renderSchema(schema)),
+    '',
+  ].join('\n'),
+  refusal: ({app, facts: {target, schema}}, failed) =>
+    `Rollback blocked: ${failed.map(c => c.name === 'schema' && schema?.verdict === 'blocked' ? blockedMessage(schema, app, target.version) : c.detail).join(' ')}`,
+  warnings: ({app, input, facts: {schema, inMaintenance}, choices}) => [
+    ...schemaWarnings(schema, choices),
+    ...(input.skipBackupCheck ? ['Backups were not checked (--skip-backup-check): if this rollback goes wrong, there may be no recent backup to recover from.'] : []),
+    ...(input.maintenance && inMaintenance ? [`${app} is already in maintenance mode: it stays on after the rollback.`] : []),
+  ],
+  dryRun: (_plan, command) => `Dry run: nothing was changed. To roll back: ${command}`,
+  closing: ({app, facts: {target}}, outcome) => {
+    const {release, dynos} = outcome.result<RolledBack>('rollback')!
+    return [`${app} runs v${release.version} (rollback to v${target.version}); ${dynos.length} dyno(s) up.`, `To undo: ${outcome.undo.join(', then ')}`].join('\n')
+  },
+  json: ({input, preview, down, facts: {schema}, checks, choices}, _steps, outcome) => ({
+    ...rollbackReport(preview, checks, input.dryRun, outcome, schema && schemaJson(schema, choices)),
+    ...(down ? {migrations: {plan: down, result: outcome?.result<ApplyResult>('revert') ?? null}} : {}),
+  }),
 }

@@ -2,21 +2,20 @@ import {explainStop} from '../abort.js'
 import {Dyno, listDynos} from '../api/apps.js'
 import type {Api} from '../api/client.js'
 import {createRollback, recentReleases, Release, waitForRelease} from '../api/releases.js'
-import {BackupState, captureFreshBackup} from '../backups/gate.js'
-import {maintenanceOff, maintenanceOn} from '../guards.js'
 import {PollTimeout, StopPolling, poll} from '../poll.js'
 import {formatDuration} from '../duration.js'
+import type {BuildersOf} from '../runner/plan.js'
 import {NoEffect, Step, StepContext} from '../runner/step.js'
-import type {RollbackPlan} from './plan.js'
 
-// The rollback as steps: fresh backups when asked for, maintenance mode when asked for, then the call
-// `heroku releases:rollback` makes, followed by the release phase and the dynos.
+// The rollback as a plan step: the call `heroku releases:rollback` makes, followed by the release phase
+// and the dynos.
 
-export interface RollbackChoices {
-  target: Release
-  // Turn maintenance mode on for the switch (only when it is not on already).
-  maintenance: boolean
-  capture: BackupState[]
+declare module '../runner/plan.js' {
+  interface StepKinds {
+    // `coupled`: the migrations the target does not know were reverted first; the release phase then
+    // decides whether they stay reverted, so it is work the runner waits for (see keepsRunning).
+    rollback: {app: string, current: number, target: {id: string, version: number}, coupled: boolean}
+  }
 }
 
 export interface RolledBack {
@@ -47,15 +46,18 @@ function waitForDynos(api: Api, app: string, version: number, {status, timeoutMs
   }, {timeoutMs, failureBudget: 3, description: `dynos to start on v${version}`, signal: api.settings.signal})
 }
 
-// `settle`: the rollback's release phase is work that goes on at Heroku whatever this process does, and
-// how it ends decides what is true: the runner waits for it (Ctrl-C explains and waits), and a run left
-// before it ended keeps it in the run log for `recovery:resume`. Used when an earlier change (reverted
-// migrations) must stay or go depending on it; `meanwhile` says what is true while it runs.
-export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {meanwhile: (release: Release) => string}): Step<RolledBack> {
-  const {app, current} = plan
-  const ours = (r: Release) => r.version > current.version && r.description === `Rollback to v${target.version}`
+export const undoCommand = (app: string, version: number) => `heroku safe-rollback v${version} --app ${app}`
+
+// With `coupled`, the rollback's release phase is work that goes on at Heroku whatever this process does,
+// and how it ends decides what is true: the runner waits for it (Ctrl-C explains and waits), and a run
+// left before it ended keeps it in the run log for `recovery:resume`.
+export const rollbackSteps: BuildersOf<'rollback'> = {
+  rollback: ({app, current, target, coupled}) => rollbackStep(app, current, target, coupled),
+}
+
+function rollbackStep(app: string, current: number, target: {id: string, version: number}, coupled: boolean): Omit<Step<RolledBack>, 'id'> {
+  const ours = (r: Release) => r.version > current && r.description === `Rollback to v${target.version}`
   return {
-    id: 'rollback',
     title: `Roll back to v${target.version} and wait for the release phase and the dynos`,
     apply: async ({api}) => ({release: await createRollback(api, app, target.id), dynos: []}),
     // A lost answer: the newest releases tell whether the rollback release exists.
@@ -63,14 +65,15 @@ export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {mean
       const release = (await recentReleases(api, app, 5)).find(ours)
       return release ? {applied: true, result: {release, dynos: []}} : {applied: false}
     },
-    keepsRunning: ({release}) => settle && release.status === 'pending' ? {
+    keepsRunning: ({release}) => coupled && release.status === 'pending' ? {
       running: `The release phase of v${release.version} (the rollback to v${target.version})`,
       settle: {kind: 'await-release', app, id: release.id, version: release.version, target: target.version},
-      meanwhile: settle.meanwhile(release),
+      meanwhile: `${app} stays in maintenance mode until it ends. If it succeeds, v${release.version} runs v${target.version}'s code on the reverted schema; `
+        + `if it fails, ${app} stays on v${current} and the reverted migrations are applied again.`,
     } : undefined,
     then: (context, {release}) => explainStop(waitUntilLive(context, release),
       `stopped waiting; v${release.version} (the rollback) was requested and may still finish: check \`heroku releases --app ${app}\``),
-    undo: () => ({title: `Roll back to v${current.version} again`, command: plan.undo, automatic: false}),
+    undo: () => ({title: `Roll back to v${current} again`, command: undoCommand(app, current), automatic: false}),
     done: ({release, dynos}) => `v${release.version} is live; ${dynos.length} dyno(s) up`,
   }
 
@@ -83,7 +86,7 @@ export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {mean
     })
     await output
     if (release.status !== 'succeeded') {
-      throw new NoEffect(`Release v${release.version} (rollback to v${target.version}) ${release.status}: its release command did not succeed; ${app} still runs v${current.version}, the dynos were not switched. See \`heroku releases:output v${release.version} --app ${app}\``, {release, dynos: []})
+      throw new NoEffect(`Release v${release.version} (rollback to v${target.version}) ${release.status}: its release command did not succeed; ${app} still runs v${current}, the dynos were not switched. See \`heroku releases:output v${release.version} --app ${app}\``, {release, dynos: []})
     }
     const dynos = await waitForDynos(api, app, release.version, context).catch(error => {
       const what = error instanceof PollTimeout ? `its dynos were not all up within ${formatDuration(timeoutMs)}` : (error as Error).message
@@ -91,13 +94,4 @@ export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {mean
     })
     return {release, dynos: dynos.map(d => ({name: d.name, state: d.state}))}
   }
-}
-
-export function rollbackSteps(plan: RollbackPlan, choices: RollbackChoices): Step<any>[] {
-  return [
-    ...choices.capture.map(captureFreshBackup),
-    ...(choices.maintenance ? [maintenanceOn(plan.app)] : []),
-    rollbackStep(plan, choices.target),
-    ...(choices.maintenance ? [maintenanceOff(plan.app)] : []),
-  ]
 }
