@@ -44,9 +44,14 @@ export const runFlow = async (flow: Flow, seeded: Seeded, extra: string[] = [], 
 const step = (document: any, id: string) => document.run?.steps.find((s: {id: string}) => s.id === id)
 
 // A step's report agrees with whether its change is there: made means not "not made", absent means not "done".
+// With no run in the document the command stopped before its first step: then nothing may have been made.
 function agrees(document: any, id: string, made: boolean) {
+  if (!document?.run) {
+    assert.ok(!made, `${id}: made, but the command reports no run`)
+    return
+  }
   const report = step(document, id)
-  if (!report) return
+  assert.ok(report, `${id}: no such step in the run (${(document.run.steps ?? []).map((s: {id: string}) => s.id).join(', ')})`)
   if (made) assert.ok(report.state !== 'not run' && report.change !== 'not made', `${id}: made, but reported ${report.state}/${report.change}`)
   else assert.ok(report.state !== 'done' && report.change !== 'made', `${id}: not made, but reported ${report.state}/${report.change}`)
 }

@@ -1,5 +1,5 @@
 import type {ClientBase} from 'pg'
-import {quoteIdent} from './history.js'
+import {quoteIdent} from '../postgres/identifiers.js'
 import type {Statement} from './statements.js'
 
 // What a down script would destroy, found in its parse tree, then measured on the live data with queries

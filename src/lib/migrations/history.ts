@@ -15,7 +15,6 @@ export interface HistoryRow {
 
 export const MIGRATIONS_TABLE = '_prisma_migrations'
 
-export {quoteIdent}
 
 export const migrationsTable = (schema: string) => `${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)}`
 

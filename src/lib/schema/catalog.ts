@@ -1,4 +1,5 @@
 import type {ClientBase} from 'pg'
+import {quoteIdent} from '../postgres/identifiers.js'
 
 // What the database holds, read from its catalog: the tables, columns and enums of the schemas Prisma
 // manages. Read-only.
@@ -21,8 +22,8 @@ export interface Catalog {
   enums: Map<string, string[]>
 }
 
-export const qualified = (schema: string, name: string) => `${schema}.${name}`
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
+// A table's or enum's key in the catalog's maps (not SQL: never quoted).
+export const catalogKey = (schema: string, name: string) => `${schema}.${name}`
 
 export async function readCatalog(client: ClientBase, schemas: string[]): Promise<Catalog> {
   const [columns, enums] = await Promise.all([
@@ -42,15 +43,15 @@ export async function readCatalog(client: ClientBase, schemas: string[]): Promis
   ])
   const catalog: Catalog = {tables: new Map(), enums: new Map()}
   for (const row of enums.rows) {
-    const key = qualified(row.schema, row.name)
+    const key = catalogKey(row.schema, row.name)
     catalog.enums.set(key, [...catalog.enums.get(key) ?? [], row.value])
   }
   for (const row of columns.rows) {
-    const key = qualified(row.table_schema, row.table_name)
+    const key = catalogKey(row.table_schema, row.table_name)
     const array = row.data_type === 'ARRAY'
     const udt = array ? row.udt_name.replace(/^_/, '') : row.udt_name
     catalog.tables.set(key, [...catalog.tables.get(key) ?? [], {
-      column: row.column_name, udt, array, enum: row.data_type === 'USER-DEFINED' || (array && catalog.enums.has(qualified(row.table_schema, udt))),
+      column: row.column_name, udt, array, enum: row.data_type === 'USER-DEFINED' || (array && catalog.enums.has(catalogKey(row.table_schema, udt))),
       maxLength: row.character_maximum_length, nullable: row.nullable, hasDefault: row.has_default,
     }])
   }
@@ -67,8 +68,8 @@ export interface EnumProbe {
 
 // Which of the values does any row hold? One EXISTS per value, never a count.
 export async function valuesInUse(client: ClientBase, probe: EnumProbe): Promise<string[]> {
-  const table = `${quote(probe.schema)}.${quote(probe.table)}`
-  const column = quote(probe.column)
+  const table = `${quoteIdent(probe.schema)}.${quoteIdent(probe.table)}`
+  const column = quoteIdent(probe.column)
   const used: string[] = []
   for (const value of probe.values) {
     const condition = probe.list ? `$1 = ANY(${column}::text[])` : `${column}::text = $1`

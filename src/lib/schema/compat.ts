@@ -1,5 +1,5 @@
 import type {Statement} from '../migrations/statements.js'
-import {Catalog, CatalogColumn, EnumProbe, qualified} from './catalog.js'
+import {Catalog, CatalogColumn, EnumProbe, catalogKey} from './catalog.js'
 import type {ExpectedColumn, ExpectedSchema, ExpectedTable} from './expected.js'
 
 // Can a release's code run on the database as it is? Held against each other: the tables, columns and
@@ -68,7 +68,7 @@ function typeFinding(expected: ExpectedColumn, actual: CatalogColumn, enumDbName
   return undefined
 }
 
-const tableKey = (table: ExpectedTable, defaultSchema: string) => qualified(table.schema ?? defaultSchema, table.table)
+const tableKey = (table: ExpectedTable, defaultSchema: string) => catalogKey(table.schema ?? defaultSchema, table.table)
 const columnKey = (schema: string, table: string, column: string) => `${schema}.${table}.${column}`
 
 // The enum columns of tables the code maps whose enum holds values the code does not know: do rows hold them?
@@ -76,10 +76,10 @@ export function enumProbes(expected: ExpectedSchema, catalog: Catalog, defaultSc
   const probes: EnumProbe[] = []
   for (const table of expected.tables) {
     const schema = table.schema ?? defaultSchema
-    const actual = catalog.tables.get(qualified(schema, table.table))
+    const actual = catalog.tables.get(catalogKey(schema, table.table))
     for (const column of table.columns.filter(c => c.enum)) {
       const known = expected.enums.find(e => e.name === column.enum)!
-      const values = catalog.enums.get(qualified(known.schema ?? schema, known.dbName))
+      const values = catalog.enums.get(catalogKey(known.schema ?? schema, known.dbName))
       const present = actual?.find(c => c.column === column.column)
       if (!values || !present?.enum) continue
       const unknown = values.filter(v => !known.values.includes(v))

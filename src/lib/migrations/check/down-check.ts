@@ -1,6 +1,6 @@
 import type {Check} from '../../checks.js'
 import type {DownSql} from '../down-source.js'
-import {quoteIdent} from '../history.js'
+import {quoteIdent} from '../../postgres/identifiers.js'
 import type {LocalMigration} from '../project.js'
 import {extensionsOf} from '../extensions.js'
 import {pgliteScratch} from './scratch.js'

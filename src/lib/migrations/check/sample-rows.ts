@@ -1,5 +1,6 @@
 import type {Scratch} from './scratch.js'
 import type {Snapshot} from './snapshot.js'
+import {quoteIdent} from '../../postgres/identifiers.js'
 
 // A few rows in every table before a down runs, with values made from the column types, so that a down
 // that only works on empty tables fails on the scratch database rather than in an incident.
@@ -86,7 +87,7 @@ export async function fillSampleRows(db: Scratch): Promise<string[]> {
   const columns = (await db.query<ColumnInfo>(COLUMNS)).map(c => ({...c, reference: typeof c.reference === 'string' ? JSON.parse(c.reference) : c.reference}))
   const notes: string[] = []
   for (const table of fillOrder(columns)) {
-    const values = columns.filter(c => c.table === table).map(c => ({name: `"${c.column.replace(/"/g, '""')}"`, value: sampleValue(c)})).filter(c => c.value !== undefined)
+    const values = columns.filter(c => c.table === table).map(c => ({name: quoteIdent(c.column), value: sampleValue(c)})).filter(c => c.value !== undefined)
     const sql = values.length > 0
       ? `INSERT INTO ${table} (${values.map(v => v.name).join(', ')}) SELECT ${values.map(v => v.value).join(', ')} FROM generate_series(1, ${SAMPLE_ROWS}) AS i`
       : `INSERT INTO ${table} SELECT FROM generate_series(1, ${SAMPLE_ROWS})`

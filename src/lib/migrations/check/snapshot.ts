@@ -1,4 +1,5 @@
 import type {Scratch} from './scratch.js'
+import {quoteIdent} from '../../postgres/identifiers.js'
 
 // A schema as a set of named objects, each with the properties that matter to the code using it, read
 // from PostgreSQL's catalog. Not pg_dump text: a column dropped and added again comes back last, so
@@ -26,10 +27,9 @@ const MANAGED = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'heroku_m
 const notFromExtension = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '${catalog}'::regclass AND x.objid = ${oid} AND x.deptype = 'e')`
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 // `"User"` in public, `"billing"."Invoice"` elsewhere: Prisma projects mostly live in public.
-export const qualifiedName = (schema: string, name: string) => schema === 'public' ? ident(name) : `${ident(schema)}.${ident(name)}`
+export const qualifiedName = (schema: string, name: string) => schema === 'public' ? quoteIdent(name) : `${quoteIdent(schema)}.${quoteIdent(name)}`
 
 const CONSTRAINT_KINDS: Record<string, ObjectKind> = {p: 'primary key', u: 'unique constraint', f: 'foreign key', c: 'check constraint', x: 'exclusion constraint'}
 
@@ -104,7 +104,7 @@ export async function takeSnapshot(db: Scratch): Promise<Snapshot> {
     snapshot[`${kind} ${name}`] = {kind, name, props}
   }
   // One query at a time: a single connection, and PGlite runs one at a time anyway.
-  for (const row of await db.query(QUERIES.schemas)) add('schema', ident(row.schema))
+  for (const row of await db.query(QUERIES.schemas)) add('schema', quoteIdent(row.schema))
   for (const row of await db.query(QUERIES.relations)) {
     const props: CatalogObject['props'] = {}
     if (row.definition) props.definition = text(row.definition)
@@ -117,10 +117,10 @@ export async function takeSnapshot(db: Scratch): Promise<Snapshot> {
     if (row.identity) props.identity = row.identity === 'a' ? 'always' : 'by default'
     if (row.generated) props.generated = 'stored'
     if (row.collation) props.collation = text(row.collation)
-    add('column', `${qualifiedName(row.schema, row.table)}.${ident(row.name)}`, props)
+    add('column', `${qualifiedName(row.schema, row.table)}.${quoteIdent(row.name)}`, props)
   }
   for (const row of await db.query(QUERIES.constraints)) {
-    add(CONSTRAINT_KINDS[row.kind], `${ident(row.name)} on ${qualifiedName(row.schema, row.table)}`, {definition: text(row.definition)})
+    add(CONSTRAINT_KINDS[row.kind], `${quoteIdent(row.name)} on ${qualifiedName(row.schema, row.table)}`, {definition: text(row.definition)})
   }
   for (const row of await db.query(QUERIES.indexes)) add('index', qualifiedName(row.schema, row.name), {definition: text(row.definition)})
   for (const row of await db.query(QUERIES.enums)) {
@@ -140,9 +140,9 @@ export async function takeSnapshot(db: Scratch): Promise<Snapshot> {
     add(row.kind === 'p' ? 'procedure' : 'function', `${qualifiedName(row.schema, row.name)}(${text(row.arguments)})`, {definition: text(row.definition)})
   }
   for (const row of await db.query(QUERIES.triggers)) {
-    add('trigger', `${ident(row.name)} on ${qualifiedName(row.schema, row.table)}`, {definition: text(row.definition), enabled: text(row.enabled)})
+    add('trigger', `${quoteIdent(row.name)} on ${qualifiedName(row.schema, row.table)}`, {definition: text(row.definition), enabled: text(row.enabled)})
   }
-  for (const row of await db.query(QUERIES.extensions)) add('extension', ident(row.name), {schema: text(row.schema)})
+  for (const row of await db.query(QUERIES.extensions)) add('extension', quoteIdent(row.name), {schema: text(row.schema)})
   return snapshot
 }
 

@@ -1,5 +1,5 @@
 import type {MigrationCheck} from '../check/staircase.js'
-import {quoteIdent} from '../history.js'
+import {quoteIdent} from '../../postgres/identifiers.js'
 import {parseStatements, type Statement} from '../statements.js'
 
 // What a generated down lacks, said as the SQL to add by hand: Prisma's diff compares two schemas, so it
