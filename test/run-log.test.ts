@@ -37,6 +37,26 @@ function forgeRun(app: string, run: string, command: string, action: Record<stri
   return file
 }
 
+// safe-rollback --maintenance on a freshly seeded app, killed (SIGKILL) once the rollback's answer was
+// taken in: at the first request after its POST (the release phase wait). `settle`: wait for the release
+// phase to end at the sandbox before going on.
+async function killedAfterRollbackCall(name: string, {settle}: {settle: boolean}) {
+  const seeded = await seedBrokenApp(sandbox(), name, {releaseCommand: 'npx prisma migrate deploy'})
+  const delays = {...sandbox().delays}
+  sandbox().delays.releasePhase = 4000
+  try {
+    const killed = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {
+      signalAfter: {when: () => afterRollbackPost(name).length > 0, signal: 'SIGKILL'},
+    })
+    assert.equal(killed.code, 137)
+  } finally {
+    sandbox().delays = delays
+    if (settle) await sandbox().settle()
+  }
+  assert.equal(seeded.app.maintenance, true, 'the killed process left maintenance on')
+  return seeded
+}
+
 const writesTo = (name: string, since: number) => sandbox().requests.slice(since).filter(r => r.method !== 'GET' && r.path.includes(name))
 
 describe('the run log, recovery:log and recovery:resume', function () {
@@ -45,20 +65,7 @@ describe('the run log, recovery:log and recovery:resume', function () {
 
   it('a run killed mid-way (SIGKILL) is listed as died, announced by the next command, and finished by recovery:resume', async () => {
     const name = appName('log-kill')
-    const {app, database} = await seedBrokenApp(sandbox(), name, {releaseCommand: 'npx prisma migrate deploy'})
-    const delays = {...sandbox().delays}
-    sandbox().delays.releasePhase = 4000
-    try {
-      const killed = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {
-        // Killed once the rollback's answer was taken in: at the first request after its POST (the release phase wait).
-        signalAfter: {when: () => afterRollbackPost(name).length > 0, signal: 'SIGKILL'},
-      })
-      assert.equal(killed.code, 137)
-    } finally {
-      sandbox().delays = delays
-      await sandbox().settle()
-    }
-    assert.equal(app.maintenance, true, 'the killed process left maintenance on')
+    const {app, database} = await killedAfterRollbackCall(name, {settle: true})
 
     const log = await heroku(['recovery:log', '--app', name, '--json'])
     assert.equal(log.code, 0, log.stderr)
@@ -104,18 +111,7 @@ describe('the run log, recovery:log and recovery:resume', function () {
 
   it('recovery:resume --continue finishes a run killed after the rollback call: the release waited for, maintenance off, read back, nothing sent twice', async () => {
     const name = appName('log-continue')
-    const {app} = await seedBrokenApp(sandbox(), name, {releaseCommand: 'npx prisma migrate deploy'})
-    const delays = {...sandbox().delays}
-    sandbox().delays.releasePhase = 3000
-    try {
-      const killed = await heroku(['safe-rollback', 'v50', '--app', name, '--confirm', name, '--maintenance'], {
-        signalAfter: {when: () => afterRollbackPost(name).length > 0, signal: 'SIGKILL'},
-      })
-      assert.equal(killed.code, 137)
-    } finally {
-      sandbox().delays = delays
-    }
-    assert.equal(app.maintenance, true, 'the killed process left maintenance on')
+    const {app} = await killedAfterRollbackCall(name, {settle: false})
     const [run] = JSON.parse((await heroku(['recovery:log', '--app', name, '--json'])).stdout)
     assert.equal(run.status, 'died')
 
