@@ -419,6 +419,25 @@ describe('the runner', () => {
       assert.deepEqual(made, ['then logged'], 'the change the log says exists is not made again')
     })
 
+    it('a change the run before made, in a step it did not finish, is still owed its undo when going on fails at that step', async () => {
+      const {run, dataDir} = await runner()
+      const {RunLog} = await import('../../src/lib/runner/log.js')
+      const log = RunLog.begin(dataDir, {command: 'test', app: 'shop', what: 'a test run', steps: [{id: 'batch', title: 'Step batch'}]})
+      log.append({event: 'started', step: 'batch'})
+      // Applied, with an undo, and no result the log could give back.
+      log.append({event: 'applied', step: 'batch', undo: maintenanceOn('shop').undo!(undefined)})
+      const record = readRun(log.file)!
+      record.status = 'died'
+      const scope = puttingBackMaintenance()
+      const outcome = await run.run([{id: 'batch', title: 'Step batch', apply: async () => assert.fail('not made again'), observe: async () => {
+        throw new Error('the API is down')
+      }}], record)
+      scope.done()
+      assert.equal(outcome.status, 'failed')
+      assert.match(outcome.error!, /Cannot go on with batch|the API is down/)
+      assert.deepEqual(outcome.steps.map(s => s.state), ['undone'])
+    })
+
     it('a failure while going on puts back what the run before did too, newest first, read back', async () => {
       const {run, dataDir} = await runner()
       const record = await died(dataDir, {})

@@ -118,9 +118,15 @@ export class Runner {
       this.log = RunLog.continue(continuing.file)
       this.prior = new Map(continuing.steps.map(record => [record.id, record]))
       this.reports = steps.map(({id, title, needs}) => {
-        const {state, note, applied, undo, running, settled, putBack} = this.prior!.get(id) ?? {state: 'not run' as const}
-        if (state === 'done') this.results.set(id, this.prior!.get(id)!.result)
-        return state === 'done' ? {id, title, needs, state, note, applied, undo, running, settled, putBack} : {id, title, needs, state: 'not run', putBack}
+        const {state, note, applied, partial, undo, running, settled, putBack, result} = this.prior!.get(id) ?? {state: 'not run' as const}
+        if (state === 'done') {
+          this.results.set(id, result)
+          return {id, title, needs, state, note, applied, undo, running, settled, putBack}
+        }
+        // A change (or part of one) the run before made and did not take back is still owed its undo,
+        // should going on fail before the step is done.
+        const standing = state !== 'undone' && (applied || partial) ? {applied, partial, undo, running, settled} : {}
+        return {id, title, needs, state: 'not run', putBack, ...standing}
       })
     } else {
       this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data: data as Planned | undefined}))})
