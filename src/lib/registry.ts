@@ -6,6 +6,8 @@ import {recoverFileSteps} from './files/steps.js'
 import {migrationKinds} from './migrations/actions.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
+import {promoteSteps} from './recovery/promote.js'
+import {recoverySteps} from './recovery/steps.js'
 import {rollbackKinds} from './rollback/actions.js'
 import {Actions} from './runner/actions.js'
 import {Interpreter} from './runner/plan.js'
@@ -14,4 +16,4 @@ import {Interpreter} from './runner/plan.js'
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
-export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps})
+export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...recoverySteps, ...promoteSteps})
