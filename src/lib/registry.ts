@@ -6,6 +6,7 @@ import {recoverFileSteps} from './files/steps.js'
 import {migrationKinds} from './migrations/actions.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
+import {reconcileSteps} from './reconcile/steps.js'
 import {promoteSteps} from './recovery/promote.js'
 import {recoverySteps} from './recovery/steps.js'
 import {rollbackKinds} from './rollback/actions.js'
@@ -16,4 +17,4 @@ import {Interpreter} from './runner/plan.js'
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
-export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...recoverySteps, ...promoteSteps})
+export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps})
