@@ -378,7 +378,7 @@ describe('heroku files:recover (S3: sandbox only: injected faults, the demo scen
     assert.equal(run.unfinished.length, 2, run.unfinished.join('; '))
     const resumed = await heroku(['recovery:resume', run.id, '--confirm', app.name])
     assert.equal(resumed.code, 0, resumed.stderr)
-    assert.match(resumed.stdout, new RegExp(`Run ${run.id} is finished: everything it left is put back`))
+    assert.match(resumed.stdout, new RegExp(`Run ${run.id} is finished: everything due is put back`))
     assert.doesNotMatch(resumed.stderr, /MaxListenersExceededWarning|memory leak/, 'the put-back warned on stderr')
     // Every key as it was before the run: the deleted ones deleted, the overwritten ones with today's content, no copy left.
     const after = bucketState(bucket)

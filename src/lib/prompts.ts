@@ -39,8 +39,10 @@ export interface Choice<T> {
   disabled?: string | boolean
 }
 
-export async function choose<T>(message: string, choices: Choice<T>[], flag: string, suggested?: T): Promise<T> {
-  if (!isInteractive()) throw new NeedsFlag(message, flag)
+// `asking`: what a refusal without a terminal names, when not the question itself; `note`: a line said before the list.
+export async function choose<T>(message: string, choices: Choice<T>[], flag: string, suggested?: T, options: {asking?: string, note?: string} = {}): Promise<T> {
+  if (!isInteractive()) throw new NeedsFlag(options.asking ?? message, flag)
+  if (options.note) process.stderr.write(forTerminal(`${options.note}\n`, color.level > 0))
   // A choice is one line of the list, made of names (release descriptions, authors): escaped.
   const shown = choices.map(choice => ({...choice, name: printable(choice.name), disabled: typeof choice.disabled === 'string' ? printable(choice.disabled) : choice.disabled}))
   return ask<T>({type: 'list', message, choices: shown, default: suggested, pageSize: 12, loop: false})

@@ -7,6 +7,9 @@ import {migrationKinds} from './migrations/actions.js'
 import {migrationSteps} from './migrations/steps.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
+import {reconcileSteps} from './reconcile/steps.js'
+import {promoteSteps} from './recovery/promote.js'
+import {recoverySteps} from './recovery/steps.js'
 import {rollbackKinds} from './rollback/actions.js'
 import {rollbackSteps} from './rollback/steps.js'
 import {Actions} from './runner/actions.js'
@@ -16,4 +19,6 @@ import {Interpreter} from './runner/plan.js'
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
-export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps})
+export const interpreter = new Interpreter({
+  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps,
+})

@@ -1,17 +1,16 @@
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
+import {appFlags, backupFlags, guardFlags} from '../../lib/flags.js'
 import {assertAppName} from '../../lib/names.js'
-import {confirmApp} from '../../lib/prompts.js'
-import {assertOutFolder, Prefer} from '../../lib/reconcile/folder.js'
-import {assertBaseFits, databaseBackupGate, lookUpBase, resolvePair} from '../../lib/reconcile/gather.js'
-import {defaultFolder, planReconcile} from '../../lib/reconcile/plan.js'
-import {describeConfirmation, describeNext, describeReplay, describeSummary, dropBaseLine} from '../../lib/reconcile/render.js'
-import type {ReplayResult} from '../../lib/reconcile/replay.js'
-import {reconcileSteps} from '../../lib/reconcile/steps.js'
+import {databaseKey} from '../../lib/postgres/connect.js'
+import type {ReconcileInput} from '../../lib/reconcile/checks.js'
+import {compareReconcile} from '../../lib/reconcile/comparison.js'
+import {assertOutFolder, defaultFolder, Prefer} from '../../lib/reconcile/folder.js'
+import {askCapture, gatherReconcile} from '../../lib/reconcile/gather.js'
+import {planReconcile} from '../../lib/reconcile/plan.js'
+import {reconcileView} from '../../lib/reconcile/render.js'
 import {parseTime} from '../../lib/recovery/target.js'
-import {runJson} from '../../lib/runner/report.js'
-import type {RunOutcome} from '../../lib/runner/runner.js'
 import {flags} from '../../lib/heroku.js'
 
 const list = (text?: string) => text?.split(',').map(t => t.trim()).filter(Boolean)
@@ -34,8 +33,7 @@ export default class DbReconcile extends GuardedCommand {
   ]
 
   static override flags = {
-    app: flags.app({required: true}),
-    remote: flags.remote(),
+    ...appFlags,
     from: flags.string({description: 'the database from before the recovery (it holds the writes made after the recovery point): attachment or config var name', required: true}),
     to: flags.string({description: 'the recovered database: attachment or config var name', default: 'DATABASE_URL'}),
     since: flags.string({description: 'the recovery point, recorded in the summary (ISO 8601 with a time zone)'}),
@@ -43,12 +41,9 @@ export default class DbReconcile extends GuardedCommand {
     exclude: flags.string({description: 'leave these tables out (comma-separated)'}),
     out: flags.string({description: 'the folder to write (default: reconcile-APP-TIMESTAMP)'}),
     apply: flags.boolean({description: 'run replay.sql on the recovered database, in one transaction, after confirmation and the backup check'}),
-    confirm: flags.string({description: 'the app name, to --apply without the confirmation prompt'}),
     prefer: flags.string({description: 'which side wins where the comparison cannot tell: without a base, for every row that differs (rows only in OLD are inserted either way); with one, for conflicts', options: ['old', 'current']}),
-    'dry-run': flags.boolean({description: 'compare and write the folder, never apply'}),
-    'max-backup-age': flags.string({description: 'with --apply, the oldest acceptable backup of the recovered database', default: '24h'}),
-    'capture-backup': flags.boolean({description: 'with --apply, capture a fresh backup first when the newest one is too old'}),
-    'skip-backup-check': flags.boolean({description: 'with --apply, do not require a recent backup'}),
+    ...guardFlags,
+    ...backupFlags,
   }
 
   async run() {
@@ -57,30 +52,15 @@ export default class DbReconcile extends GuardedCommand {
     for (const flag of ['tables', 'exclude'] as const) {
       if (flags[flag] !== undefined && list(flags[flag])!.length === 0) throw new Refused(`--${flag} ${JSON.stringify(flags[flag])} names no table: give table names, comma-separated.`)
     }
-    const since = flags.since ? sinceFlag(flags.since) : undefined
-    const out = flags.out ?? defaultFolder(flags.app)
-    assertOutFolder(out)
-    const prefer = flags.prefer as Prefer | undefined
-    const maxAgeMs = durationFlag(flags['max-backup-age'], '--max-backup-age')
-    const apply = flags.apply && !flags['dry-run']
-    const {old, current} = await resolvePair(this.api, flags.app, flags.from, flags.to)
-    const base = await lookUpBase(old, current)
-    assertBaseFits(base, current, {since, apply, prefer})
-    const gate = apply ? await databaseBackupGate(this.api, flags.app, current, {maxAgeMs, capture: flags['capture-backup'], skip: flags['skip-backup-check'], dryRun: false}) : undefined
-    if (gate?.check.outcome === 'failed') throw new Refused(gate.check.detail)
-    const summary = await planReconcile(old, current, {app: flags.app, since, tables: list(flags.tables), exclude: list(flags.exclude), out, base, prefer})
-    const report = (outcome?: RunOutcome) => ({...summary, applied: outcome?.result<ReplayResult>('replay') ?? null, run: outcome ? runJson(outcome) : undefined})
-    this.log(describeSummary(summary))
-    const database = {given: current.given, label: current.label, app: flags.app}
-    if (!apply) {
-      this.log(`\n${describeNext(summary, database)}`)
-      return report()
+    const input: ReconcileInput = {
+      app: flags.app, from: flags.from, to: flags.to, since: flags.since ? sinceFlag(flags.since) : undefined, tables: list(flags.tables), exclude: list(flags.exclude),
+      out: flags.out ?? defaultFolder(flags.app), prefer: flags.prefer as Prefer | undefined, apply: flags.apply && !flags['dry-run'],
+      maxAgeMs: durationFlag(flags['max-backup-age'], '--max-backup-age'), maxBackupAge: flags['max-backup-age'], capture: flags['capture-backup'], skip: flags['skip-backup-check'],
     }
-    await confirmApp(flags.app, flags.confirm, describeConfirmation(summary, current.label))
-    const outcome = await this.execute(reconcileSteps(current, summary.folder, gate?.capture ?? []), {app: flags.app, what: `reconcile ${current.label} with ${old.label}`, timeoutMs: 60 * 60_000, report})
-    this.log(`\n${describeReplay(outcome.result<ReplayResult>('replay')!)}`)
-    const drop = dropBaseLine(summary, database)
-    if (drop) this.log(drop)
-    return report(outcome)
+    assertOutFolder(input.out)
+    const facts = await gatherReconcile(this.api, input)
+    const asked = {...input, capture: await askCapture(facts, input)}
+    const plan = planReconcile(facts, await compareReconcile(facts, asked), asked)
+    return this.guarded(plan, reconcileView, {confirm: flags.confirm, 'dry-run': !input.apply}, new Map([[databaseKey(flags.app, facts.current.configVar), facts.current]]))
   }
 }

@@ -1,3 +1,4 @@
+import type {Addon} from '../api/addons.js'
 import type {Api} from '../api/client.js'
 import {Database, isBackup, listTransfers, postgresDatabases, startBackup, Transfer, transferName, waitForTransfer} from '../api/postgres.js'
 import {formatBytes} from '../bytes.js'
@@ -5,11 +6,12 @@ import type {Check} from '../checks.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {type Prompts, prompts} from '../prompts.js'
 import type {BuildersOf, Planned} from '../runner/plan.js'
-import type {Step, StepContext} from '../runner/step.js'
+import type {Ref, Step, StepContext} from '../runner/step.js'
 
 declare module '../runner/plan.js' {
   interface StepKinds {
-    'capture-backup': {target: CaptureTarget}
+    // `safety`: the backup of a database as it is now, before a recovery changes it.
+    'capture-backup': {target: CaptureTarget | CreatedTarget, safety?: boolean}
   }
 }
 
@@ -67,7 +69,18 @@ const describe = (state: BackupState) => state.latest
   ? `${state.label}: newest good backup ${state.latest.name} is ${formatDuration(state.latest.ageMs)} old`
   : `${state.label}: no successful backup`
 
-export async function backupGate(states: BackupState[], options: GateOptions, ask: Prompts = prompts): Promise<GateResult> {
+// The gate's question, in a terminal, when a backup is too old and --capture-backup was not given:
+// capture one after the confirmation? `ask` is the prompt (src/lib/prompts.ts), a parameter for tests.
+export async function askCapture(states: BackupState[], options: GateOptions, ask: Prompts = prompts): Promise<boolean> {
+  const stale = states.filter(s => !s.fresh)
+  if (options.capture || options.skip || options.dryRun || stale.length === 0 || !ask.interactive()) return options.capture
+  return ask.yesNo(`${staleText(stale, options.maxAgeMs)}. Capture a fresh backup after the confirmation?`, '--capture-backup', true)
+}
+
+const staleText = (stale: BackupState[], maxAgeMs: number) => `${stale.map(describe).join('; ')} (limit ${formatDuration(maxAgeMs)})`
+
+// The gate itself, pure: whether the backups pass, and which databases a step captures first.
+export function gateCheck(states: BackupState[], options: Omit<GateOptions, 'dryRun'>): GateResult {
   const limit = formatDuration(options.maxAgeMs)
   if (options.skip) {
     return {check: {name: 'backups', outcome: 'warning', detail: 'Skipped with --skip-backup-check: nothing shows that a recent backup exists.'}, capture: []}
@@ -79,13 +92,14 @@ export async function backupGate(states: BackupState[], options: GateOptions, as
   if (stale.length === 0) {
     return {check: {name: 'backups', outcome: 'passed', detail: `${states.map(describe).join('; ')} (limit ${limit}).`}, capture: []}
   }
-  const staleText = `${stale.map(describe).join('; ')} (limit ${limit})`
-  let capture = options.capture
-  if (!capture && !options.dryRun && ask.interactive()) capture = await ask.yesNo(`${staleText}. Capture a fresh backup after the confirmation?`, '--capture-backup', true)
-  if (!capture) {
-    return {check: {name: 'backups', outcome: 'failed', detail: `${staleText}. Capture one with --capture-backup, raise --max-backup-age, or pass --skip-backup-check.`}, capture: []}
+  if (!options.capture) {
+    return {check: {name: 'backups', outcome: 'failed', detail: `${staleText(stale, options.maxAgeMs)}. Capture one with --capture-backup, raise --max-backup-age, or pass --skip-backup-check.`}, capture: []}
   }
-  return {check: {name: 'backups', outcome: 'passed', detail: `${staleText}; a fresh backup is captured first, after the confirmation.`}, capture: stale}
+  return {check: {name: 'backups', outcome: 'passed', detail: `${staleText(stale, options.maxAgeMs)}; a fresh backup is captured first, after the confirmation.`}, capture: stale}
+}
+
+export async function backupGate(states: BackupState[], options: GateOptions, ask: Prompts = prompts): Promise<GateResult> {
+  return gateCheck(states, {...options, capture: await askCapture(states, options, ask)})
 }
 
 export type CaptureTarget = Pick<BackupState, 'database' | 'label' | 'newestNum'>
@@ -120,9 +134,27 @@ export function captureStep(id: string, title: string, target: CaptureTarget | (
 
 export const captureFreshBackup = (state: BackupState) => captureStep(`capture-${state.database.addon.name}`, `Capture a backup of ${state.label}`, state)
 
+// A database an earlier step of the plan created (a point-in-time rollback), known once that step has run.
+export interface CreatedTarget {
+  created: Ref<Addon>
+  plan: string
+  billingApp: string
+  attachmentNames: string[]
+  newestNum: number
+}
+
+const captureTitle = (target: CaptureTarget | CreatedTarget, safety?: boolean) => 'created' in target
+  ? 'Capture a backup of the new database right away: it has no rollback window of its own yet'
+  : safety ? `Capture a safety backup of ${target.label} as it is now` : `Capture a backup of ${target.label}`
+
+const createdTarget = (context: StepContext, {created, plan, billingApp, attachmentNames, newestNum}: CreatedTarget): CaptureTarget => {
+  const {id, name} = context.result(created)
+  return {database: {addon: {id, name, plan: {name: plan}, app: {name: billingApp}}, attachmentNames}, label: name, newestNum}
+}
+
 export const backupSteps: BuildersOf<'capture-backup'> = {
-  'capture-backup': ({target}) => {
-    const {id: _id, ...step} = captureStep('', `Capture a backup of ${target.label}`, target)
+  'capture-backup': ({target, safety}) => {
+    const {id: _id, ...step} = captureStep('', captureTitle(target, safety), 'created' in target ? context => createdTarget(context, target) : target)
     return step
   },
 }

@@ -6,6 +6,7 @@ import {noSuchApp} from '../api/apps.js'
 import {messageOf, Refused} from '../errors.js'
 import {cliUtils} from '../cli-modules.js'
 import {registerSecrets} from '../secrets.js'
+import type {StepContext} from '../runner/step.js'
 
 export interface Connection {
   client: Client
@@ -85,6 +86,14 @@ export async function resolveAppDatabase(api: Api, app: string, database = 'DATA
   const configVar = details.attachment ? `${details.attachment.name}_URL` : database
   return {url: details.url, label, configVar, schema: schemaOf(details.url), details}
 }
+
+// The app's database as a resource the steps of a run share (see StepContext.resource): what a plan's
+// step data names by attachment, add-on or config var name, resolved once per run (and again by a
+// process that continues the run). `databaseKey` is the key a command seeds with what it resolved.
+export const databaseKey = (app: string, name: string) => `database:${app}:${name}`
+
+export const databaseIn = (context: StepContext, app: string, name: string): Promise<AppDatabase> =>
+  context.resource(databaseKey(app, name), () => resolveAppDatabase(context.api, app, name))
 
 // A connection with Prisma's schema first on the search path, through the bastion when there is one.
 export async function connect(database: AppDatabase): Promise<Connection> {

@@ -273,5 +273,8 @@ function makeFolder(dir: string) {
   }
 }
 
+// The folder a comparison writes to when --out is not given (and a surgical recovery's, renamed).
+export const defaultFolder = (app: string, now = new Date()) => `reconcile-${app}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
+
 // A table's folder: its name, unless that could leave the folder or is not portable.
 export const folderName = (table: string) => /^[\w.-]+$/.test(table) && !/^\.+$/.test(table) ? table : table.replace(/[^\w.-]|^\.+$/g, '_')

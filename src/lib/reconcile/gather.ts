@@ -1,19 +1,17 @@
 import {getAddon} from '../api/addons.js'
 import type {Api} from '../api/client.js'
 import {path} from '../api/client.js'
-import {backupGate, backupStates, GateOptions, GateResult} from '../backups/gate.js'
+import {askCapture as askToCapture, type BackupState, backupStates} from '../backups/gate.js'
+import {blocking} from '../checks.js'
 import {messageOf, Refused} from '../errors.js'
-import {AppDatabase, resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {type Prompts, prompts} from '../prompts.js'
 import {Base, findBase} from './base.js'
+import {type ReconcileDatabase, type ReconcileFacts, reconcileChecks, type ReconcileInput} from './checks.js'
 
-// The two databases of `db:reconcile`, resolved the way every command resolves a database argument,
-// and the refusals that come before anything is read from them or written to disk.
-
-export interface ReconcileDatabase extends AppDatabase {
-  // The name the user gave: HEROKU_POSTGRESQL_OLIVE, DATABASE_URL.
-  given: string
-  addon?: {id: string, name: string}
-}
+// db:reconcile's gather: the two databases, resolved the way every command resolves a database argument
+// (the same one twice, or an OLD that an app may still write to, is refused here), the base, and the
+// backups; and its one question.
 
 interface ResolvedDetails {
   attachment?: {name: string, addon: {id: string, name: string}}
@@ -49,13 +47,12 @@ export async function resolvePair(api: Api, app: string, from: string, to: strin
   return {old, current}
 }
 
-// The backup gate on DATABASE alone. After a point-in-time recovery DATABASE is a new database, and the
-// backups taken under the same name before it existed are the old one's: they do not count.
-export async function databaseBackupGate(api: Api, app: string, current: ReconcileDatabase, options: GateOptions): Promise<GateResult> {
+// The backups of DATABASE alone, for the gate of --apply. After a point-in-time recovery DATABASE is a new
+// database, and the backups taken under the same name before it existed are the old one's: they do not count.
+async function databaseBackupStates(api: Api, app: string, current: ReconcileDatabase, maxAgeMs: number): Promise<BackupState[]> {
   const created = current.addon ? Date.parse((await getAddon(api, app, current.addon.name)).created_at ?? '') : Number.NaN
   const notBefore = current.addon && !Number.isNaN(created) ? {[current.addon.id]: created} : {}
-  const states = (await backupStates(api, app, options.maxAgeMs, notBefore)).filter(s => s.database.addon.id === current.addon?.id)
-  return backupGate(states, options)
+  return (await backupStates(api, app, maxAgeMs, notBefore)).filter(s => s.database.addon.id === current.addon?.id)
 }
 
 // The base db:recover recorded in DATABASE for a recovery from OLD (see base.ts); none for a database
@@ -65,13 +62,19 @@ export async function lookUpBase(old: ReconcileDatabase, current: ReconcileDatab
   return withConnection(current, ({client}) => findBase(client, current.schema, old.addon!, current.addon))
 }
 
-// The refusals the base decides, before anything is written: a --since that is not its recovery point,
-// and, without one, an --apply that nobody said which side wins for.
-export function assertBaseFits(base: Base | undefined, current: ReconcileDatabase, options: {since?: string, apply: boolean, prefer?: string}): void {
-  if (base && options.since && options.since !== base.recoveryPoint) {
-    throw new Refused(`--since ${options.since} is not the recovery point of the base db:recover recorded in ${current.label} (run ${base.run}: ${base.recoveryPoint}): leave --since out, or give that time.`)
-  }
-  if (!base && options.apply && !options.prefer) {
-    throw new Refused(`${current.label} holds no base recorded by db:recover, so the comparison is two-way and cannot tell which side changed a row: --apply could overwrite writes made to it after the promote, or bring back rows deleted from it since. Compare without --apply and read the folder, then say which side wins with --prefer old|current.`)
-  }
+// Everything the checks and the comparison look at: the two databases, the base, and with --apply the
+// backups of DATABASE. Reads only.
+export async function gatherReconcile(api: Api, input: ReconcileInput): Promise<ReconcileFacts> {
+  const {old, current} = await resolvePair(api, input.app, input.from, input.to)
+  const [base, backups] = await Promise.all([
+    lookUpBase(old, current), input.apply && !input.skip ? databaseBackupStates(api, input.app, current, input.maxAgeMs) : undefined,
+  ])
+  return {old, current, base, backups}
+}
+
+// The gate's question (a backup of DATABASE too old, in a terminal), asked only when nothing else refuses.
+// `ask` is the prompts (src/lib/prompts.ts), a parameter for tests.
+export async function askCapture(facts: ReconcileFacts, input: ReconcileInput, ask: Prompts = prompts): Promise<boolean> {
+  if (!facts.backups || blocking(reconcileChecks(facts, {...input, capture: true})).length > 0) return input.capture
+  return askToCapture(facts.backups, {maxAgeMs: input.maxAgeMs, capture: input.capture, skip: input.skip, dryRun: false}, ask)
 }

@@ -1,103 +1,51 @@
-import {resolve} from 'node:path'
-import {withConnection} from '../postgres/connect.js'
-import type {Base} from './base.js'
-import {compareDatabases} from './compare.js'
-import {Prefer, ReconcileFolder} from './folder.js'
-import type {ReconcileDatabase} from './gather.js'
+import {gateCheck, planCapture} from '../backups/gate.js'
+import {blocking} from '../checks.js'
+import type {Plan} from '../plan.js'
+import type {Planned} from '../runner/plan.js'
+import {type ReconcileFacts, reconcileChecks, type ReconcileInput} from './checks.js'
+import type {ReconcileSummary} from './comparison.js'
+import {plural, rows} from './words.js'
 
-// The comparison as a plan: it reads both databases, writes the folder (rows, replay.sql) and returns
-// a summary that holds names and counts only, never a row value: that is what the terminal and --json show.
+// The pure planner of db:reconcile: from what was gathered and compared, the checks, and with --apply
+// the steps as data: a fresh backup of DATABASE when the gate asks for one, then replay.sql, named by its
+// folder, on DATABASE, named by its config var.
 
-export interface ReconcileOptions {
-  app: string
-  since?: string
-  tables?: string[]
-  exclude?: string[]
-  out: string
-  // The base db:recover recorded in DATABASE: the comparison is three-way with it, two-way without.
-  base?: Base
-  prefer?: Prefer
+export interface ReconcilePlan extends Plan {
+  // Undefined when a check refused before the comparison.
+  summary?: ReconcileSummary
+  // DATABASE as the user named it (--to), its label, and its config var.
+  database: {given: string, label: string, configVar: string}
+  old: string
+  apply: boolean
 }
 
-export interface TableSummary {
-  table: string
-  mode: 'key' | 'multiset'
-  against: 'three-way' | 'two-way'
-  key: string[]
-  inserted: number
-  updated: number
-  deleted: number
-  conflicts: number
-  kept: number
-  columnsOnlyInOld: string[]
-  columnsOnlyInDatabase: string[]
-  warnings: string[]
+export function describeConfirmation(summary: ReconcileSummary, database: string): string {
+  const {inserted, updated, conflicts} = summary.totals
+  const conflicted = conflicts === 0 ? '' : summary.prefer === 'old' ? `, and the ${plural(conflicts, 'conflict')} take OLD's values (--prefer old)` : `; ${plural(conflicts, 'conflict')} stay${conflicts === 1 ? 's' : ''} commented out`
+  return `This runs replay.sql on ${database} of ${summary.app}, in one transaction: ${rows(inserted)} written and ${rows(updated)} updated in OLD after the recovery point${conflicted}.`
 }
 
-export interface BaseSummary {
-  run: string
-  recoveryPoint: string
-  recordedAt: string
-  // The schema in DATABASE that holds it (dropped with DROP SCHEMA ... CASCADE once done).
-  schema: string
-}
-
-export interface ReconcileSummary {
-  app: string
-  from: string
-  to: string
-  // The recovery point the writes came after, when given (or known from the base).
-  since: string | null
-  // 'three-way': with the base db:recover recorded; 'two-way': OLD against DATABASE only.
-  against: 'three-way' | 'two-way'
-  // The same in words: 'three-way (base from run X at TIME, recorded TIME)', 'two-way (no base)'.
-  comparison: string
-  base: BaseSummary | null
-  prefer: Prefer | null
-  folder: string
-  tables: TableSummary[]
-  tablesOnlyInOld: string[]
-  tablesOnlyInDatabase: string[]
-  totals: {inserted: number, updated: number, deleted: number, conflicts: number, kept: number}
-  cost: {queries: number, rowsFetched: number, bytesFetched: number, durationMs: number}
-}
-
-// How the comparison was made, in one line: what --dry-run, the summary and the folder say first.
-export function describeAgainst(summary: {base?: {run: string, recoveryPoint: string, recordedAt: string} | null, prefer?: string | null}): string {
-  if (summary.base) return `three-way (base from run ${summary.base.run} at ${summary.base.recoveryPoint}, recorded ${summary.base.recordedAt})`
-  return `two-way (no base)${summary.prefer ? `, --prefer ${summary.prefer}` : ''}`
-}
-
-export const defaultFolder = (app: string, now = new Date()) => `reconcile-${app}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
-
-export async function planReconcile(old: ReconcileDatabase, current: ReconcileDatabase, options: ReconcileOptions): Promise<ReconcileSummary> {
-  const started = Date.now()
-  const folder = ReconcileFolder.create(options.out, {prefer: options.prefer})
-  try {
-    const comparison = await withConnection(old, oldConnection => withConnection(current, currentConnection => compareDatabases(
-      {client: oldConnection.client, schema: old.schema}, {client: currentConnection.client, schema: current.schema},
-      {tables: options.tables, exclude: options.exclude, base: options.base, onDifference: (table, difference) => folder.record(table, difference)},
-    )))
-    const tables = comparison.tables.map(t => ({
-      table: t.table, mode: t.mode, against: t.against, key: t.key, inserted: t.inserted, updated: t.updated, deleted: t.deleted, conflicts: t.conflicts, kept: t.kept,
-      columnsOnlyInOld: t.onlyInOld, columnsOnlyInDatabase: t.onlyInDatabase, warnings: t.warnings,
-    }))
-    const sum = (pick: (t: typeof comparison.tables[number]) => number) => comparison.tables.reduce((total, t) => total + pick(t), 0)
-    const {base} = options
-    const summary: ReconcileSummary = {
-      app: options.app, from: old.label, to: current.label, since: options.since ?? base?.recoveryPoint ?? null,
-      against: base ? 'three-way' : 'two-way',
-      comparison: describeAgainst({base, prefer: options.prefer}),
-      base: base ? {run: base.run, recoveryPoint: base.recoveryPoint, recordedAt: base.recordedAt, schema: base.schema} : null,
-      prefer: options.prefer ?? null, folder: resolve(options.out),
-      tables, tablesOnlyInOld: comparison.tablesOnlyInOld, tablesOnlyInDatabase: comparison.tablesOnlyInDatabase,
-      totals: {inserted: sum(t => t.inserted), updated: sum(t => t.updated), deleted: sum(t => t.deleted), conflicts: sum(t => t.conflicts), kept: sum(t => t.kept)},
-      cost: {queries: sum(t => t.cost.queries), rowsFetched: sum(t => t.cost.rowsFetched), bytesFetched: sum(t => t.cost.bytesFetched), durationMs: Date.now() - started},
-    }
-    folder.finish(comparison, summary as unknown as Record<string, unknown>)
-    return summary
-  } catch (error) {
-    folder.discard()
-    throw error
+export function planReconcile(facts: ReconcileFacts, summary: ReconcileSummary | undefined, input: ReconcileInput): ReconcilePlan {
+  const {app} = input
+  const {old, current} = facts
+  const checks = reconcileChecks(facts, input)
+  const capture = input.apply ? gateCheck(facts.backups ?? [], input).capture : []
+  const steps: Planned[] = summary && blocking(checks).length === 0
+    ? [...capture.map(planCapture), {id: 'replay', kind: 'replay', app, folder: summary.folder, database: current.configVar, label: current.label}]
+    : []
+  return {
+    app, checks, steps, summary, apply: input.apply, old: old.label,
+    database: {given: current.given, label: current.label, configVar: current.configVar},
+    what: `reconcile ${current.label} with ${old.label}`,
+    confirm: summary ? describeConfirmation(summary, current.label) : '',
+    timeoutMs: 60 * 60_000,
+    // A comparison made again, into a folder of its own, then applied.
+    rerun: [
+      'heroku', 'db:reconcile', '--app', app, '--from', input.from, '--to', input.to,
+      ...(input.since ? ['--since', input.since] : []), ...(input.tables ? ['--tables', input.tables.join(',')] : []),
+      ...(input.exclude ? ['--exclude', input.exclude.join(',')] : []), ...(input.prefer ? ['--prefer', input.prefer] : []),
+      '--apply', ...(input.maxBackupAge === '24h' ? [] : ['--max-backup-age', input.maxBackupAge]),
+      ...(input.capture ? ['--capture-backup'] : []), ...(input.skip ? ['--skip-backup-check'] : []), '--confirm', app,
+    ],
   }
 }

@@ -1,9 +1,14 @@
 import {join} from 'node:path'
 import {printable} from '../names.js'
+import type {View} from '../plan.js'
+import {checksSection, stepList} from '../render/index.js'
+import {runJson} from '../runner/report.js'
 import {shellQuote} from '../shell.js'
 import {dropBaseSql} from './base.js'
+import type {ReconcileSummary} from './comparison.js'
+import type {ReconcilePlan} from './plan.js'
 import type {ReplayResult} from './replay.js'
-import {describeAgainst, ReconcileSummary} from './plan.js'
+import {describeAgainst, plural, rows} from './words.js'
 
 // What the terminal shows: counts per table and where the rows are, never a row value.
 
@@ -12,8 +17,6 @@ const pad = (cells: string[][]) => {
   return cells.map(row => `  ${row.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join('  ')}`.trimEnd())
 }
 
-export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
-const rows = (n: number) => plural(n, 'row')
 
 export function preferWarning(prefer: 'old' | 'current'): string {
   return prefer === 'old'
@@ -92,8 +95,16 @@ export function describeNext(summary: ReconcileSummary, database: Database): str
   return [`Nothing was changed. To carry the writes over: review replay.sql, then ${how} (or \`${psql}\`).`, ...(drop ? [drop] : [])].join('\n')
 }
 
-export function describeConfirmation(summary: ReconcileSummary, database: string): string {
-  const {inserted, updated, conflicts} = summary.totals
-  const conflicted = conflicts === 0 ? '' : summary.prefer === 'old' ? `, and the ${plural(conflicts, 'conflict')} take OLD's values (--prefer old)` : `; ${plural(conflicts, 'conflict')} stay${conflicts === 1 ? 's' : ''} commented out`
-  return `This runs replay.sql on ${database} of ${summary.app}, in one transaction: ${rows(inserted)} written and ${rows(updated)} updated in OLD after the recovery point${conflicted}.`
+// db:reconcile as the guarded skeleton shows it: the comparison, and with --apply its checks and steps.
+// Without --apply (or with --dry-run) the skeleton's dry run says how to carry the writes over.
+export const reconcileView: View<ReconcilePlan> = {
+  preview: (plan, steps) => plan.summary
+    ? [describeSummary(plan.summary), ...(plan.apply ? ['', ...checksSection(plan.checks), '', 'Steps:', ...stepList(steps)] : [])].join('\n')
+    : [`Not compared: ${plan.old}, the database from before the recovery (OLD), with ${plan.database.label} (DATABASE), on ${plan.app}.`, '', ...checksSection(plan.checks)].join('\n'),
+  dryRun: plan => `\n${describeNext(plan.summary!, {...plan.database, app: plan.app})}`,
+  closing(plan, outcome) {
+    const drop = dropBaseLine(plan.summary!, {...plan.database, app: plan.app})
+    return [`\n${describeReplay(outcome.result<ReplayResult>('replay')!)}`, ...(drop ? [drop] : [])].join('\n')
+  },
+  json: (plan, _steps, outcome) => ({...plan.summary, applied: outcome?.result<ReplayResult>('replay') ?? null, run: outcome ? runJson(outcome) : undefined}),
 }

@@ -1,20 +1,19 @@
 import {listAttachments} from '../api/addons.js'
 import {getApp, listFormation, noSuchApp, Process} from '../api/apps.js'
 import type {Api} from '../api/client.js'
-import {databaseInfo, listTransfers, Transfer} from '../api/postgres.js'
+import {databaseInfo, isBackup, listTransfers, Transfer, transferName} from '../api/postgres.js'
+import {recentReleases, type Release} from '../api/releases.js'
+import {ageOf, formatDuration} from '../duration.js'
 import {Refused} from '../errors.js'
 import {cliUtils} from '../cli-modules.js'
+import {type Choice, type Prompts, prompts} from '../prompts.js'
+import type {SourceDatabase} from './point-in-time.js'
+import {beforeRelease, resolveTarget, type Target, type TargetRequest} from './target.js'
 
-// Everything the planner looks at, read before anything is written.
+// db:recover's gather (everything the planner looks at, read before anything is written) and its one
+// question: how to recover, when no flag says it.
 
-export interface RecoveryDatabase {
-  id: string
-  name: string
-  plan: string
-  billingApp: string
-  // The name the user pointed at, and every name the database is attached under on this app.
-  attachment: string
-  attachmentNames: string[]
+export interface RecoveryDatabase extends SourceDatabase {
   advanced: boolean
   essential: boolean
 }
@@ -23,6 +22,7 @@ export interface RecoveryFacts {
   app: string
   appId: string
   database: RecoveryDatabase
+  // They hold the backups' URLs: never plan data (see recoveryResources).
   transfers: Transfer[]
   // The earliest point in time the database can roll back to; null when the plan has no rollback.
   rollbackEarliest: Date | null
@@ -31,6 +31,11 @@ export interface RecoveryFacts {
   hasPooler: boolean
   // Add-ons attached to the app before anything ran: one that appears later was created by this run.
   knownAddons: string[]
+  // Whether the app keeps uploaded files in S3 (names of config vars only are looked at).
+  hasBucket: boolean
+  // Where to go back to, when the flags say it; else the newest releases, for the question.
+  target?: Target
+  releases: Release[]
   now: number
 }
 
@@ -54,13 +59,28 @@ export function parseRollbackRow(info: {name: string, values: string[]}[]): Date
   return new Date(`${found[1]}T${found[2]}${offset}`)
 }
 
-export async function gatherFacts(api: Api, app: string, databaseArg: string): Promise<RecoveryFacts> {
-  const [appInfo, attachment, attachments, formation, utils] = await Promise.all([
-    getApp(api, app), resolveDatabase(api, app, databaseArg), listAttachments(api, app), listFormation(api, app), cliUtils(),
+async function hasBucketVars(api: Api, app: string): Promise<boolean> {
+  try {
+    const {hasBucketVars, readConfig} = await import('../files/bucket.js')
+    return hasBucketVars(Object.keys(await readConfig(api, app)))
+  } catch {
+    return false
+  }
+}
+
+export async function gatherRecovery(api: Api, input: {app: string, database: string, request?: TargetRequest}): Promise<RecoveryFacts> {
+  const {app, request} = input
+  const now = Date.now()
+  // A release named by --before-release is read alongside; what the app and database reads say comes first.
+  const resolving = request && resolveTarget(api, app, request, now)
+  resolving?.catch(() => {})
+  const [appInfo, attachment, attachments, formation, utils, hasBucket] = await Promise.all([
+    getApp(api, app), resolveDatabase(api, app, input.database), listAttachments(api, app), listFormation(api, app), cliUtils(), hasBucketVars(api, app),
   ])
   const addon = attachment.addon as {id: string, name: string, plan: {name: string}, app: {name: string}}
   const advanced = utils.isAdvancedDatabase(addon as any)
-  const [transfers, info] = await Promise.all([listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id)])
+  const [transfers, info, target] = await Promise.all([listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving])
+  const rollbackEarliest = info ? parseRollbackRow(info.info) : null
   const mine = attachments.filter(a => a.addon.id === addon.id)
   return {
     app,
@@ -71,11 +91,42 @@ export async function gatherFacts(api: Api, app: string, databaseArg: string): P
       essential: utils.isEssentialDatabase(addon as any) || utils.isLegacyEssentialDatabase(addon as any),
     },
     transfers,
-    rollbackEarliest: info ? parseRollbackRow(info.info) : null,
+    rollbackEarliest,
     formation,
     maintenance: appInfo.maintenance,
     hasPooler: mine.some(a => a.namespace === 'connection-pooling:default'),
     knownAddons: [...new Set(attachments.map(a => a.addon.id))],
-    now: Date.now(),
+    hasBucket,
+    target,
+    releases: !target && rollbackEarliest ? await recentReleases(api, app, 3) : [],
+    now,
   }
+}
+
+function backupChoices(facts: RecoveryFacts): Choice<Target>[] {
+  return facts.transfers.filter(isBackup).filter(t => t.finished_at)
+    .sort((a, b) => Date.parse(b.finished_at!) - Date.parse(a.finished_at!)).slice(0, 5)
+    .map(t => ({
+      name: `Restore backup ${transferName(t)} (${formatDuration(ageOf(t.finished_at!))} old): loses everything written since ${t.finished_at}`,
+      value: {kind: 'backup', ref: transferName(t)},
+      disabled: t.succeeded ? false : 'did not complete',
+    }))
+}
+
+function timeChoices(facts: RecoveryFacts): Choice<Target>[] {
+  if (!facts.rollbackEarliest) return []
+  return facts.releases.map(r => ({
+    name: `Roll back to one minute before v${r.version} (${r.description}, ${formatDuration(ageOf(r.created_at))} ago) into a new database: loses everything since then`,
+    value: beforeRelease(r),
+    disabled: Date.parse(r.created_at) - 60_000 < facts.rollbackEarliest!.getTime() ? 'outside the rollback window' : false,
+  }))
+}
+
+// Neither --backup nor a time: in a terminal, both ways back explained, and the user picks one.
+// `ask` is the prompts (src/lib/prompts.ts), a parameter for tests.
+export function askTarget(facts: RecoveryFacts, ask: Prompts = prompts): Promise<Target> {
+  const note = facts.rollbackEarliest
+    ? `Point-in-time rollback reaches back to ${facts.rollbackEarliest.toISOString()} (or use --to TIME).`
+    : `${facts.database.plan} has no point-in-time rollback: only backups.`
+  return ask.choose('How do you want to recover?', [...backupChoices(facts), ...timeChoices(facts)], '--backup ID, --to TIME, --by DURATION or --before-release vN', undefined, {asking: 'Choosing how to recover', note})
 }

@@ -1,14 +1,26 @@
+import type {Addon} from '../api/addons.js'
 import {isBackup, Transfer, transferName} from '../api/postgres.js'
 import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
+import {blocking} from '../checks.js'
 import {formatDuration} from '../duration.js'
+import type {Plan} from '../plan.js'
+import {quieted} from '../platform/steps.js'
+import type {Planned} from '../runner/plan.js'
+import {ref} from '../runner/step.js'
 import type {RecoveryFacts} from './gather.js'
+import type {SourceDatabase} from './point-in-time.js'
+import {backupResource, where} from './steps.js'
 import type {Target} from './target.js'
 
-// The pure planner: from the facts and the chosen target, what `db:recover` will do and why, and
-// which checks stop it. `--dry-run` and `--json` print this; steps.ts turns it into the steps the runner runs.
+// The pure planner of db:recover: from the facts and the chosen target, the checks that stop it, the
+// warnings, and the steps as data (a restore in place; a point-in-time rollback into a new database that
+// is promoted; a drill or a surgical recovery through a scratch database), with the command that
+// carries out exactly this plan. `--dry-run` and `--json` print it; the runner runs its steps.
 
 export interface RecoveryOptions {
+  // The DATABASE argument as given.
+  database: string
   drill: boolean
   keep: boolean
   safetyBackup: boolean
@@ -16,9 +28,13 @@ export interface RecoveryOptions {
   scaleDownWorkers: boolean
   verify?: string
   // --surgical: put back only the rows of these tables missing from the database, from a scratch copy.
-  surgical?: {tables: string[], out: string}
+  // `outGiven`: --out was given (the default folder is named by the time, so a re-run needs it).
+  surgical?: {tables: string[], out: string, outGiven?: boolean}
   // Record the base of a three-way db:reconcile in the new database before the promote (--no-reconcile-base skips it).
-  reconcileBase?: boolean
+  reconcileBase: boolean
+  // --wait-timeout as given, and in ms.
+  waitTimeout: string
+  timeoutMs: number
 }
 
 export interface PlannedBackup {
@@ -30,8 +46,7 @@ export interface PlannedBackup {
   size: string
 }
 
-export interface RecoveryPlan {
-  app: string
+export interface RecoveryPlan extends Plan {
   database: {addon: string, plan: string, attachment: string, attachmentNames: string[]}
   way: 'backup' | 'point-in-time'
   drill: boolean
@@ -47,9 +62,16 @@ export interface RecoveryPlan {
   workers: {type: string, quantity: number}[]
   safetyBackup: boolean
   verify?: string
-  checks: Check[]
   warnings: string[]
+  // For the closing words: a pooler to move, uploaded files to recover to the same time.
+  hasPooler: boolean
+  hasBucket: boolean
 }
+
+// The steps' results the others and the closing words read.
+export const CREATED = ref<Addon>('create-database')
+export const SCRATCH = ref<Addon>('create-scratch')
+export const SAFETY = ref<Transfer>('safety-backup')
 
 export const SURGICAL_NOTE = (tables: string[], attachment: string) =>
   `Only rows of ${tables.join(', ')} that the recovered copy has and ${attachment} does not are put back; no other row or table of ${attachment} changes, and nothing written since is lost.`
@@ -59,25 +81,25 @@ export const RUNBOOK_WARNING = 'Keep in mind that this recovery replaces the dat
 const successfulBackups = (transfers: Transfer[]) =>
   transfers.filter(t => isBackup(t) && t.succeeded && t.finished_at).sort((a, b) => Date.parse(a.finished_at!) - Date.parse(b.finished_at!))
 
-export function findBackup(transfers: Transfer[], ref: string): Transfer | undefined {
-  if (ref === 'latest') return successfulBackups(transfers).at(-1)
-  return transfers.filter(isBackup).find(t => transferName(t) === ref.toLowerCase())
+export function findBackup(transfers: Transfer[], name: string): Transfer | undefined {
+  if (name === 'latest') return successfulBackups(transfers).at(-1)
+  return transfers.filter(isBackup).find(t => transferName(t) === name.toLowerCase())
 }
 
-function backupCheck(facts: RecoveryFacts, ref: string): {check: Check, backup?: PlannedBackup} {
-  const found = findBackup(facts.transfers, ref)
+function backupCheck(facts: RecoveryFacts, name: string): {check: Check, backup?: PlannedBackup} {
+  const found = findBackup(facts.transfers, name)
   const list = `\`heroku pg:backups -a ${facts.database.billingApp}\` lists them`
   if (!found) {
-    const detail = ref === 'latest' ? `${facts.database.billingApp} has no successful backup. Capture one with \`heroku pg:backups:capture -a ${facts.app}\`.` : `Backup ${ref} not found for ${facts.database.billingApp}; ${list}.`
+    const detail = name === 'latest' ? `${facts.database.billingApp} has no successful backup. Capture one with \`heroku pg:backups:capture -a ${facts.app}\`.` : `Backup ${name} not found for ${facts.database.billingApp}; ${list}.`
     return {check: {name: 'backup', outcome: 'failed', detail}}
   }
-  const name = transferName(found)
+  const shown = transferName(found)
   if (!found.succeeded || !found.finished_at) {
-    return {check: {name: 'backup', outcome: 'failed', detail: `Backup ${name} did not complete successfully: it cannot be restored. Pick a successful one; ${list}.`}}
+    return {check: {name: 'backup', outcome: 'failed', detail: `Backup ${shown} did not complete successfully: it cannot be restored. Pick a successful one; ${list}.`}}
   }
   const age = formatDuration(facts.now - Date.parse(found.finished_at))
-  const backup = {name, uuid: found.uuid, from: found.from_name, finishedAt: found.finished_at, age, size: formatBytes(found.processed_bytes ?? 0)}
-  return {backup, check: {name: 'backup', outcome: 'passed', detail: `${name} of ${found.from_name}, finished ${found.finished_at} (${age} ago), ${backup.size}.`}}
+  const backup = {name: shown, uuid: found.uuid, from: found.from_name, finishedAt: found.finished_at, age, size: formatBytes(found.processed_bytes ?? 0)}
+  return {backup, check: {name: 'backup', outcome: 'passed', detail: `${shown} of ${found.from_name}, finished ${found.finished_at} (${age} ago), ${backup.size}.`}}
 }
 
 function windowCheck(facts: RecoveryFacts, at: Date): Check {
@@ -100,13 +122,11 @@ const quietable = (facts: RecoveryFacts) => facts.formation.filter(p => p.type !
 // Where the recovered database goes when promoted: DATABASE when the source holds it, else its own name.
 const promoteName = (facts: RecoveryFacts) => facts.database.attachmentNames.includes('DATABASE') ? 'DATABASE' : facts.database.attachment
 
-function warningsFor(plan: RecoveryPlan, facts: RecoveryFacts, options: RecoveryOptions): string[] {
-  const warnings: string[] = []
-  if (plan.drill) {
-    warnings.push(`A drill does not touch ${facts.database.attachment}, but attaching and detaching the scratch database are config changes: ${facts.app} restarts twice.`)
-    return warnings
-  }
-  warnings.push(plan.surgical ? SURGICAL_NOTE(plan.surgical.tables, facts.database.attachment) : RUNBOOK_WARNING)
+type Shape = Pick<RecoveryPlan, 'way' | 'drill' | 'surgical'>
+
+function warningsFor(plan: Shape, facts: RecoveryFacts, options: RecoveryOptions): string[] {
+  if (plan.drill) return [`A drill does not touch ${facts.database.attachment}, but attaching and detaching the scratch database are config changes: ${facts.app} restarts twice.`]
+  const warnings = [plan.surgical ? SURGICAL_NOTE(plan.surgical.tables, facts.database.attachment) : RUNBOOK_WARNING]
   if (!options.safetyBackup) warnings.push('--no-safety-backup: no backup of the current state is taken; if this recovery is wrong, there is no way back to it.')
   if (!options.maintenance) warnings.push('--no-maintenance: the app keeps serving requests during the switch.')
   if (facts.maintenance && options.maintenance) warnings.push(`${facts.app} is already in maintenance mode; it is left on afterwards.`)
@@ -115,41 +135,124 @@ function warningsFor(plan: RecoveryPlan, facts: RecoveryFacts, options: Recovery
   }
   if (plan.way === 'point-in-time' && !plan.surgical) {
     warnings.push(`${facts.database.name} is not destroyed: it stays attached under a colour name, and billed, until you remove it with \`heroku addons:destroy\`.`)
-    if (options.reconcileBase === false) warnings.push('--no-reconcile-base: db:reconcile will compare two-way, and cannot tell writes made to the new database after the promote from writes to carry over.')
+    if (!options.reconcileBase) warnings.push('--no-reconcile-base: db:reconcile will compare two-way, and cannot tell writes made to the new database after the promote from writes to carry over.')
   }
   return warnings
 }
 
+const sourceOf = ({database: {id, name, plan, billingApp, attachment, attachmentNames}}: RecoveryFacts): SourceDatabase =>
+  ({id, name, plan, billingApp, attachment, attachmentNames})
+
+// The steps as data, each kind registered in src/lib/registry.ts (see steps.ts and promote.ts).
+function planSteps(facts: RecoveryFacts, plan: Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>): Planned[] {
+  const {app} = facts
+  const source = sourceOf(facts)
+  const newestNum = Math.max(0, ...facts.transfers.map(t => t.num))
+  const at = plan.target?.at ?? ''
+  const backup = plan.backup && {uuid: plan.backup.uuid, name: plan.backup.name}
+  const when = (condition: unknown, ...steps: Planned[]) => condition ? steps : []
+  const verify = (database: string | typeof CREATED) => when(plan.verify, {id: 'verify', kind: 'verify-database', app, database, sql: plan.verify ?? ''})
+  const create = (id: string, scratch: boolean): Planned =>
+    ({id, kind: 'create-database', app, source, ...(plan.way === 'point-in-time' && {at}), scratch, keep: plan.keep, knownAddons: facts.knownAddons})
+  const safety = when(plan.safetyBackup, {
+    id: SAFETY.ref, kind: 'capture-backup', safety: true,
+    target: {database: {addon: {id: source.id, name: source.name, plan: {name: source.plan}, app: {name: source.billingApp}}, attachmentNames: source.attachmentNames}, label: where(source), newestNum},
+  })
+  const quiet = (during: Planned[]) => quieted(app, {maintenance: plan.maintenance, workers: plan.workers}, during)
+  if (plan.drill || plan.surgical) {
+    const tables = plan.surgical?.tables ?? []
+    return [
+      create(SCRATCH.ref, true),
+      ...(backup ? [{id: 'restore-scratch', kind: 'restore-backup', app, source, backup, newestNum, into: SCRATCH} satisfies Planned] : []),
+      ...verify(SCRATCH),
+      ...when(plan.surgical, ...safety, ...quiet([{id: 'put-back', kind: 'put-back-rows', app, source, scratch: SCRATCH, tables, out: plan.surgical?.out ?? '', safety: plan.safetyBackup}])),
+      ...when(!plan.keep, {id: 'destroy-scratch', kind: 'destroy-scratch', app, scratch: SCRATCH, putsBack: SCRATCH.ref}),
+    ]
+  }
+  if (backup) {
+    return quiet([...safety, {id: 'restore', kind: 'restore-backup', app, source, backup, newestNum, ...(plan.safetyBackup && {safety: SAFETY})}, ...verify(source.attachment)])
+  }
+  const as = plan.promoteAs ?? source.attachment
+  return [
+    create(CREATED.ref, false),
+    ...verify(CREATED),
+    ...when(plan.reconcileBase, {id: 'record-base', kind: 'record-reconcile-base', app, created: CREATED, old: {id: source.id, name: source.name}, recoveryPoint: at}),
+    ...quiet([
+      {id: 'sequence-fence', kind: 'sequence-fence', app, old: {attachment: source.attachment, name: source.name}, created: CREATED, recoveryPoint: at},
+      {id: 'keep-alias', kind: 'keep-alias', app, old: source.name, as},
+      {id: 'promote', kind: 'promote-database', app, created: CREATED, old: source.name, as},
+      ...when(facts.hasPooler, {id: 'pooler', kind: 'attach-pooler', app, created: CREATED}),
+      ...when(facts.formation.some(p => p.type === 'release'), {id: 'release-phase', kind: 'await-promote-release', app, as}),
+    ]),
+    {id: 'follower-check', kind: 'follower-check', app, created: CREATED},
+    ...when(plan.safetyBackup, {id: 'backup-new', kind: 'capture-backup', target: {created: CREATED, plan: source.plan, billingApp: source.billingApp, attachmentNames: [as], newestNum}}),
+  ]
+}
+
+// The command that recovers to exactly what was previewed: the backup by name, the time to the second.
+function rerunOf(plan: Pick<RecoveryPlan, 'app' | 'way' | 'backup' | 'target'>, target: Target, options: RecoveryOptions): string[] {
+  const {app} = plan
+  return [
+    'heroku', 'db:recover', options.database, '--app', app,
+    ...(plan.way === 'backup' ? ['--backup', plan.backup?.name ?? (target.kind === 'backup' ? target.ref : '')] : ['--to', plan.target!.at]),
+    ...(options.verify ? ['--verify', options.verify] : []),
+    ...(options.scaleDownWorkers ? ['--scale-down-workers'] : []),
+    ...(options.safetyBackup ? [] : ['--no-safety-backup']),
+    ...(options.maintenance ? [] : ['--no-maintenance']),
+    ...(options.reconcileBase || plan.way !== 'point-in-time' ? [] : ['--no-reconcile-base']),
+    ...(options.drill ? ['--drill'] : []),
+    ...(options.surgical ? ['--surgical', '--tables', options.surgical.tables.join(','), ...(options.surgical.outGiven ? ['--out', options.surgical.out] : [])] : []),
+    ...(options.keep ? ['--keep'] : []),
+    ...(options.waitTimeout === '2h' ? [] : ['--wait-timeout', options.waitTimeout]),
+    '--confirm', app,
+  ]
+}
+
+const describeWhat = (plan: Pick<RecoveryPlan, 'drill' | 'surgical' | 'database' | 'way' | 'backup' | 'target'>) =>
+  `${plan.drill ? 'drill: ' : plan.surgical ? `surgical (${plan.surgical.tables.join(', ')}): ` : ''}recover ${plan.database.attachment} ${plan.way === 'backup' ? `from ${plan.backup?.name}` : `to ${plan.target?.at}`}`
+
 export function planRecovery(facts: RecoveryFacts, target: Target, options: RecoveryOptions): RecoveryPlan {
   const {database} = facts
   const checks: Check[] = [{name: 'database', outcome: 'passed', detail: `${database.attachment} is ${database.name} (${database.plan}), attached as ${database.attachmentNames.join(', ')}.`}]
-  const plan: RecoveryPlan = {
-    app: facts.app,
-    database: {addon: database.name, plan: database.plan, attachment: database.attachment, attachmentNames: database.attachmentNames},
-    way: target.kind === 'backup' ? 'backup' : 'point-in-time',
-    drill: options.drill,
-    keep: (options.drill || Boolean(options.surgical)) && options.keep,
-    surgical: options.drill ? undefined : options.surgical,
-    maintenance: !options.drill && options.maintenance && !facts.maintenance,
-    workers: !options.drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
-    safetyBackup: !options.drill && options.safetyBackup,
-    verify: options.verify,
-    reconcileBase: false,
-    checks,
-    warnings: [],
-  }
+  const drill = options.drill
+  const surgical = drill || !options.surgical ? undefined : {tables: options.surgical.tables, out: options.surgical.out}
+  let backup: PlannedBackup | undefined
+  let at: RecoveryPlan['target']
   if (target.kind === 'backup') {
-    const {check, backup} = backupCheck(facts, target.ref)
-    checks.push(check)
-    plan.backup = backup
+    const found = backupCheck(facts, target.ref)
+    checks.push(found.check)
+    backup = found.backup
   } else {
     checks.push(windowCheck(facts, target.at))
-    plan.target = {at: target.at.toISOString(), reason: target.reason, earliest: facts.rollbackEarliest?.toISOString() ?? null}
-    if (!options.drill && !options.surgical) {
-      plan.promoteAs = promoteName(facts)
-      plan.reconcileBase = options.reconcileBase !== false
-    }
+    at = {at: target.at.toISOString(), reason: target.reason, earliest: facts.rollbackEarliest?.toISOString() ?? null}
   }
-  plan.warnings = warningsFor(plan, facts, options)
-  return plan
+  const way = target.kind === 'backup' ? 'backup' : 'point-in-time'
+  const promoted = way === 'point-in-time' && !drill && !surgical
+  const shape = {
+    app: facts.app, checks, timeoutMs: options.timeoutMs,
+    database: {addon: database.name, plan: database.plan, attachment: database.attachment, attachmentNames: database.attachmentNames},
+    way, drill, keep: (drill || Boolean(surgical)) && options.keep, surgical, backup, target: at,
+    promoteAs: promoted ? promoteName(facts) : undefined,
+    reconcileBase: promoted && options.reconcileBase,
+    maintenance: !drill && options.maintenance && !facts.maintenance,
+    workers: !drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
+    safetyBackup: !drill && options.safetyBackup,
+    verify: options.verify,
+    warnings: warningsFor({way, drill, surgical}, facts, options),
+    hasPooler: facts.hasPooler,
+    hasBucket: facts.hasBucket,
+  } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
+  return {
+    ...shape,
+    steps: blocking(checks).length > 0 ? [] : planSteps(facts, shape),
+    what: describeWhat(shape),
+    rerun: rerunOf(shape, target, options),
+    confirm: drill ? `This creates and destroys a scratch database on ${facts.app}.` : surgical ? SURGICAL_NOTE(surgical.tables, database.attachment) : RUNBOOK_WARNING,
+  }
+}
+
+// What the command already read that the steps need and the plan must not hold: the backup's URL.
+export function recoveryResources(facts: RecoveryFacts, plan: RecoveryPlan): Map<string, unknown> {
+  const backup = facts.transfers.find(t => t.uuid === plan.backup?.uuid)
+  return new Map(backup?.to_url ? [backupResource(backup)] : [])
 }

@@ -4,20 +4,30 @@ import {statusOf} from '../api/client.js'
 import {waitStatus} from '../api/postgres.js'
 import {recentReleases, waitForRelease} from '../api/releases.js'
 import {poll, StopPolling} from '../poll.js'
-import type {RecoveryFacts} from './gather.js'
 import {herokuTime} from './target.js'
 
 // Heroku Postgres point-in-time rollback: the add-on `heroku addons:create PLAN --rollback DB --to TIME`
 // creates, the wait `heroku pg:wait` does, and the attachments `heroku pg:promote` makes.
 
-export function createRollbackDatabase(api: Api, facts: RecoveryFacts, at: Date): Promise<Addon> {
+// The database a recovery starts from, by names and ids: what a plan's steps hold of it.
+export interface SourceDatabase {
+  id: string
+  name: string
+  plan: string
+  billingApp: string
+  // The name the user pointed at, and every name the database is attached under on the app.
+  attachment: string
+  attachmentNames: string[]
+}
+
+export function createRollbackDatabase(api: Api, app: string, source: SourceDatabase, at: Date): Promise<Addon> {
   // `to`, never `by`: the time was shown and confirmed, and must not drift while the user reads.
-  return createAddon(api, facts.app, {plan: facts.database.plan, config: {rollback: `${facts.database.attachment}_URL`, to: herokuTime(at)}})
+  return createAddon(api, app, {plan: source.plan, config: {rollback: `${source.attachment}_URL`, to: herokuTime(at)}})
 }
 
 // After a lost answer to a create: an add-on of the plan that was not on the app before this run is ours.
-export async function findCreated(api: Api, facts: RecoveryFacts): Promise<Addon | undefined> {
-  return (await listAddons(api, facts.app)).find(a => !facts.knownAddons.includes(a.id) && a.plan.name === facts.database.plan && a.state !== 'deprovisioned')
+export async function findCreated(api: Api, app: string, plan: string, knownAddons: string[]): Promise<Addon | undefined> {
+  return (await listAddons(api, app)).find(a => !knownAddons.includes(a.id) && a.plan.name === plan && a.state !== 'deprovisioned')
 }
 
 async function databaseWaiting(api: Api, addon: Addon): Promise<{waiting: boolean, message: string}> {

@@ -1,15 +1,17 @@
 import type {Addon} from '../api/addons.js'
 import {Transfer, transferName} from '../api/postgres.js'
 import {formatDuration} from '../duration.js'
+import type {View} from '../plan.js'
 import {checksSection, stepList} from '../render/index.js'
+import {runJson} from '../runner/report.js'
 import type {RunOutcome} from '../runner/runner.js'
 import type {Step} from '../runner/step.js'
-import type {RecoveryFacts} from './gather.js'
-import type {RecoveryPlan} from './plan.js'
-import {shellQuote} from '../shell.js'
 import type {SequenceMove} from '../reconcile/sequences.js'
 import type {PutBack} from '../reconcile/surgical.js'
-import {BaseRecorded, restoreCommand} from './steps.js'
+import {shellQuote} from '../shell.js'
+import {CREATED, type RecoveryPlan, SAFETY, SCRATCH} from './plan.js'
+import type {BaseRecorded} from './promote.js'
+import {type Restored, restoreCommand} from './steps.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
 // hold names, times and commands, never URLs or credentials.
@@ -36,51 +38,56 @@ export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
   ].join('\n')
 }
 
-function promoted(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome): string[] {
-  const created = outcome.result<Addon>('create-database')!
+function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
+  const created = outcome.result<Addon>(CREATED.ref)!
   const alias = outcome.result<string>('keep-alias')
   const follower = outcome.result<boolean>('follower-check')
   const phase = outcome.result<string>('release-phase')
+  const old = plan.database.addon
   return [
     `${plan.promoteAs}_URL now points to ${created.name}, the database as of ${plan.target?.at}; it has new credentials, and the app restarted with them.`,
-    `${facts.database.name} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${facts.database.name} --app ${facts.app}\` once you no longer need it.`,
-    facts.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : 'There was no connection-pooling attachment to move.',
-    `Followers of ${facts.database.name} were not carried over: create new ones from ${created.name} if you need them.`,
-    ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${facts.app}\` makes it writable.`] : []),
+    `${old} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${old} --app ${plan.app}\` once you no longer need it.`,
+    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : 'There was no connection-pooling attachment to move.',
+    `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
+    ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),
   ]
 }
 
+const backupName = (outcome: RunOutcome, id: string) => {
+  const transfer = outcome.result<Transfer>(id)
+  return transfer && transferName(transfer)
+}
+
+const scratchLine = (plan: RecoveryPlan, scratch: Addon) => plan.keep
+  ? `Scratch database ${scratch.name} is kept (--keep): \`heroku addons:destroy ${scratch.name} --app ${plan.app} --confirm ${plan.app}\` removes it.`
+  : `Scratch database ${scratch.name} was destroyed.`
+
 // What a successful recovery did, and the way back.
-export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome, durationMs: number): string {
-  const backupName = (id: string) => {
-    const transfer = outcome.result<Transfer>(id)
-    return transfer && transferName(transfer)
-  }
+export function describeOutcome(plan: RecoveryPlan, outcome: RunOutcome): string {
+  const durationMs = outcome.durationMs
   const lines: string[] = []
+  const safety = backupName(outcome, SAFETY.ref)
   if (plan.surgical) {
-    const scratch = outcome.result<Addon>('create-scratch')!
+    const scratch = outcome.result<Addon>(SCRATCH.ref)!
     const put = outcome.result<PutBack>('put-back')!
     const total = Object.values(put.changed).reduce((a, b) => a + b, 0)
     lines.push(`Put back ${total} row${total === 1 ? '' : 's'} in ${formatDuration(durationMs)}, in one transaction; nothing else in ${plan.database.attachment} was touched.`,
       ...Object.entries(put.changed).map(([table, n]) => `  - ${table}: ${n}`),
       `  - The rows put back are listed in ${put.folder} (personal data: keep the folder private).`,
-      `  - ${plan.keep ? `Scratch database ${scratch.name} is kept (--keep): \`heroku addons:destroy ${scratch.name} --app ${facts.app} --confirm ${facts.app}\` removes it.` : `Scratch database ${scratch.name} was destroyed.`}`)
-    const safety = backupName('safety-backup')
-    if (safety) lines.push(`  - Safety backup ${safety} holds the data from before; \`${restoreCommand(facts, safety)}\` goes back to it.`)
+      `  - ${scratchLine(plan, scratch)}`)
+    if (safety) lines.push(`  - Safety backup ${safety} holds the data from before; \`${restoreCommand(plan.app, plan.database.attachment, safety)}\` goes back to it.`)
     return lines.join('\n')
   }
   if (plan.drill) {
-    const scratch = outcome.result<Addon>('create-scratch')!
-    lines.push(`Drill done in ${formatDuration(durationMs)}.`, `  - Recovered into scratch database ${scratch.name}. ${plan.database.attachment} (${plan.database.addon}) was not touched.`,
-      `  - ${plan.keep ? `Scratch database ${scratch.name} is kept (--keep): \`heroku addons:destroy ${scratch.name} --app ${facts.app} --confirm ${facts.app}\` removes it.` : `Scratch database ${scratch.name} was destroyed.`}`)
+    const scratch = outcome.result<Addon>(SCRATCH.ref)!
+    lines.push(`Drill done in ${formatDuration(durationMs)}.`, `  - Recovered into scratch database ${scratch.name}. ${plan.database.attachment} (${plan.database.addon}) was not touched.`, `  - ${scratchLine(plan, scratch)}`)
   } else if (plan.way === 'backup') {
     lines.push(`Recovered in ${formatDuration(durationMs)}.`, `  - ${plan.database.attachment} (${plan.database.addon}) now holds the data of ${plan.backup?.name} (${plan.backup?.finishedAt}).`)
-    const safety = backupName('safety-backup')
     if (safety) lines.push(`  - Safety backup ${safety} holds the data from before the restore.`)
   } else {
-    lines.push(`Recovered in ${formatDuration(durationMs)}.`, ...promoted(facts, plan, outcome).map(line => `  - ${line}`))
-    const backup = backupName('backup-new')
+    lines.push(`Recovered in ${formatDuration(durationMs)}.`, ...promoted(plan, outcome).map(line => `  - ${line}`))
+    const backup = backupName(outcome, 'backup-new')
     if (backup) lines.push(`  - Backup ${backup} of the new database was captured.`)
   }
   const verified = outcome.result<string>('verify')
@@ -90,16 +97,15 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
     ...plan.workers.map(w => `${w.type} (scaled 0, then back to ${w.quantity})`),
   ]
   if (touched.length > 0) lines.push(`  - Touched during the switch: ${touched.join(', ')}.`)
-  const safety = backupName('safety-backup')
-  const reconcile = reconcileCommand(facts, plan, outcome)
+  const reconcile = reconcileCommand(plan, outcome)
   if (reconcile) {
     const base = outcome.result<BaseRecorded>('record-base')
     const how = base?.recorded
       ? `it compares three-way, against the base recorded in ${base.database} before the promote, so writes the app makes to it from now on are kept`
       : 'with no base recorded, it compares two-way, and --apply needs --prefer old|current'
-    lines.push('', `Writes made to ${facts.database.name} after ${plan.target?.at} are not in the new database. Compare and carry them over with (${how}):`, `  ${reconcile}`)
+    lines.push('', `Writes made to ${plan.database.addon} after ${plan.target?.at} are not in the new database. Compare and carry them over with (${how}):`, `  ${reconcile}`)
   }
-  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(facts, safety)] : []) : [`heroku pg:promote ${facts.database.name} --app ${facts.app}`]
+  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(plan.app, plan.database.attachment, safety)] : []) : [`heroku pg:promote ${plan.database.addon} --app ${plan.app}`]
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
 }
@@ -107,18 +113,18 @@ export function describeOutcome(facts: RecoveryFacts, plan: RecoveryPlan, outcom
 // What --json says the recovery made: names only (never a URL).
 export function recovered(outcome: RunOutcome) {
   const name = (id: string): string | undefined => {
-    const made = outcome.result<Transfer | Addon | {transfer: Transfer}>(id)
+    const made = outcome.result<Transfer | Addon | Restored>(id)
     if (!made) return undefined
     return 'transfer' in made ? transferName(made.transfer) : 'num' in made ? transferName(made) : made.name
   }
-  const scratch = name('create-scratch')
+  const scratch = name(SCRATCH.ref)
   return {
     recovered: outcome.status === 'succeeded',
-    database: name('create-database') ?? null,
-    safetyBackup: name('safety-backup') ?? null,
+    database: name(CREATED.ref) ?? null,
+    safetyBackup: name(SAFETY.ref) ?? null,
     restore: name('restore') ?? null,
     backupOfNewDatabase: name('backup-new') ?? null,
-    scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === 'create-scratch')?.state === 'undone'} : null,
+    scratch: scratch ? {addon: scratch, destroyed: outcome.steps.find(s => s.id === 'destroy-scratch')?.state === 'done' || outcome.steps.find(s => s.id === SCRATCH.ref)?.state === 'undone'} : null,
     verification: outcome.result<string>('verify') ?? null,
     sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
     reconcileBase: outcome.result<BaseRecorded>('record-base') ?? null,
@@ -128,8 +134,36 @@ export function recovered(outcome: RunOutcome) {
 
 // After a point-in-time recovery, the command that compares the old database (under its colour name)
 // with the promoted one and writes what to carry over.
-export function reconcileCommand(facts: RecoveryFacts, plan: RecoveryPlan, outcome: RunOutcome): string | undefined {
+export function reconcileCommand(plan: RecoveryPlan, outcome: RunOutcome): string | undefined {
   const alias = outcome.result<string>('keep-alias')
   if (plan.drill || plan.way !== 'point-in-time' || !alias || outcome.status !== 'succeeded') return undefined
-  return shellQuote(['heroku', 'db:reconcile', '--app', facts.app, '--from', alias, '--to', `${plan.promoteAs}_URL`, '--since', plan.target!.at])
+  return shellQuote(['heroku', 'db:reconcile', '--app', plan.app, '--from', alias, '--to', `${plan.promoteAs}_URL`, '--since', plan.target!.at])
+}
+
+// When the app keeps uploads in S3, the files:recover command for the same time.
+function filesCommand(plan: RecoveryPlan): string | undefined {
+  const at = plan.drill || plan.surgical ? undefined : plan.target?.at ?? plan.backup?.finishedAt
+  if (!at || !plan.hasBucket) return undefined
+  return shellQuote(['heroku', 'files:recover', '--app', plan.app, '--to', new Date(at).toISOString()])
+}
+
+// The plan as --json has always shown it: its own fields, the steps by title.
+function planJson(plan: RecoveryPlan, steps: Step<any>[]) {
+  const {what: _what, rerun: _rerun, confirm: _confirm, timeoutMs: _timeoutMs, steps: _steps, hasPooler: _pooler, hasBucket: _bucket, ...shown} = plan
+  return {...shown, steps: steps.map(s => s.title)}
+}
+
+// db:recover as the guarded skeleton shows it.
+export const recoverView: View<RecoveryPlan> = {
+  preview: describePlan,
+  dryRun: (_plan, command) => `\nDry run: nothing was changed. To recover exactly this: ${command}`,
+  closing(plan, outcome) {
+    const files = filesCommand(plan)
+    return [`\n${describeOutcome(plan, outcome)}`, ...(files ? [`\nUploaded files are not in the database: to put the app's bucket back to the same time, preview with --dry-run:\n  ${files}`] : [])].join('\n')
+  },
+  json: (plan, steps, outcome) => ({
+    dryRun: !outcome, plan: planJson(plan, steps), outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
+    reconcile: outcome && reconcileCommand(plan, outcome),
+    ...(outcome?.status === 'succeeded' && {files: filesCommand(plan)}),
+  }),
 }

@@ -1,5 +1,5 @@
 import type {Api} from '../api/client.js'
-import {findRelease} from '../api/releases.js'
+import {findRelease, type Release} from '../api/releases.js'
 import {durationFlag} from '../duration.js'
 import {Refused} from '../errors.js'
 import {assertReleaseRef} from '../names.js'
@@ -80,7 +80,10 @@ export async function resolveTarget(api: Api, app: string, request: TargetReques
     const ms = durationFlag(request.by, '--by')
     return {kind: 'time', at: toSecond(now - ms), reason: `${request.by} ago (--by)`}
   }
-  const release = await findRelease(api, app, request.beforeRelease!)
+  return beforeRelease(await findRelease(api, app, request.beforeRelease!))
+}
+
+export function beforeRelease(release: Pick<Release, 'version' | 'description' | 'created_at'>): Target {
   const at = toSecond(Date.parse(release.created_at) - BEFORE_RELEASE_MS)
   return {kind: 'time', at, reason: `one minute before v${release.version} "${release.description}" was created at ${release.created_at}`}
 }

@@ -1,9 +1,8 @@
 import type {ClientBase, QueryConfig} from 'pg'
-import type {Api} from '../api/client.js'
 import {Refused} from '../errors.js'
 import {parseStatements} from '../migrations/statements.js'
 import {printable} from '../names.js'
-import {resolveAppDatabase, withConnection} from '../postgres/connect.js'
+import {type AppDatabase, withConnection} from '../postgres/connect.js'
 
 // `--verify SQL`: one query on the recovered database. It passes when it returns a row whose first
 // value is not false, null, 0 or empty.
@@ -107,10 +106,10 @@ export async function readOnlyRows(client: ClientBase, sql: string, timeoutMs = 
 
 const falsy = (value: unknown) => value === null || value === undefined || value === false || value === 0 || value === '0' || value === '' || value === 'f' || value === 'false'
 
-export async function runVerification(api: Api, app: string, database: string, sql: string): Promise<Verification> {
+// `database` resolves the recovered database (a run's shared resource, see postgres/connect.ts).
+export async function runVerification(database: () => Promise<AppDatabase>, sql: string): Promise<Verification> {
   try {
-    const target = await resolveAppDatabase(api, app, database)
-    const rows = await withConnection(target, ({client}) => readOnlyRows(client, sql))
+    const rows = await withConnection(await database(), ({client}) => readOnlyRows(client, sql))
     if (rows.length === 0) return {passed: false, detail: 'the query returned no rows'}
     const first = Object.values(rows[0])[0]
     return {passed: !falsy(first), detail: `the query returned ${JSON.stringify(first)}`}

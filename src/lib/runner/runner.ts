@@ -343,7 +343,9 @@ export class Runner {
         this.settings.progress.stop('left running')
         return report.error!
       }
+      // The work ended (it failed): nothing of it runs any more, as the log now says too.
       this.log.append({event: 'settled', step: step.id})
+      report.settled = true
       return this.failed(step, report, error, true)
     } finally {
       this.settling = undefined
