@@ -1,6 +1,7 @@
 import {backupGate} from '../lib/backups/gate.js'
 import {blocking, type Check} from '../lib/checks.js'
 import {GuardedCommand} from '../lib/command.js'
+import {notifyFlag} from '../lib/flags.js'
 import {durationFlag} from '../lib/duration.js'
 import {Refused} from '../lib/errors.js'
 import {assertAppName, assertReleaseRef} from '../lib/names.js'
@@ -51,6 +52,7 @@ reverts the migrations the target does not know, and applies them again if the r
     'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema', exclusive: ['with-migrations']}),
     'with-migrations': Flags.boolean({description: 'first revert the Prisma migrations the target does not know (as migrate:down does, run from the app\'s project folder), then roll back; re-applied if the rollback fails'}),
     'allow-data-loss': Flags.boolean({description: 'with --with-migrations: revert even when the down SQL drops data'}),
+    ...notifyFlag,
   }
 
   override async run() {

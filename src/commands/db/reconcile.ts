@@ -1,4 +1,5 @@
 import {GuardedCommand} from '../../lib/command.js'
+import {notifyFlag} from '../../lib/flags.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {assertAppName} from '../../lib/names.js'
@@ -49,6 +50,7 @@ export default class DbReconcile extends GuardedCommand {
     'max-backup-age': flags.string({description: 'with --apply, the oldest acceptable backup of the recovered database', default: '24h'}),
     'capture-backup': flags.boolean({description: 'with --apply, capture a fresh backup first when the newest one is too old'}),
     'skip-backup-check': flags.boolean({description: 'with --apply, do not require a recent backup'}),
+    ...notifyFlag,
   }
 
   async run() {

@@ -1,6 +1,7 @@
 import {resolve} from 'node:path'
 import {blocking} from '../../lib/checks.js'
 import {GuardedCommand} from '../../lib/command.js'
+import {notifyFlag} from '../../lib/flags.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {assertAppName} from '../../lib/names.js'
@@ -54,6 +55,7 @@ export default class DbRecover extends GuardedCommand {
     'reconcile-base': flags.boolean({description: 'with a point-in-time recovery, record in the new database, before the promote, the base db:reconcile compares three-way against (--no-reconcile-base skips it)', default: true, allowNo: true}),
     'dry-run': flags.boolean({description: 'run every check and show the plan, without changing anything'}),
     'wait-timeout': flags.string({description: 'how long to wait for provisioning and restores (and for each request)', default: '2h'}),
+    ...notifyFlag,
   }
 
   async run() {

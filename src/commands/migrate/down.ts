@@ -1,6 +1,7 @@
 import {started} from '../../lib/api/client.js'
 import {backupStates} from '../../lib/backups/gate.js'
 import {GuardedCommand} from '../../lib/command.js'
+import {notifyFlag} from '../../lib/flags.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {gatherDown} from '../../lib/migrations/gather.js'
@@ -49,6 +50,7 @@ export default class MigrateDown extends GuardedCommand {
     'max-backup-age': flags.string({description: 'the oldest acceptable backup', default: '24h'}),
     'capture-backup': flags.boolean({description: 'capture a fresh backup first (after the confirmation) when the newest one is too old'}),
     'skip-backup-check': flags.boolean({description: 'do not require a recent backup'}),
+    ...notifyFlag,
   }
 
   override async run() {

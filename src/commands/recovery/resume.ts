@@ -1,4 +1,5 @@
 import {GuardedCommand} from '../../lib/command.js'
+import {notifyFlag} from '../../lib/flags.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
 import {confirmApp} from '../../lib/prompts.js'
@@ -32,6 +33,7 @@ at a time finishes a run.`
     confirm: Flags.string({description: 'the app name, to run without being asked'}),
     'dry-run': Flags.boolean({description: 'show what would be done, change nothing'}),
     'wait-timeout': Flags.string({description: 'how long to wait for work still running at Heroku', default: '2h'}),
+    ...notifyFlag,
   }
 
   override async run() {

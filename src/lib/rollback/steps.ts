@@ -57,6 +57,7 @@ export function rollbackStep(plan: RollbackPlan, target: Release, settle?: {mean
   return {
     id: 'rollback',
     title: `Roll back to v${target.version} and wait for the release phase and the dynos`,
+    command: `heroku releases:rollback v${target.version} --app ${app}`,
     apply: async ({api}) => ({release: await createRollback(api, app, target.id), dynos: []}),
     // A lost answer: the newest releases tell whether the rollback release exists.
     async observe({api}) {
