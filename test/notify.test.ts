@@ -55,6 +55,42 @@ function assertNoSecretLeft(s: ReturnType<typeof sinks>, secrets: string[], resu
 
 const writesOf = (name: string) => sandbox().writes(name).length
 
+// `recovery:log RUN --format markdown`, checked for its structure: the heading, the facts, the timeline
+// table (the run's start, each step in order with its outcome and how long it took, the end), and the
+// sections a postmortem copies (what changed, what was put back, the undo, the commands by hand).
+async function assertTimeline(run: string, expected: {command: string, app: string, status: string, steps: [title: string, outcome: RegExp][], sections: Record<string, string[]>}) {
+  const result = await heroku(['recovery:log', run, '--format', 'markdown'])
+  assert.equal(result.code, 0, result.stderr)
+  const md = result.stdout
+  const lines = md.split('\n')
+  assert.match(lines[0], new RegExp(`^## ${expected.command} on ${expected.app}: \\S`))
+  assert.ok(lines.includes(`- **Outcome:** ${expected.status}`) || lines.some(l => l.startsWith(`- **Outcome:** ${expected.status}: `)), md)
+  assert.ok(lines.includes(`- **Run:** \`${run}\` (\`heroku recovery:log ${run}\`)`), md)
+  assert.ok(lines.some(l => /^- \*\*Who:\*\* \S+@\S+$/.test(l)), md)
+  assert.ok(lines.some(l => /^- \*\*Started:\*\* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/.test(l)), md)
+  assert.ok(lines.some(l => /^- \*\*Ended:\*\* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+\.\ds\)$/.test(l)), md)
+  const table = lines.slice(lines.indexOf('### Timeline (UTC)') + 2)
+  assert.deepEqual(table.slice(0, 2), ['| Time | What | Outcome | Took |', '| --- | --- | --- | --- |'])
+  const rows = table.slice(2, table.findIndex((l, i) => i > 1 && !l.startsWith('| '))).map(l => l.slice(2, -2).split(' | '))
+  for (const [time] of rows) assert.match(time, /^\d\d:\d\d:\d\d$/)
+  assert.match(rows[0][1], new RegExp(`^${expected.command} started by \\S+@\\S+: `))
+  const steps = rows.filter(r => !/^(Told: |Run ended$)/.test(r[1])).slice(1)
+  assert.deepEqual(steps.map(r => r[1]), expected.steps.map(([title]) => title), md)
+  for (const [[, outcome], row] of expected.steps.map((step, i) => [step, steps[i]] as const)) {
+    assert.match(row[2], outcome, row.join(' | '))
+    assert.match(row[3], /^\d+\.\ds$/, `${row[1]}: how long it took`)
+  }
+  const end = rows.find(r => r[1] === 'Run ended')!
+  assert.match(end[2], new RegExp(`^${expected.status}`))
+  for (const [section, content] of Object.entries(expected.sections)) {
+    const at = lines.indexOf(`### ${section}`)
+    assert.ok(at > 0, `no ${section} section:\n${md}`)
+    const body = lines.slice(at + 1, lines.findIndex((l, i) => i > at && l.startsWith('### ')) >>> 0).join('\n')
+    for (const line of content) assert.ok(body.includes(line), `${section} lacks ${line}:\n${body}`)
+  }
+  return md
+}
+
 // The warnings printed, each on one line again (oclif wraps them at 80 columns outside a terminal; with
 // --json, which oclif keeps them back for, a failed sink is still said, on one line).
 const warnings = (stderr: string) => stderr.split('\n').reduce<string[]>((all, line) => {
@@ -124,6 +160,15 @@ describe('--notify: the incident is told what the plugin did', function () {
     assert.ok(dd[1].body.data.attributes.tags.includes('outcome:succeeded'))
     assert.deepEqual(dd[1].body.data.attributes.attributes.impacted_resources, [{name: app, type: 'service'}])
     assert.deepEqual(warnings(result.stderr), [])
+    const md = await assertTimeline(run, {command: 'safe-rollback', app, status: 'succeeded', steps: [
+      ['Turn maintenance mode on', /^done$/], ['Roll back to v50 and wait for the release phase and the dynos', /^done: v53 is live/], ['Turn maintenance mode off', /^done$/],
+    ], sections: {
+      'Changed': ['- Turn maintenance mode on'],
+      'To undo': [`heroku safe-rollback v52 --app ${app}`],
+      'By hand': [`heroku maintenance:on --app ${app}\nheroku releases:rollback v50 --app ${app}\nheroku maintenance:off --app ${app}`],
+      'Again': [`heroku safe-rollback v50 --app ${app} --confirm ${app} --maintenance\n`],
+    }})
+    assert.match(md, new RegExp(`\\| Told: safe-rollback started on ${app} .* \\| PagerDuty: delivered; Slack: delivered; Datadog: delivered; the webhook at ${new URL(receiver.url).host}: delivered \\|`))
     assertNoSecretLeft(s, secretsOf(seeded, [database]), [result], app)
   })
 
@@ -171,6 +216,12 @@ describe('--notify: the incident is told what the plugin did', function () {
       const slack = receiver.at(s.paths.slack).map(r => r.body.text)
       assert.match(slack[1], new RegExp(`^\\*safe-rollback on ${app} FAILED after \\d+s: roll back to v50: .*Invalid parameters`))
       assert.match(slack[1], /Put back: Turn maintenance mode on/)
+      await assertTimeline(start.data.run, {command: 'safe-rollback', app, status: 'failed', steps: [
+        ['Turn maintenance mode on', /^done$/], ['Roll back to v50 and wait for the release phase and the dynos', /^failed: .*Invalid parameters/], ['Put back: Turn maintenance mode off', /^done, read back$/],
+      ], sections: {
+        'Put back': ['- Turn maintenance mode on (turn maintenance mode off)'],
+        'By hand': [`heroku maintenance:on --app ${app}\nheroku releases:rollback v50 --app ${app}\nheroku maintenance:off --app ${app}`],
+      }})
     } finally {
       sandbox().clearFaults()
     }
@@ -188,7 +239,33 @@ describe('--notify: the incident is told what the plugin did', function () {
     assert.equal(end.body.data.outcome, 'succeeded')
     assert.equal(end.body.data.run, JSON.parse(result.stdout).run.id)
     assert.ok(end.body.data.changed.some((c: string) => /^Restore /.test(c)), end.body.data.changed.join('\n'))
+    const md = await assertTimeline(start.body.data.run, {command: 'db:recover', app, status: 'succeeded', steps: [
+      ['Turn maintenance mode on', /^done$/], [`Capture a safety backup of DATABASE (${loss.database.name}) as it is now`, /^done: b\d+ succeeded$/],
+      [`Restore ${loss.backup} into DATABASE (${loss.database.name}), replacing all of its data`, /^done: r\d+ succeeded$/], ['Turn maintenance mode off', /^done$/],
+    ], sections: {
+      'By hand': [`heroku maintenance:on --app ${app}\n# Capture a safety backup`, `heroku maintenance:off --app ${app}`],
+      'To undo': ['heroku pg:backups:restore b'],
+    }})
+    assert.ok(!md.includes('### Put back'))
     assertNoSecretLeft(s, secretsOf(loss.app, [loss.database]), [result], app)
+  })
+
+  it('files:recover (the guarded skeleton): a start and an outcome event, and a timeline with the plan\'s checks and the command that carries it out again', async () => {
+    const files = sandbox().createApp(appName('notify-files'))
+    app = files.name
+    const seeded = seedChangedFiles(files, 6)
+    const s = sinks('files')
+    const result = await heroku(['files:recover', '--app', app, '--to', seeded.recoverTo, '--confirm', app, '--notify', s.secret.hook], {env: s.env})
+    assert.equal(result.code, 0, result.stderr)
+    const [start, end] = receiver.at(s.paths.hook).map(r => r.body.data)
+    assert.deepEqual([start.type, end.type, end.outcome, end.run], ['started', 'finished', 'succeeded', start.run])
+    assert.match(start.what, new RegExp(seeded.recoverTo.slice(0, 16)))
+    await assertTimeline(start.run, {command: 'files:recover', app, status: 'succeeded', steps: end.changed.map((title: string) => [title.replace(/: .*$/, ''), /^done/]), sections: {
+      'Checks': ['- ✓ versioning: '],
+      'Again': [`heroku files:recover --app ${app} --to ${seeded.recoverTo}`],
+    }})
+    // The bucket's name and endpoint are shown as every files command shows them; its keys never are.
+    assertNoSecretLeft(s, Object.entries(files.config).filter(([name]) => /KEY/.test(name)).map(([, value]) => value), [result], app)
   })
 
   // A rollback whose sinks misbehave: exit code and outcome as without --notify, one warning per sink.

@@ -156,9 +156,9 @@ export abstract class GuardedCommand extends Command {
     process.stderr.write(terminal(`Warning: ${redact(text)}\n`))
   }
 
-  // The command line as given, without where it notifies (a webhook's URL is a secret).
+  // The command line as given, without where it notifies (a webhook's URL is a secret) and --json.
   private typed(): string[] {
-    const argv = this.argv.filter((arg, i, all) => !(arg === '--notify' || arg.startsWith('--notify=') || all[i - 1] === '--notify'))
+    const argv = this.argv.filter((arg, i, all) => !(arg === '--notify' || arg.startsWith('--notify=') || all[i - 1] === '--notify' || arg === '--json'))
     return ['heroku', this.id ?? '', ...argv]
   }
 

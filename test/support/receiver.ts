@@ -2,10 +2,11 @@ import {createServer, type IncomingHttpHeaders, type Server, type ServerResponse
 import type {AddressInfo} from 'node:net'
 
 // A local HTTP receiver that stands in for PagerDuty, Slack, Datadog and webhooks (loopback only): it
-// records every request, and answers each path as told: 202, a status (500, 429 with Retry-After), or
-// never (hang) until the client gives up or the receiver closes.
+// records every request, and answers each path as told: 202, a status (500, 429 with Retry-After), never
+// (hang) until the client gives up or the receiver closes, or by dropping the connection once it has the
+// request (reset: the answer is lost).
 
-export type Answer = {status: number, retryAfter?: string} | 'hang'
+export type Answer = {status: number, retryAfter?: string} | 'hang' | 'reset'
 
 export interface Received {
   path: string
@@ -50,6 +51,11 @@ export class Receiver {
     this.received.push(record)
     const queue = this.answers.get(path) ?? []
     const answer = queue.length > 1 ? queue.shift()! : queue[0] ?? {status: 202}
+    if (answer === 'reset') {
+      record.cut = true
+      res.socket?.destroy()
+      return
+    }
     if (answer === 'hang') {
       this.hanging.add(res)
       res.on('close', () => {

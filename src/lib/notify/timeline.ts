@@ -92,7 +92,10 @@ export function timelineOf(actions: Actions, record: RunRecord, events: RunEvent
       }
       case 'undo-failed': close(`undo ${event.step}`, event.at, `failed: ${event.error}`); break
       case 'settled': if (event.by) rows.push({at: event.at, kind: 'run', what: `${steps.get(event.step)?.title ?? event.step}: its work at Heroku ended`, outcome: `seen by run ${event.by}`}); break
-      case 'end': rows.push({at: event.at, kind: 'run', what: event.by ? `Finished by run ${event.by}` : 'Run ended', outcome: `${event.status}${event.message ? `: ${event.message}` : ''}`}); break
+      case 'end': rows.push({
+        at: event.at, kind: 'run', what: event.by ? `Finished by run ${event.by}` : 'Run ended', outcome: `${event.status}${event.message ? `: ${event.message}` : ''}`,
+        tookMs: Date.parse(event.at) - Date.parse(begin.at),
+      }); break
       case 'notice': {
         const row: Row = {at: event.at, kind: 'told', what: `Told: ${String(event.notice.summary ?? event.notice.type)}`, outcome: ''}
         rows.push(row)
