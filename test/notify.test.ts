@@ -96,7 +96,7 @@ async function assertTimeline(run: string, expected: {command: string, app: stri
 const warnings = (stderr: string) => stderr.split('\n').reduce<string[]>((all, line) => {
   if (line.startsWith('Warning: ')) all.push(line.slice('Warning: '.length))
   else if (line.startsWith(' ›   Warning: ')) all.push(line.slice(' ›   Warning: '.length))
-  else if (line.startsWith(' ›   ') && all.length > 0) all[all.length - 1] += ` ${line.slice(' ›   '.length)}`
+  else if (line.startsWith(' ›   ') && all.length > 0) all[all.length - 1] = `${all.at(-1)!.trimEnd()} ${line.slice(' ›   '.length).trim()}`
   return all
 }, [])
 
@@ -338,5 +338,24 @@ describe('--notify: the incident is told what the plugin did', function () {
     assert.deepEqual(ids(s.paths.pagerduty).slice(1), [`${run}:2`])
     assert.match(again.stderr, new RegExp(`Not sent to PagerDuty again: ${run}:1 \\(run started\\); no answer came when it was sent`))
     assertNoSecretLeft(s, [], [result, again], app)
+  })
+
+  it('Ctrl-C while the command waits for a sink at the end stops the waiting only: the run\'s outcome and exit code stand, the event is recorded as not delivered', async () => {
+    app = appName('notify-int')
+    await seedBrokenApp(sandbox(), app, {releaseCommand: null})
+    const s = sinks('int')
+    receiver.set(s.paths.hook, {status: 202}, 'hang')
+    const result = await heroku(['safe-rollback', 'v50', '--app', app, '--confirm', app, '--notify', s.secret.hook], {
+      env: s.env, signalAfter: {when: () => receiver.at(s.paths.hook).length === 2, signal: 'SIGINT'},
+    })
+    receiver.set(s.paths.hook, {status: 202})
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, new RegExp(`${app} runs v53 \\(rollback to v50\\)`))
+    assert.ok(!/Cancelled|Nothing was changed/.test(result.stderr), result.stderr)
+    const run = receiver.at(s.paths.hook)[0].body.data.run
+    assert.deepEqual(warnings(result.stderr), [`Could not notify the webhook at ${new URL(receiver.url).host} (stopped waiting for it): 1 event not delivered (one may have arrived: no answer came); \`heroku recovery:log ${run} --notify <its URL>\` sends it again.`])
+    const again = await heroku(['recovery:log', run, '--notify', s.secret.hook], {env: s.env})
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual(receiver.at(s.paths.hook).map(r => r.body.id), [`${run}:1`, `${run}:2`, `${run}:2`])
   })
 })

@@ -132,7 +132,8 @@ export abstract class GuardedCommand extends Command {
     try {
       outcome = await runner.run(steps, run.continuing)
     } finally {
-      await notifier?.finished(outcome)
+      // The run is over: a signal now only stops the waiting for the sinks, and the command ends as the run did.
+      if (notifier) await this.interrupts.during(() => notifier.stopWaiting(), () => notifier.finished(outcome))
     }
     if (outcome.status !== 'succeeded') throw new RunFailed(outcome, run.report(outcome))
     return outcome

@@ -214,6 +214,19 @@ describe('notify: delivery', function () {
     assert.equal(receiver.at(path)[0].cut, true)
   })
 
+  it('stopped (Ctrl-C at the end): the request in flight is cut, nothing more is sent', async () => {
+    const {path, sink} = pagerduty()
+    receiver.set(path, 'hang')
+    const stop = new AbortController()
+    const lane = new Lane(sink, 5000, stop.signal)
+    const first = lane.deliver(notice)
+    const second = lane.deliver(finishedNotice(begun, failedRun, 2))
+    setTimeout(() => stop.abort(), 100)
+    assert.deepEqual(await first, {status: 'in doubt', why: 'stopped waiting for it'})
+    assert.deepEqual(await second, {status: 'not delivered', why: 'not sent: stopped waiting for it'})
+    assert.equal(receiver.at(path).length, 1)
+  })
+
   it('a port nothing listens on: never connected, so tried again, then not delivered', async () => {
     const port = await new Promise<number>(resolve => {
       const probe = createServer().listen(0, '127.0.0.1', () => {

@@ -33,7 +33,7 @@ function retryAfter(header: string | string[] | undefined): number | undefined {
 
 // One POST, answered or given up after `timeoutMs`. `sent`: the connection was open, so the receiver may
 // have the event even though no answer came.
-export function post({url, headers, body}: SinkRequest, timeoutMs: number): Promise<Posted> {
+export function post({url, headers, body}: SinkRequest, timeoutMs: number, signal?: AbortSignal): Promise<Posted> {
   return new Promise(resolve => {
     const target = new URL(url)
     const secure = target.protocol === 'https:'
@@ -43,14 +43,17 @@ export function post({url, headers, body}: SinkRequest, timeoutMs: number): Prom
       method: 'POST', agent: false,
       headers: {...headers, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'heroku-safe-rollback'},
     })
+    const stop = () => settle({answered: false, sent: connected, why: 'stopped waiting for it'})
     const settle = (posted: Posted) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      signal?.removeEventListener('abort', stop)
       request.destroy()
       resolve(posted)
     }
     const timer = setTimeout(() => settle({answered: false, sent: connected, why: `no answer within ${formatDuration(timeoutMs)}`}), timeoutMs)
+    signal?.addEventListener('abort', stop)
     request.on('socket', socket => {
       if (!socket.connecting) connected = true
       else socket.once(secure ? 'secureConnect' : 'connect', () => (connected = true))
@@ -73,7 +76,8 @@ export class Lane {
   private spentMs = 0
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(readonly sink: Sink, private readonly budgetMs = BUDGET_MS) {}
+  // `signal`: stop waiting (Ctrl-C while the command waits for its sinks at the end).
+  constructor(readonly sink: Sink, private readonly budgetMs = BUDGET_MS, private readonly signal?: AbortSignal) {}
 
   deliver(notice: Notice): Promise<Delivered> {
     const delivery = this.queue.then(() => this.attempts(notice))
@@ -100,8 +104,9 @@ export class Lane {
     let doubt = false
     const given = (why: string): Delivered => ({status: doubt ? 'in doubt' : 'not delivered', why})
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      if (this.signal?.aborted) return last ?? {status: 'not delivered', why: 'not sent: stopped waiting for it'}
       if (this.leftMs < MIN_ATTEMPT_MS) return last ?? {status: 'not delivered', why: `not sent: the ${formatDuration(this.budgetMs)} it may take were used up`}
-      const posted = await this.timed(post(request, this.leftMs))
+      const posted = await this.timed(post(request, this.leftMs, this.signal))
       let waitMs: number
       if (posted.answered) {
         if (posted.status >= 200 && posted.status < 300) return {status: 'delivered'}
@@ -124,7 +129,7 @@ export class Lane {
         const status = last.status
         return posted.answered && posted.status === 429 ? {status, why: `${(last as {why: string}).why}, to come back after ${formatDuration(waitMs)}: past the ${formatDuration(this.budgetMs)} it may take`} : last
       }
-      if (waitMs > 0) await this.timed(sleep(waitMs))
+      if (waitMs > 0) await this.timed(sleep(waitMs, undefined, {signal: this.signal}).catch(() => {}))
     }
     return last!
   }

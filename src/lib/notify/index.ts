@@ -23,6 +23,8 @@ interface Tally {
 
 export class Notifier {
   private readonly lanes: Lane[]
+  // Ctrl-C while the command waits for its sinks at the end: deliveries stop, what they did not get is recorded.
+  private readonly stop = new AbortController()
   private readonly tallies = new Map<Sink, Tally>()
   private readonly pending: Promise<unknown>[] = []
   private begun?: Begun
@@ -30,7 +32,7 @@ export class Notifier {
   private seq = 0
 
   private constructor(sinks: Sink[], private readonly command: string, private readonly warn: (text: string) => void, budgetMs = BUDGET_MS) {
-    this.lanes = sinks.map(sink => new Lane(sink, budgetMs))
+    this.lanes = sinks.map(sink => new Lane(sink, budgetMs, this.stop.signal))
     for (const sink of sinks) this.tallies.set(sink, {delivered: 0, failed: []})
   }
 
@@ -57,7 +59,12 @@ export class Notifier {
   }
 
   // The run ended: its outcome event, then every delivery finished or given up, and one line per sink that
-  // did not get everything. Without an outcome (the runner failed to start), only the waiting.
+  // did not get everything. Without an outcome (the runner failed to start), only the waiting. `stop`
+  // ends the waiting early (a signal): the run is over, only its news is cut short.
+  stopWaiting() {
+    this.stop.abort()
+  }
+
   async finished(outcome: RunOutcome | undefined): Promise<void> {
     if (outcome && this.begun) {
       const health = healthOf(outcome.steps.map(s => outcome.result(s.id)))
