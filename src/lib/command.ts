@@ -15,7 +15,7 @@ import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
 import type {Step} from './runner/step.js'
 import {actions, interpreter} from './registry.js'
-import {guardDebugOutput, redact} from './secrets.js'
+import {guardDebugOutput, redact, registerSecrets} from './secrets.js'
 import {shellQuote} from './shell.js'
 import {debugModuleFiles} from './cli-modules.js'
 import {Command, ux} from './heroku.js'
@@ -58,8 +58,10 @@ export abstract class GuardedCommand extends Command {
     assertNoEmptyValues(parsed)
     const notify = (parsed.flags as {notify?: string[]}).notify
     if (Array.isArray(notify) && notify.length > 0) {
-      const {assertTargets} = await import('./notify/targets.js')
+      const {assertTargets, isUrl} = await import('./notify/targets.js')
       assertTargets(notify)
+      // A webhook's URL is its secret: hidden from here on wherever it might show up.
+      registerSecrets(notify.filter(isUrl))
       this.notifyGiven = notify
     }
     return parsed

@@ -55,7 +55,10 @@ export class Notifier {
     this.seq = events.filter(e => e.event === 'notice').length
     this.begun = {run: run.id, command: begin.command, app: begin.app, what: begin.what, who: begin.who, steps: begin.steps.map(s => s.title)}
     const sent = this.send(startedNotice(this.begun, ++this.seq))
-    await Promise.race([sent, sleep(START_WAIT_MS)])
+    const waited = new AbortController()
+    await Promise.race([sent, sleep(START_WAIT_MS, undefined, {signal: waited.signal}).catch(() => {})])
+    // The process must not stay for this timer once the run is over.
+    waited.abort()
   }
 
   // The run ended: its outcome event, then every delivery finished or given up, and one line per sink that
