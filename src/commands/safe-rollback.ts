@@ -1,6 +1,6 @@
 import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
-import {appFlags, backupFlags, guardFlags, waitTimeoutFlag} from '../lib/flags.js'
+import {appFlags, backupFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../lib/flags.js'
 import {assertAppName, assertReleaseRef} from '../lib/names.js'
 import {rollbackView} from '../lib/rollback/render.js'
 import {gatherSafeRollback, planSafeRollback} from '../lib/rollback/safe.js'
@@ -37,6 +37,7 @@ reverts the migrations the target does not know, and applies them again if the r
     'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema', exclusive: ['with-migrations']}),
     'with-migrations': Flags.boolean({description: 'first revert the Prisma migrations the target does not know (as migrate:down does, run from the app\'s project folder), then roll back; re-applied if the rollback fails'}),
     'allow-data-loss': Flags.boolean({description: 'with --with-migrations: revert even when the down SQL drops data'}),
+    ...notifyFlag,
   }
 
   override async run() {

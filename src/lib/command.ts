@@ -1,20 +1,21 @@
 import {color} from '@heroku-cli/color'
 import type {Interfaces} from '@oclif/core'
 import {Api, ApiFailure} from './api/client.js'
-import {blocking} from './checks.js'
+import {blocking, type Check} from './checks.js'
 import {Cancelled, messageOf, Refused, SafeRollbackError} from './errors.js'
 import {assertNoEmptyValues} from './input.js'
 import {exitCodeOf, Interrupts} from './interrupts.js'
 import {forTerminal, printable} from './names.js'
 import type {Plan, View} from './plan.js'
 import {confirmApp} from './prompts.js'
+import type {Notifier} from './notify/index.js'
 import {dueTitle} from './runner/history.js'
 import {listRuns, openItems, type RunRecord} from './runner/log.js'
 import {RunFailed} from './runner/report.js'
 import {Progress, RunOutcome, Runner} from './runner/runner.js'
 import type {Step} from './runner/step.js'
 import {actions, interpreter} from './registry.js'
-import {guardDebugOutput, redact} from './secrets.js'
+import {guardDebugOutput, redact, registerSecrets} from './secrets.js'
 import {shellQuote} from './shell.js'
 import {debugModuleFiles} from './cli-modules.js'
 import {Command, ux} from './heroku.js'
@@ -33,6 +34,10 @@ export abstract class GuardedCommand extends Command {
   // What is true after a signal ends the command before the runner started: a command that writes
   // outside the runner (migrate:check on --database-url) says what it leaves.
   protected cancelledState = 'Nothing was changed.'
+  // --notify as given (flags.ts), and the warnings said before the run: both go with the run (its events, its log).
+  private notifyGiven?: string[]
+  private notifier?: Promise<Notifier | undefined>
+  private readonly said: string[] = []
 
   override async init() {
     await guardDebugOutput(debugModuleFiles())
@@ -51,6 +56,14 @@ export abstract class GuardedCommand extends Command {
   protected override async parse<F extends Values, B extends Values, A extends Values>(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
     const parsed = await super.parse(options, argv)
     assertNoEmptyValues(parsed)
+    const notify = (parsed.flags as {notify?: string[]}).notify
+    if (Array.isArray(notify) && notify.length > 0) {
+      const {assertTargets, isUrl} = await import('./notify/targets.js')
+      assertTargets(notify)
+      // A webhook's URL is its secret: hidden from here on wherever it might show up.
+      registerSecrets(notify.filter(isUrl))
+      this.notifyGiven = notify
+    }
     return parsed
   }
 
@@ -60,6 +73,7 @@ export abstract class GuardedCommand extends Command {
 
   override warn(input: string | Error) {
     super.warn(typeof input === 'string' ? terminal(input) : input)
+    if (typeof input === 'string') this.said.push(redact(input))
     return input
   }
 
@@ -80,7 +94,10 @@ export abstract class GuardedCommand extends Command {
     const steps = plan.steps.map(interpreter.build)
     this.log(view.preview(plan, steps))
     const failed = blocking(plan.checks)
-    if (failed.length > 0) throw new Refused(view.refusal?.(plan, failed) ?? failed.map(c => c.detail).join(' '), view.json(plan, steps))
+    if (failed.length > 0) {
+      if (!flags['dry-run']) await (await this.notify())?.blocked({app: plan.app, what: plan.what, checks: failed})
+      throw new Refused(view.refusal?.(plan, failed) ?? failed.map(c => c.detail).join(' '), view.json(plan, steps))
+    }
     for (const warning of view.warnings?.(plan) ?? []) this.warn(warning)
     if (steps.length === 0) {
       this.log(view.nothingToDo?.(plan) ?? '\nNothing to do.')
@@ -92,21 +109,60 @@ export abstract class GuardedCommand extends Command {
       return view.json(plan, steps)
     }
     await confirmApp(plan.app, flags.confirm, plan.confirm)
-    const outcome = await this.execute(steps, {app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, report: run => view.json(plan, steps, run)})
+    const outcome = await this.execute(steps, {
+      app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, checks: plan.checks, rerun: plan.rerun, report: run => view.json(plan, steps, run),
+    })
     this.log(view.closing(plan, outcome))
     return view.json(plan, steps, outcome)
   }
 
   // Runs the steps with the one runner; a run that did not succeed becomes a RunFailed carrying `details`.
-  protected async execute(steps: Step<any>[], run: {app: string, what: string, timeoutMs: number, resources?: Map<string, unknown>, continuing?: RunRecord, report(outcome: RunOutcome): Record<string, unknown>}): Promise<RunOutcome> {
+  // The people following the incident are told (--notify): a start event before the first step, an
+  // outcome event at the end; a sink that fails costs at most a few seconds and one warning line.
+  // `checks` and `rerun` (the argv that carries out the same plan) go to the run log for the postmortem;
+  // a command that has no rerun of its own records the command line it was given.
+  protected async execute(steps: Step<any>[], run: {app: string, what: string, timeoutMs: number, resources?: Map<string, unknown>, continuing?: RunRecord, checks?: Check[], rerun?: string[], report(outcome: RunOutcome): Record<string, unknown>}): Promise<RunOutcome> {
+    const notifier = await this.notify()
     const runner = new Runner({
       api: this.api, actions, interrupts: this.interrupts, progress: this.progress, dataDir: this.config.dataDir,
       command: this.id ?? 'unknown', app: run.app, what: run.what, timeoutMs: run.timeoutMs, resources: run.resources,
+      context: {checks: run.checks, warnings: [...this.said], rerun: redact(shellQuote(run.rerun ?? this.typed()))},
+      begun: notifier && (log => notifier.started(log)),
     })
     this.changing = true
-    const outcome = await runner.run(steps, run.continuing)
+    let outcome: RunOutcome | undefined
+    try {
+      outcome = await runner.run(steps, run.continuing)
+    } finally {
+      // The run is over: a signal now only stops the waiting for the sinks, and the command ends as the run did.
+      if (notifier) await this.interrupts.during(() => notifier.stopWaiting(), () => notifier.finished(outcome))
+    }
     if (outcome.status !== 'succeeded') throw new RunFailed(outcome, run.report(outcome))
     return outcome
+  }
+
+  // The sinks of this run: --notify, else the team default (HEROKU_SAFE_ROLLBACK_NOTIFY); the notify
+  // module is loaded only when one of them names something.
+  private notify(): Promise<Notifier | undefined> {
+    this.notifier ??= (async () => {
+      if (!this.notifyGiven && !process.env.HEROKU_SAFE_ROLLBACK_NOTIFY?.trim()) return undefined
+      const {Notifier} = await import('./notify/index.js')
+      return Notifier.for({given: this.notifyGiven, env: process.env, command: this.id ?? 'unknown', warn: text => this.warnEvenInJson(text)})
+    })()
+    return this.notifier
+  }
+
+  // A sink that failed is said with --json too (oclif keeps warnings back then): on stderr, one line.
+  private warnEvenInJson(text: string) {
+    if (!this.jsonEnabled()) return this.warn(text)
+    this.said.push(redact(text))
+    process.stderr.write(terminal(`Warning: ${redact(text)}\n`))
+  }
+
+  // The command line as given, without where it notifies (a webhook's URL is a secret) and --json.
+  private typed(): string[] {
+    const argv = this.argv.filter((arg, i, all) => !(arg === '--notify' || arg.startsWith('--notify=') || all[i - 1] === '--notify' || arg === '--json'))
+    return ['heroku', this.id ?? '', ...argv]
   }
 
   // A run on this app that did not finish (a killed process, a dropped SSH session) is said first.

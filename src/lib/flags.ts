@@ -21,3 +21,11 @@ export const backupFlags = {
 // How long waits for work at Heroku may take, with the command's own default.
 export const waitTimeoutFlag = (fallback: string) =>
   ({'wait-timeout': Flags.string({description: 'how long to wait for work at Heroku to finish (and for each request)', default: fallback})})
+
+// Where the run's events go for the people following the incident (src/lib/notify).
+export const notifyFlag = {
+  notify: Flags.string({
+    description: 'tell pagerduty, slack, datadog or an http(s):// URL when the run starts, is refused and ends (repeatable; default: HEROKU_SAFE_ROLLBACK_NOTIFY, comma-separated; none: nobody)',
+    multiple: true,
+  }),
+}

@@ -1,7 +1,7 @@
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
-import {appFlags, backupFlags, guardFlags} from '../../lib/flags.js'
+import {appFlags, backupFlags, guardFlags, notifyFlag} from '../../lib/flags.js'
 import {assertAppName} from '../../lib/names.js'
 import {databaseKey} from '../../lib/postgres/connect.js'
 import type {ReconcileInput} from '../../lib/reconcile/checks.js'
@@ -44,6 +44,7 @@ export default class DbReconcile extends GuardedCommand {
     prefer: flags.string({description: 'which side wins where the comparison cannot tell: without a base, for every row that differs (rows only in OLD are inserted either way); with one, for conflicts', options: ['old', 'current']}),
     ...guardFlags,
     ...backupFlags,
+    ...notifyFlag,
   }
 
   async run() {

@@ -2,7 +2,7 @@ import {resolve} from 'node:path'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
-import {appFlags, guardFlags, waitTimeoutFlag} from '../../lib/flags.js'
+import {appFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../../lib/flags.js'
 import {assertAppName} from '../../lib/names.js'
 import {defaultFolder} from '../../lib/reconcile/folder.js'
 import {askTarget, gatherRecovery} from '../../lib/recovery/gather.js'
@@ -46,6 +46,7 @@ export default class DbRecover extends GuardedCommand {
     'reconcile-base': flags.boolean({description: 'with a point-in-time recovery, record in the new database, before the promote, the base db:reconcile compares three-way against (--no-reconcile-base skips it)', default: true, allowNo: true}),
     ...guardFlags,
     ...waitTimeoutFlag('2h'),
+    ...notifyFlag,
   }
 
   async run() {

@@ -1,6 +1,6 @@
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
-import {appFlags, guardFlags, waitTimeoutFlag} from '../../lib/flags.js'
+import {appFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../../lib/flags.js'
 import {flags} from '../../lib/heroku.js'
 import {assertAppName} from '../../lib/names.js'
 
@@ -22,6 +22,7 @@ Reports whether the bucket keeps versions and how long lifecycle rules keep the 
     bucket: flags.string({description: 'the bucket, with plain AWS_* credentials and no bucket config var'}),
     endpoint: flags.string({description: 'an S3-compatible endpoint (default: the app\'s AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)'}),
     ...guardFlags,
+    ...notifyFlag,
     ...waitTimeoutFlag('2m'),
   }
 

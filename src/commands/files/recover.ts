@@ -1,7 +1,7 @@
 import {flags} from '../../lib/heroku.js'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
-import {appFlags, guardFlags, waitTimeoutFlag} from '../../lib/flags.js'
+import {appFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../../lib/flags.js'
 import {Refused} from '../../lib/errors.js'
 import {assertAppName} from '../../lib/names.js'
 import {confirmApp} from '../../lib/prompts.js'
@@ -38,6 +38,7 @@ overwritten since only with --include-overwritten; created since is reported, ne
     endpoint: flags.string({description: 'an S3-compatible endpoint (default: the app\'s AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)'}),
     undo: flags.string({description: 'undo an earlier files:recover run (its id, as recovery:log lists it)', exclusive: TIME_FLAGS.filter(f => f !== 'undo')}),
     ...guardFlags,
+    ...notifyFlag,
     ...waitTimeoutFlag('2m'),
   }
 

@@ -1,6 +1,6 @@
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
-import {appFlags, backupFlags, guardFlags} from '../../lib/flags.js'
+import {appFlags, backupFlags, guardFlags, notifyFlag} from '../../lib/flags.js'
 import {gatherMigrateDown, planMigrateDown} from '../../lib/migrations/down.js'
 import {writeGeneratedDowns} from '../../lib/migrations/generate/write.js'
 import {downView} from '../../lib/migrations/render.js'
@@ -38,6 +38,7 @@ export default class MigrateDown extends GuardedCommand {
     'lock-timeout': flags.string({description: 'how long to wait for a table lock before giving up', default: '5s'}),
     'statement-timeout': flags.string({description: 'the longest any single statement may run (default: the database\'s setting)'}),
     ...backupFlags,
+    ...notifyFlag,
   }
 
   override async run() {

@@ -1,7 +1,7 @@
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
-import {guardFlags, waitTimeoutFlag} from '../../lib/flags.js'
+import {guardFlags, notifyFlag, waitTimeoutFlag} from '../../lib/flags.js'
 import {confirmApp} from '../../lib/prompts.js'
 import {actions, interpreter} from '../../lib/registry.js'
 import {describeRecord, finishingSteps, unreadableWarning} from '../../lib/runner/history.js'
@@ -36,6 +36,7 @@ did not create) is refused; one process at a time finishes a run.`
     ...guardFlags,
     ...waitTimeoutFlag('2h'),
     continue: Flags.boolean({description: 'carry the run out to the end (its remaining steps), instead of putting back what it did'}),
+    ...notifyFlag,
   }
 
   override async run() {

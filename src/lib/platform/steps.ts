@@ -23,6 +23,7 @@ export const platformSteps: BuildersOf<'maintenance' | 'scale'> = {
     const off = {kind: 'maintenance', app, on: false} as const
     return {
       title: maintenance.title(action),
+      command: maintenance.command(action),
       apply: ({api}) => maintenance.perform(api, action, {timeoutMs: 0}),
       observe: async ({api}) => observed(await maintenance.isDone(api, action)),
       undo: on ? (): Undo => ({title: maintenance.title(off), command: maintenance.command(off), action: off, automatic: true}) : undefined,
@@ -34,6 +35,7 @@ export const platformSteps: BuildersOf<'maintenance' | 'scale'> = {
     const action = down ? zero : back
     return {
       title: down ? `Scale ${list(formation)} to 0, so that nothing writes during the switch` : `Scale back to ${list(formation)}`,
+      command: scale.command(action),
       apply: ({api}) => scale.perform(api, action, {timeoutMs: 0}),
       observe: async ({api}) => observed(await scale.isDone(api, action)),
       undo: down ? (): Undo => ({title: scale.title(back), command: scale.command(back), action: back, automatic: true}) : undefined,

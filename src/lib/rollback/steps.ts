@@ -59,6 +59,7 @@ function rollbackStep(app: string, current: number, target: {id: string, version
   const ours = (r: Release) => r.version > current && r.description === `Rollback to v${target.version}`
   return {
     title: `Roll back to v${target.version} and wait for the release phase and the dynos`,
+    command: `heroku releases:rollback v${target.version} --app ${app}`,
     apply: async ({api}) => ({release: await createRollback(api, app, target.id), dynos: []}),
     // A lost answer: the newest releases tell whether the rollback release exists.
     async observe({api}) {

@@ -16,9 +16,25 @@ import type {Undo} from './step.js'
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'left' | 'died' | 'finished'
 
+// A step as the run planned it: `command` is what a person would type to do the same by hand.
+export interface PlannedRecord {
+  id: string
+  title: string
+  data?: Planned
+  command?: string
+}
+
+// What was known before the run began, for the postmortem's timeline (recovery:log --format markdown):
+// the checks, the warnings said, and the command that carries out the same plan.
+export interface RunContext {
+  checks?: {name: string, outcome: string, detail: string}[]
+  warnings?: string[]
+  rerun?: string
+}
+
 export type RunEvent = {at: string} & (
   // The planned steps, with their data when the plan is data (see plan.ts).
-  | {event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: {id: string, title: string, data?: Planned}[]}
+  | ({event: 'begin', run: string, command: string, app: string, what: string, who: string, host: string, pid: number, steps: PlannedRecord[]} & RunContext)
   // Another process goes on with the run (`recovery:resume --continue`).
   | {event: 'continued', who: string, host: string, pid: number}
   // `undo`: the step's undoPartial, due if the step never gets to 'applied' or 'failed', or fails with its outcome unknown.
@@ -33,6 +49,10 @@ export type RunEvent = {at: string} & (
   | {event: 'undone', step: string, by?: string}
   | {event: 'undo-failed', step: string, error: string}
   | {event: 'end', status: Exclude<RunStatus, 'running' | 'died'>, message?: string, by?: string}
+  // What the run told the people following the incident (src/lib/notify), as it was sent, and what became
+  // of each delivery: `to` names the sink without its secret, so that what was not delivered can be sent again.
+  | {event: 'notice', seq: number, notice: Record<string, unknown>}
+  | {event: 'notified', seq: number, to: string, label: string, status: 'delivered' | 'not delivered' | 'in doubt', why?: string}
 )
 
 type Distribute<T> = T extends unknown ? Omit<T, 'at'> : never
@@ -44,6 +64,7 @@ export interface StepRecord extends Entry {
   note?: string
   error?: string
   data?: Planned
+  command?: string
   // What the step produced, as the log kept it (set once its change exists).
   result?: unknown
 }
@@ -74,7 +95,7 @@ export const newRunId = (now = new Date()) =>
 export class RunLog {
   private constructor(readonly id: string, readonly file: string) {}
 
-  static begin(dataDir: string, fields: {command: string, app: string, what: string, steps: {id: string, title: string, data?: Planned}[]}): RunLog {
+  static begin(dataDir: string, fields: {command: string, app: string, what: string, steps: PlannedRecord[]} & RunContext): RunLog {
     const id = newRunId()
     const dir = join(runsDir(dataDir), fields.app)
     const log = new RunLog(id, join(dir, `${id}.jsonl`))
@@ -112,7 +133,7 @@ export class RunLog {
   }
 }
 
-const whoAmI = () => ({who: `${userInfo().username}@${hostname()}`, host: hostname(), pid: process.pid})
+export const whoAmI = () => ({who: `${userInfo().username}@${hostname()}`, host: hostname(), pid: process.pid})
 
 const isAlive = (pid: number, host: string) => {
   if (host !== hostname()) return true
@@ -166,8 +187,8 @@ function lockHolder(lock: string): {pid: number, host: string, at: string} | und
   }
 }
 
-// The events of one run, folded into what is true of each step.
-export function readRun(file: string): RunRecord | undefined {
+// The events of one run as its log has them, and how many lines could not be read.
+export function readEvents(file: string): {events: RunEvent[], unreadable: number} {
   let unreadable = 0
   const events = readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap(line => {
     try {
@@ -177,6 +198,12 @@ export function readRun(file: string): RunRecord | undefined {
     unreadable++
     return []
   })
+  return {events, unreadable}
+}
+
+// The events of one run, folded into what is true of each step.
+export function readRun(file: string): RunRecord | undefined {
+  const {events, unreadable} = readEvents(file)
   const begin = events.find(e => e.event === 'begin')
   if (!begin || begin.event !== 'begin') return undefined
   const steps = new Map<string, StepRecord>(begin.steps.map(s => [s.id, {...s, state: 'not run'}]))

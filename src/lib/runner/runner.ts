@@ -5,7 +5,7 @@ import type {Interrupts} from '../interrupts.js'
 import {PollTimeout} from '../poll.js'
 import type {Action, Actions} from './actions.js'
 import {due, type Entry, kept, keptFor, type StepState, unsettled} from './ledger.js'
-import {RunLog, type RunRecord, type StepRecord} from './log.js'
+import {type RunContext, RunLog, type RunRecord, type StepRecord} from './log.js'
 import type {Planned} from './plan.js'
 import {KeepsRunning, NoEffect, Ref, Step, StepContext, Undo} from './step.js'
 
@@ -71,6 +71,11 @@ export interface RunSettings {
   timeoutMs: number
   // What the command already holds of the steps' shared resources (see StepContext.resource).
   resources?: Map<string, unknown>
+  // What was known before the run (its checks, the warnings said, the command that re-runs it), for the run log.
+  context?: RunContext
+  // Called once the run has its id and its log, before the first step: what must be said before anything
+  // changes (the start event the people following an incident get) is said here. It must not throw.
+  begun?(run: {id: string, file: string}): Promise<void>
 }
 
 // How long a write already on its way may take to answer after Ctrl-C before it is cut off.
@@ -129,10 +134,14 @@ export class Runner {
         return {id, title, needs, state: 'not run', putBack, ...standing}
       })
     } else {
-      this.log = RunLog.begin(dataDir, {command, app, what, steps: steps.map(({id, title, data}) => ({id, title, data: data as Planned | undefined}))})
+      this.log = RunLog.begin(dataDir, {
+        command, app, what, ...this.settings.context,
+        steps: steps.map(({id, title, data, command}) => ({id, title, data: data as Planned | undefined, command})),
+      })
       this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
     }
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
+      await this.settings.begun?.({id: this.log.id, file: this.log.file}).catch(() => {})
       let failure: {step: Step, error: string} | undefined
       for (const [index, step] of steps.entries()) {
         if (this.signal) break

@@ -53,6 +53,9 @@ export interface Step<R = unknown> {
   id: string
   // What the step does, as the plan shows it: 'Turn maintenance mode on'.
   title: string
+  // What a person would type to do the same by hand ('heroku maintenance:on --app my-app'), for the
+  // postmortem's timeline; none when no single command does it.
+  command?: string
   // The change itself (usually one write).
   apply(context: StepContext): Promise<R>
   // After a lost answer or an interrupt: read the state to learn whether `apply` took effect.
