@@ -2,6 +2,7 @@ import {backupKinds} from './backups/actions.js'
 import {backupSteps} from './backups/gate.js'
 import {fileKinds} from './files/actions.js'
 import {protectSteps} from './files/protect.js'
+import {healthSteps} from './health/kinds.js'
 import {recoverFileSteps} from './files/steps.js'
 import {migrationKinds} from './migrations/actions.js'
 import {platformKinds} from './platform/actions.js'
@@ -14,4 +15,4 @@ import {Interpreter} from './runner/plan.js'
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
-export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps})
+export const interpreter = new Interpreter({...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...healthSteps})
