@@ -65,6 +65,23 @@ describe('the sandbox, seen by the real heroku CLI', () => {
     assert.doesNotMatch(info.stdout, new RegExp(database!._database!.password))
   })
 
+  it('streams an app\'s logs to `heroku logs --tail`: the router\'s lines of its traffic, the body the CLI sends on Cedar and on Fir', async function () {
+    this.timeout(60_000)
+    for (const generation of ['cedar', 'fir'] as const) {
+      const name = appName(`logs-${generation}`)
+      const {app} = await seedBrokenApp(sandbox(), name, {withDatabase: false})
+      app.generation.name = generation
+      // v52 runs the broken deploy's code: 40% of its requests fail.
+      const result = await run(['logs', '--tail', '--source', 'heroku', '-a', name], {signalAfter: {when: ({stdout}) => (stdout.match(/heroku\[router\]/g) ?? []).length >= 10, signal: 'SIGINT'}})
+      const body = sandbox().requests.find(r => r.method === 'POST' && r.path === `/apps/${name}/log-sessions`)?.body
+      assert.deepEqual(body, generation === 'fir' ? {source: 'heroku'} : {source: 'heroku', lines: 100, tail: true})
+      assert.match(result.stdout, /heroku\[router\]: at=info method=GET path="\/\S*" host=\S+ request_id=\S+ fwd="[\d.]+" dyno=web\S+ connect=0ms service=\d+ms status=200 bytes=\d+ protocol=/)
+      assert.match(result.stdout, /heroku\[router\]: at=info .* status=500 /)
+      assert.doesNotMatch(result.stdout, /app\[web/, '--source heroku: only Heroku\'s own lines')
+      if (generation === 'fir') assert.match(result.stdout, /dyno=web-[0-9a-f]{10}-[0-9a-z]{5} /)
+    }
+  })
+
   it('answers a wrong API key with 401 and an {id, message} body', async () => {
     const result = await run(['releases', '-a', appName()], {env: {HEROKU_API_KEY: 'wrong'}})
     assert.notEqual(result.code, 0)

@@ -108,11 +108,12 @@ export abstract class GuardedCommand extends Command {
       this.log(view.dryRun?.(plan, command) ?? `\nDry run: nothing was changed. To do exactly this: ${command}`)
       return view.json(plan, steps)
     }
-    await confirmApp(plan.app, flags.confirm, plan.confirm)
+    if (plan.confirm !== undefined) await confirmApp(plan.app, flags.confirm, plan.confirm)
     const outcome = await this.execute(steps, {
       app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, checks: plan.checks, rerun: plan.rerun, report: run => view.json(plan, steps, run),
     })
     this.log(view.closing(plan, outcome))
+    for (const warning of view.afterwards?.(plan, outcome) ?? []) this.warn(warning)
     return view.json(plan, steps, outcome)
   }
 

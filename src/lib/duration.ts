@@ -40,6 +40,8 @@ export const DURATION_BOUNDS = {
   '--max-backup-age': {min: '1m', max: '90d'},
   // Heroku's rollback windows are a week at most; the window check refuses precisely what the database cannot reach.
   '--by': {min: '1s', max: '30d'},
+  // Too short to see a request of a quiet app; past half an hour, a verdict comes too late to help.
+  '--health-window': {min: '5s', max: '30m'},
 } as const
 
 export type DurationFlag = keyof typeof DURATION_BOUNDS

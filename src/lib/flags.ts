@@ -29,3 +29,20 @@ export const notifyFlag = {
     multiple: true,
   }),
 }
+
+// The health watch (src/lib/health/): how long, how much traffic, how many errors, what to probe.
+export const healthFlags = {
+  'health-window': Flags.string({description: 'how long to watch the app\'s requests after the change (5s-30m), from when its dynos are up (with preboot, from when traffic switches)', default: '2m'}),
+  'min-requests': Flags.integer({description: 'fewer requests than this in the window: too little traffic to tell (inconclusive)', default: 30, min: 1}),
+  'max-error-rate': Flags.string({description: 'the most requests that may fail, in percent (a 5xx, or a router error such as H12), for a healthy verdict', default: '2'}),
+  'health-url': Flags.string({description: 'also probe this URL every few seconds: a non-2xx answer or none in 10 s counts as a failure'}),
+}
+
+const WATCH_FLAGS = Object.keys(healthFlags)
+
+// What a command that changes the app does with the watch.
+export const changeHealthFlags = {
+  ...healthFlags,
+  'skip-health-check': Flags.boolean({description: 'do not watch the app\'s health after the change (no log session is opened)', exclusive: [...WATCH_FLAGS, 'on-unhealthy']}),
+  'on-unhealthy': Flags.string({description: 'after an unhealthy verdict: stop (exit non-zero, with the command that undoes the change) or undo (undo it, watch again, exit non-zero)', options: ['stop', 'undo'], default: 'stop'}),
+}

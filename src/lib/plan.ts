@@ -15,8 +15,9 @@ export interface Plan {
   steps: Planned[]
   // The exact command that carries out this plan, as --dry-run suggests it.
   rerun: string[]
-  // Said before the confirmation prompt.
-  confirm: string
+  // Said before the confirmation prompt; none for a plan that changes nothing of the app (a health
+  // watch), which runs without asking.
+  confirm?: string
   // The longest a wait for work at Heroku may take.
   timeoutMs: number
 }
@@ -35,5 +36,7 @@ export interface View<P extends Plan> {
   // 'Dry run: nothing was changed. To do exactly this: COMMAND'.
   dryRun?(plan: P, command: string): string
   closing(plan: P, outcome: RunOutcome): string
+  // Said on stderr after the closing message (an inconclusive verdict).
+  afterwards?(plan: P, outcome: RunOutcome): string[]
   json(plan: P, steps: Step<any>[], outcome?: RunOutcome): Record<string, unknown>
 }

@@ -2,6 +2,7 @@ import {backupKinds} from './backups/actions.js'
 import {backupSteps} from './backups/gate.js'
 import {fileKinds} from './files/actions.js'
 import {protectSteps} from './files/protect.js'
+import {healthSteps} from './health/kinds.js'
 import {recoverFileSteps} from './files/steps.js'
 import {migrationKinds} from './migrations/actions.js'
 import {migrationSteps} from './migrations/steps.js'
@@ -20,5 +21,5 @@ import {Interpreter} from './runner/plan.js'
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
 export const interpreter = new Interpreter({
-  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps,
+  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps, ...healthSteps,
 })

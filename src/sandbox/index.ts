@@ -87,6 +87,7 @@ export class Sandbox extends Heroku {
 
   // Waits for background work, then stops; hanging and delayed requests are cut off rather than waited for.
   async stop() {
+    this.traffic.stop()
     await this.settle()
     await this.server.close()
     await this.pg.stop()
@@ -95,6 +96,7 @@ export class Sandbox extends Heroku {
 
 export {SandboxState} from './heroku/state.js'
 export type {Delays} from './heroku/heroku.js'
-export type {Addon, App, Attachment, Release, Transfer} from './heroku/state.js'
+export type {Addon, App, Attachment, CodeBehaviour, Release, TrafficSettings, Transfer} from './heroku/state.js'
+export type {LogSession} from './heroku/logplex.js'
 export type {Fault, Injected} from './server/faults.js'
 export type {RecordedRequest} from './server/server.js'

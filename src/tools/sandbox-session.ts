@@ -11,7 +11,7 @@ import {findScenario, scenarioFiles, readScenario, ScenarioSpec} from '../sandbo
 // at the sandbox, what to try first, and one stop() that removes everything the session made.
 
 // Slow enough for a person to press Ctrl-C half-way through a rollback or a restore.
-export const REHEARSAL_DELAYS: Delays = {transfer: 4000, releasePhase: 6000, dynoBoot: 3000, provision: 4000}
+export const REHEARSAL_DELAYS: Delays = {transfer: 4000, releasePhase: 6000, dynoBoot: 3000, provision: 4000, prebootSwitch: 20_000}
 
 export interface SessionOptions {
   // A scenario's name, the path of a scenario file, or `all`.

@@ -313,7 +313,7 @@ describe('input: empty values', () => {
 
   it('refuse an empty or blank value for every string flag of every command, naming the flag, when parsing', async () => {
     const all = await commands()
-    assert.deepEqual(all.map(c => c.id).sort(), ['db:reconcile', 'db:recover', 'files:protect', 'files:recover', 'migrate:check', 'migrate:down', 'recovery:log', 'recovery:resume', 'safe-rollback'])
+    assert.deepEqual(all.map(c => c.id).sort(), ['db:reconcile', 'db:recover', 'files:protect', 'files:recover', 'migrate:check', 'migrate:down', 'recovery:log', 'recovery:resume', 'recovery:verify', 'safe-rollback'])
     let checked = 0
     for (const {id, Command, parse} of all) {
       for (const [name, needs] of await stringFlags(Command)) {

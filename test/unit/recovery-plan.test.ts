@@ -168,7 +168,7 @@ describe('planReconcile', () => {
       {id: 'capture-postgresql-new-2', kind: 'capture-backup', target: {database: {addon: {id: 'db-new', name: 'postgresql-new-2', plan: {name: 'heroku-postgresql:standard-0'}, app: {name: 'shop'}}, attachmentNames: ['DATABASE']}, label: 'DATABASE (postgresql-new-2)', newestNum: 7}},
       {id: 'replay', kind: 'replay', app: 'shop', folder: '/tmp/reconcile-shop', database: 'DATABASE_URL', label: 'DATABASE (postgresql-new-2)'},
     ])
-    assert.match(plan.confirm, /^This runs replay.sql on DATABASE \(postgresql-new-2\) of shop, in one transaction: 5 rows written and 1 row updated/)
+    assert.match(plan.confirm ?? '', /^This runs replay.sql on DATABASE \(postgresql-new-2\) of shop, in one transaction: 5 rows written and 1 row updated/)
     assert.deepEqual(plan.rerun, ['heroku', 'db:reconcile', '--app', 'shop', '--from', 'HEROKU_POSTGRESQL_OLIVE', '--to', 'DATABASE_URL', '--apply', '--capture-backup', '--confirm', 'shop'])
     assert.ok(!JSON.stringify(plan).includes('SECRET'), 'no database URL in the plan')
   })

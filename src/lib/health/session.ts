@@ -1,3 +1,4 @@
+import {sleep} from '../abort.js'
 import {path, type Api} from '../api/client.js'
 import {registerSecrets} from '../secrets.js'
 import {readLine, type Signal} from './lines.js'
@@ -27,9 +28,9 @@ export async function readLogSession(session: LogSession, signal: AbortSignal, o
     response = await fetch(session.url, {headers: {Accept: 'text/event-stream', 'User-Agent': 'heroku-run'}, signal})
   } catch (error) {
     if (signal.aborted) return 'stopped'
-    throw new Error(`The log session could not be read (${(error as Error).message})`)
+    throw new Error(networkError(error))
   }
-  if (!response.ok || !response.body) throw new Error(`The log session answered ${response.status}`)
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`)
   const decoder = new TextDecoder()
   let pending = ''
   let data: string[] = []
@@ -47,35 +48,116 @@ export async function readLogSession(session: LogSession, signal: AbortSignal, o
     }
   } catch (error) {
     if (signal.aborted) return 'stopped'
-    throw error
+    throw new Error(networkError(error))
   }
   return 'ended'
 }
 
+// fetch's own words are 'fetch failed'; the reason is in its cause (ECONNREFUSED).
+const networkError = (error: unknown) => (error as {cause?: {code?: string}}).cause?.code ?? (error as Error).message
+
+export type SessionReader = typeof readLogSession
+
+// Signals kept until the watch takes them: past this, the oldest go (they are from before the change).
+const BUFFERED = 100_000
+// Attempts to read the session again after its stream failed, before the watch goes on without logs.
+const READ_ATTEMPTS = 3
+
 // A session being read from the moment it opens, its signals kept until the watch takes them: nothing
-// between the change and the watch is missed. `destroy()` stops reading.
+// between the change and the watch is missed. A session that ends (Fir's, after 15 minutes) or whose
+// stream fails is followed by a new one, as `heroku logs --tail` does; after a few failures in a row the
+// logs are given up, said through `onLost`. `destroy()` stops reading.
+//
+// Times: a line carries the time of Heroku's clock, the watch counts by this machine's. Each signal's time
+// is moved by the smallest gap seen between a line's time and its arrival (clock skew plus the quickest
+// delivery), so that a skewed clock here neither drops the window's requests nor counts older ones. A
+// line is never placed later than it arrived.
 export class LogTap {
   private readonly stop = new AbortController()
   private readonly signals: Signal[] = []
   private listener?: (signal: Signal) => void
-  readonly done: Promise<'ended' | 'stopped' | Error>
+  private lostListener?: (reason: string) => void
+  private lostReason?: string
+  private offset = Number.POSITIVE_INFINITY
+  readonly done: Promise<'stopped' | Error>
 
-  constructor(readonly session: LogSession) {
-    this.done = readLogSession(session, this.stop.signal, line => {
-      const signal = readLine(line)
-      if (!signal) return
-      if (this.listener) this.listener(signal)
-      else this.signals.push(signal)
-    }).catch((error: Error) => error)
+  constructor(readonly session: LogSession, private readonly reopen: () => Promise<LogSession>, private readonly read: SessionReader = readLogSession, private readonly now: () => number = Date.now) {
+    this.done = this.pump().catch((error: Error) => error)
   }
 
-  // Hands on what came so far, then each signal as it comes.
-  listen(listener: (signal: Signal) => void) {
+  private async pump(): Promise<'stopped'> {
+    let session = this.session
+    let failures = 0
+    let why = ''
+    for (;;) {
+      const began = this.now()
+      try {
+        await this.read(session, this.stop.signal, line => this.take(line))
+        // A stream that ends at once is a failure too: reopening it would loop.
+        if (this.now() - began < 1000) {
+          failures++
+          why = 'it ended at once'
+        } else {
+          failures = 0
+        }
+      } catch (error) {
+        if (this.stop.signal.aborted) return 'stopped'
+        failures++
+        why = (error as Error).message
+      }
+      if (this.stop.signal.aborted) return 'stopped'
+      if (failures >= READ_ATTEMPTS) {
+        this.lose(`the log session could not be read (${why})`)
+        return 'stopped'
+      }
+      // A session ends (Fir's after 15 minutes) or its stream fails: another one, as `heroku logs --tail` does.
+      try {
+        if (failures > 0) await sleep(500 * failures, this.stop.signal)
+        session = await this.reopen()
+      } catch (error) {
+        if (this.stop.signal.aborted) return 'stopped'
+        this.lose(`the log session could not be opened again (${(error as Error).message})`)
+        return 'stopped'
+      }
+    }
+  }
+
+  private take(line: string) {
+    const signal = readLine(line)
+    if (!signal) return
+    const arrived = this.now()
+    this.offset = Math.min(this.offset, arrived - signal.at)
+    const placed = {...signal, at: signal.at + this.offset}
+    if (this.listener) return this.listener(placed)
+    this.signals.push(placed)
+    if (this.signals.length > BUFFERED) this.signals.splice(0, this.signals.length - BUFFERED)
+  }
+
+  private lose(reason: string) {
+    this.lostReason = reason
+    this.lostListener?.(reason)
+  }
+
+  // Hands on what came so far, then each signal as it comes; `onLost` when the session is given up.
+  listen(listener: (signal: Signal) => void, onLost?: (reason: string) => void) {
     for (const signal of this.signals.splice(0)) listener(signal)
     this.listener = listener
+    this.lostListener = onLost
+    if (this.lostReason) onLost?.(this.lostReason)
+  }
+
+  // Keeps the signals again until the next `listen` (a second watch of the run).
+  unlisten() {
+    this.listener = undefined
+    this.lostListener = undefined
   }
 
   destroy() {
     this.stop.abort()
   }
+}
+
+// Opens a session and starts reading it at once.
+export async function openTap(api: Api, app: string, fir: boolean): Promise<LogTap> {
+  return new LogTap(await openLogSession(api, app, fir), () => openLogSession(api, app, fir))
 }

@@ -17,7 +17,8 @@ export const DEFAULT_RULES: WatchRules = {windowMs: 2 * 60_000, minRequests: 30,
 export type Verdict = 'healthy' | 'unhealthy' | 'inconclusive'
 
 export interface Health {
-  verdict: Verdict | 'watching'
+  // 'not verified': the watch was stopped (Ctrl-C) before it could tell.
+  verdict: Verdict | 'watching' | 'not verified'
   // Why, in one clause: 'error rate 41.0% (41 of 100) over 2m, above 2%'.
   reason: string
   requests: number
@@ -42,24 +43,31 @@ export class Tally {
   private errors = 0
   private readonly codes: Record<string, number> = {}
   private readonly crashed = new Set<string>()
-  private pipelineLost = false
+  // Why what was seen may not be all there was: L-codes of the log pipeline, a log session lost.
+  private readonly gaps = new Set<string>()
   private probes = 0
   private probeFailures = 0
   private failingInARow = 0
   private wrongRelease?: string
 
-  // `from`: when the window starts (the dynos up, or traffic switched by preboot); undefined until known.
-  constructor(private readonly rules: WatchRules, private from?: number) {}
+  // `from`: when the window of requests starts (the dynos up, or traffic switched by preboot); undefined
+  // until known. `since`: from when the dynos' own signals count (crashes, runtime errors, lost lines):
+  // the watch's start, before a preboot switch too.
+  constructor(private readonly rules: WatchRules, private from?: number, private readonly since = from) {}
 
   start(at: number) {
     this.from ??= at
   }
 
   add(signal: Signal) {
-    if (this.from === undefined || signal.at < this.from) return
+    if (signal.kind === 'request' ? this.from === undefined || signal.at < this.from : this.since === undefined || signal.at < this.since) return
     if (signal.kind === 'pipeline') {
-      this.pipelineLost = true
+      this.gaps.add(signal.code)
       this.codes[signal.code] = (this.codes[signal.code] ?? 0) + 1
+      return
+    }
+    if (signal.kind === 'state') {
+      if (signal.state === 'crashed') this.crashed.add(signal.dyno)
       return
     }
     if (signal.kind === 'dyno') {
@@ -73,6 +81,11 @@ export class Tally {
     this.errors++
     const code = signal.code ?? String(signal.status)
     this.codes[code] = (this.codes[code] ?? 0) + 1
+  }
+
+  // Lines that did not reach the watch (the log session could not be opened or read): never unhealthy for it.
+  lost(reason: string) {
+    this.gaps.add(reason)
   }
 
   // Dyno states as the platform reports them: a crashed one is unhealthy at once.
@@ -91,6 +104,13 @@ export class Tally {
     if (expected && answer.release && answer.release !== expected) this.wrongRelease = answer.release
   }
 
+  // What the watch may have missed, in words: 'the log pipeline dropped lines (L10)'.
+  private missing(): string {
+    const codes = [...this.gaps].filter(gap => /^L\d+$/.test(gap))
+    const others = [...this.gaps].filter(gap => !codes.includes(gap))
+    return [...(codes.length > 0 ? [`the log pipeline dropped lines (${codes.join(', ')})`] : []), ...others].join(' and ')
+  }
+
   judge(now: number): Health {
     const {windowMs, minRequests, maxErrorRate} = this.rules
     const rate = percent(this.errors, this.requests)
@@ -105,9 +125,9 @@ export class Tally {
     const elapsed = Math.max(0, now - this.from)
     const over = rate > maxErrorRate
     if (elapsed >= windowMs) {
-      if (this.requests < minRequests) return health('inconclusive', `only ${this.requests} request${this.requests === 1 ? '' : 's'} in ${minutes(windowMs)} (at least ${minRequests} needed)`)
+      if (this.requests < minRequests) return health('inconclusive', `only ${this.requests} request${this.requests === 1 ? '' : 's'} in ${minutes(windowMs)} (at least ${minRequests} needed)${this.gaps.size > 0 ? `; ${this.missing()}` : ''}`)
       if (over) return health('unhealthy', `error rate ${rate}% (${counts}) over ${minutes(windowMs)}, above ${maxErrorRate}%`)
-      if (this.pipelineLost) return health('inconclusive', `error rate ${rate}% (${counts}), but the log pipeline dropped lines (${this.pipelineCodes()})`)
+      if (this.gaps.size > 0) return health('inconclusive', `error rate ${rate}% (${counts}), but ${this.missing()}`)
       return health('healthy', `error rate ${rate}% (${counts}) over ${minutes(windowMs)}, at most ${maxErrorRate}%`)
     }
     // Early, only when what is left of the window could not change the verdict: no traffic (at twice
@@ -116,14 +136,11 @@ export class Tally {
     if (this.requests >= Math.min(minRequests, 10) && this.errors / (this.requests + remaining) * 100 > maxErrorRate) {
       return health('unhealthy', `error rate ${rate}% (${counts}) after ${minutes(Math.round(elapsed / 1000) * 1000)}, above ${maxErrorRate}% whatever the rest of the window brings`)
     }
-    // ...and healthy never before half the window, with plenty of traffic and half the allowed errors at most.
-    if (elapsed >= windowMs / 2 && this.requests >= 2 * minRequests && rate <= maxErrorRate / 2 && !this.pipelineLost) {
+    // ...and healthy never before half the window, with plenty of traffic and half the allowed errors at
+    // most, every line seen and --health-url answering.
+    if (elapsed >= windowMs / 2 && this.requests >= 2 * minRequests && rate <= maxErrorRate / 2 && this.gaps.size === 0 && this.failingInARow === 0) {
       return health('healthy', `error rate ${rate}% (${counts}) after ${minutes(Math.round(elapsed / 1000) * 1000)}, well under ${maxErrorRate}%`)
     }
     return health('watching', `${counts} failed so far`)
-  }
-
-  private pipelineCodes() {
-    return Object.keys(this.codes).filter(c => c.startsWith('L')).join(', ')
   }
 }

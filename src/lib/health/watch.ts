@@ -1,6 +1,8 @@
 import {listDynos} from '../api/apps.js'
 import {path, type Api} from '../api/client.js'
 import {sleep} from '../abort.js'
+import {formatDuration} from '../duration.js'
+import {windowText} from './rules.js'
 import type {LogTap} from './session.js'
 import {type Health, Tally, type WatchRules} from './verdict.js'
 
@@ -11,15 +13,28 @@ import {type Health, Tally, type WatchRules} from './verdict.js'
 export interface WatchOptions {
   app: string
   rules: WatchRules
-  tap: LogTap
+  // The log session opened before the change; none when it could not be opened (`noLogs` says why).
+  tap?: LogTap
+  noLogs?: string
   // The release the change made current (v53), compared with what --health-url says it runs.
   release?: number
   healthUrl?: string
+  // The watch follows a change of this run (the dynos were just seen up): with preboot, the window starts
+  // when traffic switches, and the dynos are read again after 5 s. Otherwise (recovery:verify) the window
+  // starts now and the dynos are read at once.
+  afterChange: boolean
   // Stops the watch only (Ctrl-C): the change stays, the verdict is not reached.
   signal: AbortSignal
   status(text: string): void
-  now?: () => number
+  clock?: Clock
 }
+
+export interface Clock {
+  now(): number
+  sleep(ms: number, signal: AbortSignal): Promise<void>
+}
+
+const realClock: Clock = {now: Date.now, sleep}
 
 // With preboot, the router switches traffic to the new dynos about three minutes after they are up.
 export const PREBOOT_SWITCH_MS = 3 * 60_000
@@ -46,16 +61,37 @@ export async function probe(url: string, signal: AbortSignal): Promise<{ok: bool
   }
 }
 
+const ONE_OFF_TYPES = new Set(['run', 'release', 'scheduler'])
+
+const countText = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+// The live status line: '35s of 2m: 42 requests, 1 failed (2.4%): H12 ×1'.
+export function statusLine(health: Health, elapsedMs: number): string {
+  const codes = Object.entries(health.codes).map(([code, n]) => `${code} ×${n}`).join(', ')
+  return `${windowText(elapsedMs)} of ${windowText(health.windowMs)}: ${countText(health.requests, 'request')}, ${health.errors} failed (${health.errorRate}%)${codes ? `: ${codes}` : ''}`
+}
+
 export async function watchHealth(api: Api, options: WatchOptions): Promise<Health> {
-  const now = options.now ?? Date.now
-  const preboot = await prebootEnabled(api, options.app)
-  const tally = new Tally(options.rules, preboot ? undefined : now())
-  const switchAt = preboot ? now() + PREBOOT_SWITCH_MS : undefined
-  options.tap.listen(signal => tally.add(signal))
+  const {now} = options.clock ?? realClock
+  const preboot = options.afterChange && await prebootEnabled(api, options.app)
+  const started = now()
+  const switchAt = preboot ? started + PREBOOT_SWITCH_MS : undefined
+  const tally = new Tally(options.rules, preboot ? undefined : started, started)
+  if (options.tap) options.tap.listen(signal => tally.add(signal), reason => tally.lost(reason))
+  else tally.lost(options.noLogs ?? 'no log session')
+  try {
+    return await watching(api, options, tally, started, switchAt)
+  } finally {
+    options.tap?.unlisten()
+  }
+}
+
+async function watching(api: Api, options: WatchOptions, tally: Tally, started: number, switchAt: number | undefined): Promise<Health> {
+  const {now, sleep: pause} = options.clock ?? realClock
   const expected = options.release === undefined ? undefined : `v${options.release}`
-  let nextProbe = 0
-  let nextDynos = now() + DYNOS_FIRST_MS
+  let nextProbe = started
   let dynoWait = DYNOS_FIRST_MS
+  let nextDynos = options.afterChange ? started + DYNOS_FIRST_MS : started
   for (;;) {
     if (options.signal.aborted) return tally.judge(now())
     const at = now()
@@ -65,13 +101,17 @@ export async function watchHealth(api: Api, options: WatchOptions): Promise<Heal
       nextProbe = at + PROBE_EVERY_MS
     }
     if (at >= nextDynos) {
-      tally.dynos(await listDynos(api, options.app).catch(() => []))
-      dynoWait = Math.min(dynoWait * 2, DYNOS_MOST_MS)
+      const dynos = await listDynos(api, options.app).catch(() => [])
+      tally.dynos(dynos.filter(d => !ONE_OFF_TYPES.has(d.type)))
+      if (at > started) dynoWait = Math.min(dynoWait * 2, DYNOS_MOST_MS)
       nextDynos = at + dynoWait
     }
+    if (options.signal.aborted) return tally.judge(now())
     const health = tally.judge(now())
-    options.status(`${health.requests} requests, ${health.errors} errors (${health.errorRate}%)${Object.keys(health.codes).length > 0 ? `, ${Object.entries(health.codes).map(([code, n]) => `${code} ×${n}`).join(' ')}` : ''}`)
     if (health.verdict !== 'watching') return health
-    await sleep(1000, options.signal).catch(() => {})
+    options.status(switchAt !== undefined && now() < switchAt
+      ? `waiting for preboot to switch traffic to the new dynos (about ${formatDuration(switchAt - now())} more)`
+      : statusLine(health, now() - (switchAt ?? started)))
+    await pause(1000, options.signal).catch(() => {})
   }
 }

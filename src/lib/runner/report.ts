@@ -15,7 +15,7 @@ const CHANGE = {
 function reportLine(report: StepReport): string {
   const detail = report.state === 'undone' ? `undone (${report.undo?.title.toLowerCase()}; read back)`
     : report.state === 'undo failed' ? `NOT undone: ${report.undo?.title.toLowerCase()} failed (${report.error}); run \`${report.undo?.command}\``
-      : report.state === 'failed' || report.state === 'interrupted' ? `${report.state}${CHANGE[report.change ?? 'not made']}`
+      : report.state === 'failed' || report.state === 'interrupted' ? `${report.state}${report.change ? CHANGE[report.change] : ''}`
         : report.state === 'unknown' ? CHANGE.unknown.slice(2)
           : report.state === 'left running' ? report.error
             : report.state === 'not run' ? report.note ?? 'not run' : report.note

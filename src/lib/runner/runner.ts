@@ -7,7 +7,7 @@ import type {Action, Actions} from './actions.js'
 import {due, type Entry, kept, keptFor, type StepState, unsettled} from './ledger.js'
 import {type RunContext, RunLog, type RunRecord, type StepRecord} from './log.js'
 import type {Planned} from './plan.js'
-import {KeepsRunning, NoEffect, Ref, Step, StepContext, Undo} from './step.js'
+import {KeepsRunning, NoEffect, Ref, resultOf, Step, StepContext, Undo} from './step.js'
 
 // The one runner: it executes a command's steps in order and keeps the promise that the engineer is
 // never left worse off. Ctrl-C, SIGTERM and SIGHUP stop it at the next step, and abort the waits and
@@ -102,6 +102,8 @@ export class Runner {
   private settleControl = new AbortController()
   private readonly putBackControl = new AbortController()
   private settling?: KeepsRunning
+  // The step running now.
+  private current?: Step
   // The steps as the log of the run being continued tells them.
   private prior?: Map<string, StepRecord>
   private readonly startedAt = Date.now()
@@ -147,6 +149,7 @@ export class Runner {
         if (this.signal) break
         if (this.reports[index].state === 'done') continue
         const error = await this.runStep(step, this.reports[index])
+        this.current = undefined
         if (error !== undefined) {
           failure = {step, error}
           break
@@ -188,6 +191,7 @@ export class Runner {
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
     let context = stepContext()
+    this.current = step
     const partial = step.undoPartial?.(this.log.id)
     this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})
     progress.start(step.title)
@@ -319,8 +323,9 @@ export class Runner {
     const interrupted = isAbort(error) && this.signal !== undefined
     const said = error instanceof SafeRollbackError && error.state ? `${messageOf(error)} (${error.state})` : messageOf(error)
     const message = sentence(interrupted && said === 'cancelled' ? 'stopped by the interrupt' : said)
-    const change = applied === 'unknown' ? 'unknown' : applied ? 'made' : 'not made'
+    const change = step.readOnly ? undefined : applied === 'unknown' ? 'unknown' : applied ? 'made' : 'not made'
     Object.assign(report, {state: applied === 'unknown' ? 'unknown' : interrupted ? 'interrupted' : 'failed', error: message, change})
+    if (resultOf(error) !== undefined && !this.results.has(step.id)) this.results.set(step.id, resultOf(error))
     this.log.append({event: 'failed', step: step.id, error: message, applied})
     this.settings.progress.stop(applied === 'unknown' ? '? outcome unknown' : interrupted ? 'interrupted' : 'failed')
     // An API error says little on its own: name the step it stopped.
@@ -385,7 +390,8 @@ export class Runner {
       this.putBackControl.abort()
       return
     }
-    if (count === 1) this.settings.progress.say('Stopping at the next step; what was done will be put back, or listed with the command that undoes it.')
+    const stopping = this.current?.stopping && this.dueUndos().length === 0 ? this.current.stopping : undefined
+    if (count === 1) this.settings.progress.say(stopping ?? 'Stopping at the next step; what was done will be put back, or listed with the command that undoes it.')
     this.stepControl.abort()
     // The write of this step: a later step (or what follows a settle) has controls of its own.
     const write = this.writeControl

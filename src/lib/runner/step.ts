@@ -84,6 +84,12 @@ export interface Step<R = unknown> {
   record?(result: R): unknown
   // The plan's data this step was built from (see plan.ts), kept in the run log.
   data?: {id: string, kind: string}
+  // It changes nothing of the app (a watch of its health): when it fails or is stopped, nothing is said
+  // of a change of its own.
+  readOnly?: boolean
+  // What Ctrl-C during it means, said instead of the runner's words when nothing is due to be put back:
+  // 'Stopping the watch only: v53 stays, not verified.'
+  stopping?: string
 }
 
 export interface KeepsRunning {
@@ -94,6 +100,14 @@ export interface KeepsRunning {
   // What the app's data is while it runs and after, for the engineer deciding whether to leave.
   meanwhile: string
 }
+
+// What a step saw before it failed or was stopped (a watch's counts so far): thrown with it, it is kept as
+// the step's result, for the command's report (outcome.result); it is not a change.
+export interface WithResult {
+  result: unknown
+}
+
+export const resultOf = (error: unknown): unknown => (error as Partial<WithResult> | undefined)?.result
 
 // Thrown by `then` when the change turned out to have no effect after all (a rollback release whose
 // release phase failed leaves the app on the release it ran before): nothing to undo. `result` is the

@@ -1,16 +1,19 @@
 import {ApiError} from './errors.js'
+import {Logplex} from './logplex.js'
 import {checkpoint, handOver, Snapshot} from './point-in-time.js'
 import type {PostgresServer} from './postgres.js'
 import {SandboxS3} from './s3.js'
-import {Addon, App, Attachment, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
+import {Addon, App, Attachment, dynoName, Release, SandboxState, Transfer, now, shortId, uuid} from './state.js'
+import {Traffic} from './traffic.js'
 
 // The simulated Heroku: its state (state.ts) and what it does over time, the way Heroku does it:
 // releases and their release phase, dynos booting, add-ons provisioned and attached, backups and
 // restores, snapshots for point-in-time rollbacks, S3 buckets. Work that takes time runs in the
 // background, `delays` long; `settle` waits for all of it. routes/ serves it over HTTP.
 
-// How long simulated work takes, in milliseconds.
-export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number}
+// How long simulated work takes, in milliseconds. `prebootSwitch`: with preboot, how long the old dynos
+// go on serving after the new ones are up (about 3 minutes at Heroku).
+export interface Delays {transfer: number, releasePhase: number, dynoBoot: number, provision: number, prebootSwitch: number}
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 const COLORS = ['AMBER', 'BLUE', 'BRONZE', 'CHARCOAL', 'COBALT', 'CRIMSON', 'GOLD', 'GRAY', 'GREEN', 'IVORY', 'MAUVE', 'NAVY', 'OLIVE', 'ONYX', 'ORANGE', 'PINK', 'PURPLE', 'RED', 'SILVER', 'TEAL', 'WHITE', 'YELLOW']
@@ -19,13 +22,17 @@ export class Heroku {
   readonly state = new SandboxState()
   // Versioned S3 buckets (see s3.ts), served path-style under /s3: `s3Endpoint` is what apps' config vars name.
   readonly s3 = new SandboxS3()
+  // What the router, the dynos and the app write (logplex.ts), and the requests that come in (traffic.ts).
+  readonly logplex = new Logplex()
+  readonly traffic = new Traffic(this.state, this.logplex)
   delays: Delays
   // Where it is served, once the server listens: release streams, backups and slug archives have URLs under it.
   url = ''
   private pending = new Set<Promise<unknown>>()
 
   constructor(readonly pg: PostgresServer, delays: Partial<Delays> = {}) {
-    this.delays = {transfer: 300, releasePhase: 600, dynoBoot: 400, provision: 800, ...delays}
+    this.delays = {transfer: 300, releasePhase: 600, dynoBoot: 400, provision: 800, prebootSwitch: 3000, ...delays}
+    this.logplex.onReaders = (app, readers) => this.traffic.reading(app, readers)
   }
 
   get s3Endpoint(): string {
@@ -56,14 +63,16 @@ export class Heroku {
 
   rollback(app: App, target: Release): Release {
     const hasReleasePhase = app.formation.some(p => p.type === 'release')
+    const serving = this.traffic.servingVersion(app)
     const release = this.state.addRelease(app, {
       description: `Rollback to v${target.version}`,
       slug: target.slug,
       _config: {...target._config},
       status: hasReleasePhase ? 'pending' : 'succeeded',
     })
+    this.logplex.write(app, {source: 'heroku', process: 'api', text: `Rollback to v${target.version} by user ${this.state.user.email}`})
     if (hasReleasePhase) this.runReleasePhase(app, release)
-    else this.bootDynos(app, release)
+    else this.bootDynos(app, release, serving)
     return release
   }
 
@@ -79,24 +88,41 @@ export class Heroku {
       } else {
         release._output.push('Release command finished.')
         release.status = 'succeeded'
+        const serving = this.traffic.servingVersion(app)
         this.state.makeCurrent(app, release)
-        this.bootDynos(app, release)
+        this.bootDynos(app, release, serving)
       }
       release.updated_at = now()
     })
   }
 
-  bootDynos(app: App, release: Release) {
+  // The dynos of a new release start; with preboot, those of the release `before` go on serving until the switch.
+  bootDynos(app: App, release: Release, before?: number) {
+    const preboot = app.features.preboot && before !== undefined && before !== release.version
+    if (preboot) app.serving = {version: before, until: Infinity}
     for (const [name, dyno] of Object.entries(app.dynoStates)) {
-      if (dyno.version === release.version) app.dynoStates[name] = {state: 'starting', version: release.version}
+      if (dyno.version === release.version) this.dyno(app, name, 'starting', release.version)
     }
     if (app.faults.dynosNeverStart) return
     this.background(async () => {
       await sleep(this.delays.dynoBoot)
+      const crashes = this.state.crashes(app, release)
       for (const [name, dyno] of Object.entries(app.dynoStates)) {
-        if (dyno.version === release.version) app.dynoStates[name] = {state: app.faults.dynosCrash ? 'crashed' : 'up', version: release.version}
+        if (dyno.version === release.version) this.dyno(app, name, crashes ? 'crashed' : 'up', release.version)
       }
+      if (preboot && app.serving?.version === before) app.serving.until = Date.now() + this.delays.prebootSwitch
     })
+  }
+
+  // A dyno's new state, and the lines Heroku writes about it.
+  private dyno(app: App, key: string, state: string, version: number) {
+    const was = app.dynoStates[key]?.state
+    app.dynoStates[key] = {state, version}
+    const process = dynoName(app, key, version)
+    const write = (text: string) => this.logplex.write(app, {source: 'heroku', process, text})
+    if (state === 'starting') write(`Starting process with command \`${app.formation.find(p => key.startsWith(`${p.type}.`))?.command ?? ''}\``)
+    if (state === 'crashed') write('Process exited with status 1')
+    if (was !== state) write(`State changed from ${was === 'starting' || was === 'crashed' ? was : 'up'} to ${state}`)
   }
 
   scale(app: App, type: string, quantity: number) {

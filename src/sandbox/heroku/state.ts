@@ -1,4 +1,4 @@
-import {randomUUID} from 'node:crypto'
+import {createHash, randomUUID} from 'node:crypto'
 import type * as Api from '../../lib/api/types.js'
 
 // The sandbox's model of Heroku: plain records shaped like the Platform API and Data API answers (the
@@ -66,7 +66,21 @@ export interface Transfer extends Api.Transfer {
   _snapshot?: string
 }
 
+// How a release's code answers requests (see traffic.ts): every request well; failing with the app's own
+// 500s (all, or this percent of them); crashing at boot (dynos `crashed`, the router answers H10); or too
+// slowly (the router gives up after 30 s: H12).
+export type CodeBehaviour = 'healthy' | 'failing' | 'crashing' | 'slow' | {failing: number}
+
+export interface TrafficSettings {
+  // Requests a second the router sees while the app's logs are read (a log session, or its URL).
+  perSecond: number
+  // How each release's code answers, by version (`v53`) or commit (its first 7 or more characters);
+  // code named nowhere is healthy.
+  code: Record<string, CodeBehaviour>
+}
+
 export interface App extends Api.AppInfo {
+  generation: {id: string, name: 'cedar' | 'fir'}
   created_at: string
   updated_at: string
   released_at: string
@@ -84,9 +98,25 @@ export interface App extends Api.AppInfo {
   // Knobs that make the sandbox fail the way Heroku can, for tests and demos.
   faults: {rollback?: {status: number, id: string, message: string}, releasePhaseFails?: boolean, dynosCrash?: boolean, dynosNeverStart?: boolean}
   dynoStates: Record<string, {state: string, version: number}>
+  traffic: TrafficSettings
+  // Labs and features by name (`preboot`), as `GET /apps/{app}/features` lists them.
+  features: Record<string, boolean>
+  // With preboot, the release the router still sends requests to until the switch (ms since the epoch).
+  serving?: {version: number, until: number}
 }
 
 export const now = () => new Date().toISOString()
+
+// A dyno's name as Heroku shows it: `web.1` on Cedar; on Fir a name of the release's deployment and a
+// suffix of its own (`web-5d8c9f7b4-x2k9p`), new on every release.
+export function dynoName(app: App, key: string, version: number): string {
+  if (app.generation.name !== 'fir') return key
+  const [type] = key.split('.')
+  const hash = createHash('sha1').update(`${app.id}:${version}:${type}`).digest('hex')
+  const suffix = createHash('sha1').update(`${app.id}:${version}:${key}`).digest('base64').replace(/[^a-z0-9]/g, '').slice(0, 5).padEnd(5, '0')
+  return `${type}-${hash.slice(0, 10)}-${suffix}`
+}
+
 export const ago = (ms: number) => new Date(Date.now() - ms).toISOString()
 export const uuid = () => randomUUID()
 export const shortId = () => randomUUID().slice(0, 8)
@@ -113,7 +143,9 @@ export class SandboxState {
       stack: {id: uuid(), name: 'heroku-24'},
       build_stack: {id: uuid(), name: 'heroku-24'},
       space: null, team: null,
+      generation: {id: uuid(), name: 'cedar'},
       releases: [], slugs: [], formation: [], config: {}, faults: {}, dynoStates: {},
+      traffic: {perSecond: 0, code: {}}, features: {},
     }
     this.apps.set(name, app)
     return app
@@ -152,9 +184,24 @@ export class SandboxState {
     app.config = {...release._config}
     for (const process of app.formation) {
       for (let i = 1; i <= process.quantity; i++) {
-        app.dynoStates[`${process.type}.${i}`] = {state: app.faults.dynosCrash ? 'crashed' : 'up', version: release.version}
+        app.dynoStates[`${process.type}.${i}`] = {state: this.crashes(app, release) ? 'crashed' : 'up', version: release.version}
       }
     }
+  }
+
+  // How the code of a release answers: by its version, else by its slug's commit (see TrafficSettings).
+  codeOf(app: App, release: Release | undefined): CodeBehaviour {
+    if (!release) return 'healthy'
+    const byVersion = app.traffic.code[`v${release.version}`]
+    if (byVersion) return byVersion
+    const commit = app.slugs.find(s => s.id === release.slug?.id)?.commit
+    const named = commit && Object.entries(app.traffic.code).find(([key]) => key.length >= 7 && !/^v\d+$/.test(key) && commit.startsWith(key))
+    return named ? named[1] : 'healthy'
+  }
+
+  // Its dynos crash as they boot (a fault of the app, or code that does).
+  crashes(app: App, release: Release): boolean {
+    return Boolean(app.faults.dynosCrash) || this.codeOf(app, release) === 'crashing'
   }
 
   // What Heroku does, since October 2025, to a release older than 30 days and 20 releases: it destroys

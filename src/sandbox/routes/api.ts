@@ -5,15 +5,16 @@ import {faultReply} from '../server/faults.js'
 import {internalError, parseBody, Reply, Router} from '../server/http.js'
 import type {RecordedRequest, Service} from '../server/server.js'
 import {dataRoutes} from './data.js'
+import {logRoutes} from './logs.js'
 import {platformRoutes} from './platform.js'
 import {pointInTimeRoutes} from './point-in-time.js'
 import {slugBlobRoutes} from './slug-blobs.js'
 import {streamRoutes} from './streams.js'
 
 // The Platform API and the Postgres Data API on one port, JSON in and out, behind the API key; the
-// release streams and slug archives they link to, without it.
+// release streams, slug archives and log sessions they link to, and the apps themselves, without it.
 
-const PUBLIC = /^\/(streams|slug-blobs)\//
+const PUBLIC = /^\/(streams|slug-blobs|logplex|apps-web)\//
 
 // Whether a request is about an app: its own paths (by name or id), its add-ons' paths, a body naming it.
 export function concerns(state: SandboxState, app: string, request: Pick<RecordedRequest, 'path' | 'body'>): boolean {
@@ -29,12 +30,13 @@ export function apiService(heroku: Heroku, apiKey: string): Service {
   pointInTimeRoutes(router, heroku)
   streamRoutes(router, heroku)
   slugBlobRoutes(router, heroku)
+  logRoutes(router, heroku)
   return {
     owns: () => true,
     recorded: parseBody,
     concerns: (app, request) => concerns(heroku.state, app, request),
-    // Every API request but the release streams.
-    roundTrip: path => !path.startsWith('/streams/'),
+    // Every API request but the release streams and log sessions.
+    roundTrip: path => !/^\/(streams|logplex)\//.test(path),
     async answer({record, url, headers}) {
       try {
         if (!PUBLIC.test(url.pathname) && headers.authorization !== `Bearer ${apiKey}`) {

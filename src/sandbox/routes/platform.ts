@@ -1,7 +1,7 @@
 import {ApiError, notFound} from '../heroku/errors.js'
 import type {Heroku} from '../heroku/heroku.js'
 import {Reply, Request, Router} from '../server/http.js'
-import {Addon, App, Attachment, Release, now} from '../heroku/state.js'
+import {Addon, App, Attachment, dynoName, Release, now} from '../heroku/state.js'
 
 // The Platform API (api.heroku.com) as far as this plugin and the core commands it is checked with use it.
 
@@ -12,11 +12,13 @@ export function releaseJson(app: App, release: Release) {
   return {...publicFields(release), app: {id: app.id, name: app.name}}
 }
 
-function appJson(app: App) {
-  const {releases: _r, slugs: _s, formation: _f, config: _c, faults: _x, dynoStates: _d, ...rest} = app
+// The app's web URL is on the sandbox's own host (routes/logs.ts answers it), so that a person or a
+// test can reach the app there.
+function appJson(heroku: Heroku, app: App) {
+  const {releases: _r, slugs: _s, formation: _f, config: _c, faults: _x, dynoStates: _d, traffic: _t, features: _e, serving: _v, ...rest} = app
   return {
-    ...rest, git_url: `https://git.heroku.com/${app.name}.git`, acm: false, buildpack_provided_description: 'Node.js',
-    archived_at: null, create_status: 'complete', generation: {id: 'cedar', name: 'cedar'}, internal_routing: null, locked: false,
+    ...rest, web_url: `${heroku.url}/apps-web/${app.name}/`, git_url: `https://git.heroku.com/${app.name}.git`, acm: false, buildpack_provided_description: 'Node.js',
+    archived_at: null, create_status: 'complete', internal_routing: null, locked: false,
     repo_size: 5_242_880, slug_size: 52_428_800,
   }
 }
@@ -83,12 +85,12 @@ export function platformRoutes(router: Router, heroku: Heroku) {
   router
     .on('GET', '/account', () => ({...state.user, name: 'Sandbox User', verified: true}))
     // `heroku apps` (the user's apps), `heroku apps --all`; the sandbox has no teams.
-    .on('GET', '/users/~/apps', () => [...state.apps.values()].map(appJson))
-    .on('GET', '/apps', () => [...state.apps.values()].map(appJson))
+    .on('GET', '/users/~/apps', () => [...state.apps.values()].map(a => appJson(heroku, a)))
+    .on('GET', '/apps', () => [...state.apps.values()].map(a => appJson(heroku, a)))
     .on('GET', '/teams/:team/apps', () => {
       throw notFound('team')
     })
-    .on('GET', '/apps/:app', request => appJson(app(request)))
+    .on('GET', '/apps/:app', request => appJson(heroku, app(request)))
     .on('GET', '/apps/:app/collaborators', request => collaboratorsJson(app(request)))
     // An app in no pipeline: Heroku answers 404, which `heroku apps:info` expects.
     .on('GET', '/apps/:app/pipeline-couplings', request => {
@@ -99,7 +101,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
       const target = app(request)
       if (typeof request.body?.maintenance === 'boolean') target.maintenance = request.body.maintenance
       target.updated_at = now()
-      return appJson(target)
+      return appJson(heroku, target)
     })
 
     .on('GET', '/apps/:app/releases', request => {
@@ -157,11 +159,12 @@ export function platformRoutes(router: Router, heroku: Heroku) {
     .on('GET', '/apps/:app/dynos', request => {
       const target = app(request)
       return target.formation.flatMap(process => Array.from({length: process.quantity}, (_, i) => {
-        const name = `${process.type}.${i + 1}`
-        const dyno = target.dynoStates[name] ?? {state: 'up', version: state.currentRelease(target)?.version ?? 1}
+        const key = `${process.type}.${i + 1}`
+        const dyno = target.dynoStates[key] ?? {state: 'up', version: state.currentRelease(target)?.version ?? 1}
         const rel = target.releases.find(r => r.version === dyno.version)
+        const name = dynoName(target, key, dyno.version)
         return {
-          id: `${target.id.slice(0, 8)}-${name}`, name, type: process.type, state: dyno.state, command: process.command,
+          id: `${target.id.slice(0, 8)}-${key}`, name, type: process.type, state: dyno.state, command: process.command,
           size: process.size, attach_url: null, created_at: now(), updated_at: now(),
           release: {id: rel?.id, version: dyno.version}, app: {id: target.id, name: target.name},
         }

@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import type {CodeBehaviour} from '../heroku/state.js'
 import type {UploadsProvider} from '../heroku/storage-addons.js'
 
 // Scenarios: small declarative files (sandbox/scenarios/*.json) that describe an app's shape as Heroku
@@ -70,8 +71,21 @@ export interface UploadsSpec {
   files: ({put: string[], ago: Ago} | {delete: string[], ago: Ago} | {moment: string, ago: Ago})[]
 }
 
+// The requests the app gets while its logs are read, and how each release's code answers them: by
+// version (`v53`) or commit (its first 7 or more characters): `healthy` (the default), `failing` (500s),
+// `{"failing": 5}` (5% of requests), `crashing` (its dynos crash at boot: H10), `slow` (H12).
+export interface TrafficSpec {
+  perSecond: number
+  code?: Record<string, CodeBehaviour>
+}
+
 export interface AppSpec {
   name: string
+  // Cedar (the default) or Fir: Fir's log sessions take no `lines` and keep no history, its dynos have other names.
+  generation?: 'cedar' | 'fir'
+  // Features turned on (`preboot`).
+  features?: string[]
+  traffic?: TrafficSpec
   formation?: ProcessSpec[]
   databases?: DatabaseSpec[]
   releases: (ReleaseSpec | DeploysSpec)[]
@@ -152,6 +166,15 @@ function validate(spec: ScenarioSpec): string[] {
       if (!attachments.has(database)) problems.push(`an event of ${app.name} is about ${database}, which "databases" does not list`)
       if ('backup' in event) problems.push(...durationProblem(event.backup.ago))
       if (!['sql', 'migrate', 'backup', 'checkpoint'].some(kind => kind in event)) problems.push(`an event of ${app.name} is none of sql, migrate, backup, checkpoint`)
+    }
+    if (app.generation !== undefined && !['cedar', 'fir'].includes(app.generation)) problems.push(`the generation of ${app.name} is neither cedar nor fir`)
+    if (app.traffic) {
+      if (!(typeof app.traffic.perSecond === 'number' && app.traffic.perSecond >= 0)) problems.push(`the traffic of ${app.name} needs perSecond, a number of requests a second`)
+      for (const [key, code] of Object.entries(app.traffic.code ?? {})) {
+        if (!/^(v\d+|[0-9a-f]{7,40})$/.test(key)) problems.push(`the traffic of ${app.name} names "${key}", which is neither a version (v53) nor a commit`)
+        const known = ['healthy', 'failing', 'crashing', 'slow'].includes(code as string) || (typeof code === 'object' && code !== null && typeof code.failing === 'number' && code.failing >= 0 && code.failing <= 100)
+        if (!known) problems.push(`the code of ${app.name} at ${key} is none of healthy, failing, {"failing": PERCENT}, crashing, slow`)
+      }
     }
     if (app.uploads) {
       if (typeof app.uploads.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{2,62}$/.test(app.uploads.bucket)) problems.push(`the uploads bucket of ${app.name} is not an S3 bucket name`)

@@ -20,13 +20,16 @@ export const CUSTOMERS_SQL = `CREATE TABLE customers (id serial PRIMARY KEY, ema
 INSERT INTO customers (email) SELECT 'customer' || g || '@example.com' FROM generate_series(1, 50) g;`
 
 // An app whose last deploy broke it, the way the runbook's `heroku releases` example shows it:
-// v50-style history with a good deploy three hours ago, then a bad deploy and a config change.
+// v50-style history with a good deploy three hours ago, then a bad deploy and a config change. Its
+// traffic shows it: the bad deploy's code (v51, and v52 on top of it) fails 40% of its requests, so that
+// the rollback `heroku releases:rollback` would choose (v51) lands on broken code too; v50 is healthy.
 // sandbox/scenarios/broken-deploy.json is this app with the defaults (a test holds them equal).
 export function brokenAppSpec(name: string, options: BrokenAppOptions = {}): AppSpec {
   const releaseCommand = options.releaseCommand === undefined ? 'npx prisma migrate deploy' : options.releaseCommand
   const withDatabase = options.withDatabase !== false
   return {
     name,
+    traffic: {perSecond: 5, code: {de63889: {failing: 40}}},
     formation: [
       {type: 'web', quantity: 2, command: 'npm start'},
       {type: 'worker', quantity: 1, command: 'node worker.js'},

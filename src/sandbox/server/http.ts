@@ -9,9 +9,13 @@ export interface Request {
   body: any
 }
 
+// A body written as it comes (server-sent events): `write` sends a chunk at once; `closed` fires when the
+// client goes away or the server stops. The answer ends when the promise settles.
+export type Streamed = (write: (chunk: string) => void, closed: AbortSignal) => Promise<void>
+
 // What a handler returns when a plain JSON body with status 200 is not enough.
 export class Reply {
-  constructor(readonly fields: {status?: number, body?: unknown, headers?: Record<string, string>, text?: string, bytes?: Buffer}) {}
+  constructor(readonly fields: {status?: number, body?: unknown, headers?: Record<string, string>, text?: string, bytes?: Buffer, stream?: {type: string, body: Streamed}}) {}
 }
 
 export type Handler = (request: Request) => Promise<Reply | unknown> | Reply | unknown
@@ -62,8 +66,23 @@ export function parseBody(bytes: Buffer): any {
   }
 }
 
-export function send(res: ServerResponse, {fields: reply}: Reply) {
+// `stopping`: the server is closing, which ends a stream too.
+export async function send(res: ServerResponse, {fields: reply}: Reply, stopping?: AbortSignal): Promise<void> {
   const headers: Record<string, string> = {'Request-Id': crypto.randomUUID(), ...reply.headers}
+  if (reply.stream !== undefined) {
+    res.writeHead(reply.status ?? 200, {'Content-Type': reply.stream.type, 'Cache-Control': 'no-cache', ...headers})
+    res.flushHeaders()
+    const gone = new AbortController()
+    res.on('close', () => gone.abort())
+    try {
+      await reply.stream.body(chunk => {
+        if (!res.destroyed) res.write(chunk)
+      }, stopping ? AbortSignal.any([gone.signal, stopping]) : gone.signal)
+    } finally {
+      res.end()
+    }
+    return
+  }
   if (reply.bytes !== undefined) {
     res.writeHead(reply.status ?? 200, {'Content-Type': 'application/octet-stream', 'Content-Length': String(reply.bytes.length), ...headers})
     res.end(reply.bytes)

@@ -88,11 +88,11 @@ export class SandboxServer {
       if (fault?.kind === 'delay') await this.wait(fault.ms)
       await this.wait(halfTrip)
       if (fault?.kind === 'reset') return req.socket.resetAndDestroy()
-      send(res, fault?.kind === 'status' ? service.faultReply(fault) : reply!)
+      await send(res, fault?.kind === 'status' ? service.faultReply(fault) : reply!, this.stopping.signal)
       record.done = Date.now()
     } catch {
       // Only a stopped server (its waits aborted) or a body that never arrived gets here.
-      if (!req.socket.destroyed) send(res, internalError())
+      if (!req.socket.destroyed) void send(res, internalError())
     }
   }
 
