@@ -1,6 +1,7 @@
 import {GuardedCommand} from '../lib/command.js'
 import {durationFlag} from '../lib/duration.js'
-import {appFlags, backupFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../lib/flags.js'
+import {appFlags, backupFlags, changeHealthFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../lib/flags.js'
+import {watchInput} from '../lib/health/plan.js'
 import {assertAppName, assertReleaseRef} from '../lib/names.js'
 import {rollbackView} from '../lib/rollback/render.js'
 import {gatherSafeRollback, planSafeRollback} from '../lib/rollback/safe.js'
@@ -11,8 +12,10 @@ export default class SafeRollback extends GuardedCommand {
 Previews what the rollback undoes and what it cannot undo (add-ons, database attachments, migrations),
 checks that every Heroku Postgres database has a recent successful backup and that the target's Prisma
 schema fits today's database (refusing below the rollback floor), asks for confirmation, rolls back with
-the Platform API, and waits until the new release and its dynos are up. With --with-migrations, first
-reverts the migrations the target does not know, and applies them again if the rollback fails.`
+the Platform API, and waits until the new release and its dynos are up, then watches the app's requests (--health-window)
+and says whether it is healthy; --on-unhealthy undo rolls back to the release it ran before. With
+--with-migrations, first reverts the migrations the target does not know, and applies them again if
+the rollback fails.`
 
   static override examples = [
     '<%= config.bin %> safe-rollback --app my-app',
@@ -20,6 +23,7 @@ reverts the migrations the target does not know, and applies them again if the r
     '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --capture-backup --maintenance',
     '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --max-backup-age 6h --json',
     '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --with-migrations',
+    '<%= config.bin %> safe-rollback v50 --app my-app --confirm my-app --health-window 5m --on-unhealthy undo',
   ]
 
   static override args = {
@@ -37,6 +41,7 @@ reverts the migrations the target does not know, and applies them again if the r
     'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema', exclusive: ['with-migrations']}),
     'with-migrations': Flags.boolean({description: 'first revert the Prisma migrations the target does not know (as migrate:down does, run from the app\'s project folder), then roll back; re-applied if the rollback fails'}),
     'allow-data-loss': Flags.boolean({description: 'with --with-migrations: revert even when the down SQL drops data'}),
+    ...changeHealthFlags,
     ...notifyFlag,
   }
 
@@ -50,6 +55,7 @@ reverts the migrations the target does not know, and applies them again if the r
       waitTimeout: flags['wait-timeout'], waitTimeoutMs: durationFlag(flags['wait-timeout'], '--wait-timeout'),
       skipBackupCheck: flags['skip-backup-check'], waitForPending: flags['wait-for-pending'], requireSchemaCheck: flags['require-schema-check'],
       acceptSchemaRisk: flags['accept-schema-risk'], withMigrations: flags['with-migrations'], allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run'],
+      watch: await watchInput(this.api, flags.app, flags),
     }
     this.noticeUnfinished(flags.app)
     const facts = await gatherSafeRollback(this.api, input)

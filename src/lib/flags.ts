@@ -43,6 +43,9 @@ const WATCH_FLAGS = Object.keys(healthFlags)
 // What a command that changes the app does with the watch.
 export const changeHealthFlags = {
   ...healthFlags,
-  'skip-health-check': Flags.boolean({description: 'do not watch the app\'s health after the change (no log session is opened)', exclusive: [...WATCH_FLAGS, 'on-unhealthy']}),
+  'skip-health-check': Flags.boolean({
+    description: 'do not watch the app\'s health after the change (no log session is opened); for apps without traffic to judge (a review app, CI)',
+    env: 'HEROKU_SAFE_ROLLBACK_SKIP_HEALTH_CHECK', exclusive: [...WATCH_FLAGS, 'on-unhealthy'],
+  }),
   'on-unhealthy': Flags.string({description: 'after an unhealthy verdict: stop (exit non-zero, with the command that undoes the change) or undo (undo it, watch again, exit non-zero)', options: ['stop', 'undo'], default: 'stop'}),
 }

@@ -13,6 +13,7 @@ import {promoteSteps} from './recovery/promote.js'
 import {recoverySteps} from './recovery/steps.js'
 import {rollbackKinds} from './rollback/actions.js'
 import {rollbackSteps} from './rollback/steps.js'
+import {undoSteps} from './rollback/undo.js'
 import {Actions} from './runner/actions.js'
 import {Interpreter} from './runner/plan.js'
 
@@ -21,5 +22,5 @@ import {Interpreter} from './runner/plan.js'
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
 export const interpreter = new Interpreter({
-  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps, ...healthSteps,
+  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...undoSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps, ...healthSteps,
 })

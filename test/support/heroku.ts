@@ -14,8 +14,13 @@ const current = () => {
 // The real `heroku` CLI as it ships (no plugin linked).
 export const run = (args: string[], options?: RunOptions): Promise<Result> => current().run(args, options)
 
+// Tests whose subject is not the health watch run without it (an app of the sandbox has no traffic
+// unless its test gives it some); test/safe-rollback-health.test.ts clears this to watch.
+const NO_WATCH = {HEROKU_SAFE_ROLLBACK_SKIP_HEALTH_CHECK: '1'}
+const withoutWatch = (options?: RunOptions): RunOptions => ({...options, env: {...NO_WATCH, ...options?.env}})
+
 // The real `heroku` CLI with this plugin linked.
-export const heroku = (args: string[], options?: RunOptions): Promise<Result> => current().heroku(args, options)
+export const heroku = (args: string[], options?: RunOptions): Promise<Result> => current().heroku(args, withoutWatch(options))
 
 export const cliEnv = (extra?: Record<string, string>) => current().env(extra)
 
@@ -24,4 +29,4 @@ export const linkPlugin = (): Promise<void> => current().link()
 
 // The real `heroku` CLI with this plugin linked, in a pseudo-terminal, answering prompts.
 export const interactive = (args: string[], answers: {waitFor: RegExp, send: string}[], options?: RunOptions): Promise<Result> =>
-  current().interactive(args, answers, options)
+  current().interactive(args, answers, withoutWatch(options))

@@ -41,6 +41,9 @@ declare module '../runner/plan.js' {
       onUnhealthy: 'stop' | 'continue'
       // The exact command that undoes the change, said with an unhealthy verdict.
       undo?: string
+      // The watch again after `--on-unhealthy undo` undid the change: it runs only when the first watch
+      // (`first`) was unhealthy, and then ends the run as failed whatever it finds, saying what was undone.
+      afterUndo?: {first: Ref<Health>, undone: string}
     }
   }
 }
@@ -60,6 +63,13 @@ export const counts = (health: Health) => `${plural(health.requests, 'request')}
 export class UnhealthyVerdict extends Error implements WithResult {
   constructor(readonly result: Health, undo?: string) {
     super(`Unhealthy: ${result.reason}${codesText(result) ? ` (${codesText(result)})` : ''}.${undo ? ` To undo the change: ${undo}` : ''}`)
+  }
+}
+
+// The change was unhealthy and undone (--on-unhealthy undo): the run failed, whatever the watch after the undo found.
+export class Undone extends Error implements WithResult {
+  constructor(first: Health, undone: string, readonly result: Health) {
+    super(`Unhealthy: ${first.reason}${codesText(first) ? ` (${codesText(first)})` : ''}. Undone: ${undone}; watched again: ${result.verdict}, ${result.reason}${codesText(result) ? ` (${codesText(result)})` : ''}.`)
   }
 }
 
@@ -91,9 +101,10 @@ export const healthSteps: BuildersOf<'log-session' | 'health-watch'> = {
     },
     done: ({opened, error}) => opened ? 'opened' : `not opened (${error}): the watch will see the dynos and --health-url only`,
   }),
-  'health-watch': ({app, fir, rules, healthUrl, release, afterChange, onUnhealthy, undo}) => ({
-    title: `Watch ${app}'s requests for ${windowText(rules.windowMs)} (healthy: at least ${rules.minRequests}, at most ${rules.maxErrorRate}% failing)${healthUrl ? `, probing ${healthUrl}` : ''}`,
+  'health-watch': ({app, fir, rules, healthUrl, release, afterChange, onUnhealthy, undo, afterUndo}) => ({
+    title: `${afterUndo ? 'After the undo: watch' : 'Watch'} ${app}'s requests for ${windowText(rules.windowMs)} (healthy: at least ${rules.minRequests}, at most ${rules.maxErrorRate}% failing)${healthUrl ? `, probing ${healthUrl}` : ''}`,
     readOnly: true,
+    skip: afterUndo && (context => context.result<Health>(afterUndo.first).verdict === 'unhealthy' ? undefined : 'not needed: nothing was undone'),
     stopping: `Stopping the watch only: ${app} stays as it is, not verified.`,
     async apply(context): Promise<Health> {
       let noLogs: string | undefined
@@ -107,6 +118,7 @@ export const healthSteps: BuildersOf<'log-session' | 'health-watch'> = {
         app, rules, tap, noLogs, release: releaseOf(context, release), healthUrl, afterChange, signal: context.signal, status: context.status,
       })
       if (context.signal.aborted) throw notVerified(app, health, Date.now() - started)
+      if (afterUndo) throw new Undone(context.result<Health>(afterUndo.first), afterUndo.undone, health)
       if (health.verdict === 'unhealthy' && onUnhealthy === 'stop') throw new UnhealthyVerdict(health, undo)
       return health
     },

@@ -1,10 +1,13 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
+import {watched} from '../health/plan.js'
+import {describeHealth, healthJson, healthWarnings} from '../health/render.js'
 import {printable} from '../names.js'
 import {describePlan} from '../migrations/render.js'
 import type {ApplyResult} from '../migrations/steps.js'
 import type {View} from '../plan.js'
 import {checksSection, stepList} from '../render/index.js'
+import type {RunOutcome} from '../runner/runner.js'
 import type {Step} from '../runner/step.js'
 import {blockedMessage, renderSchema, schemaJson, schemaWarnings} from '../schema/report.js'
 import type {ReleaseSummary, RollbackPlan} from './plan.js'
@@ -56,10 +59,24 @@ export const rollbackView: View<SafeRollbackPlan> = {
   dryRun: (_plan, command) => `Dry run: nothing was changed. To roll back: ${command}`,
   closing: ({app, facts: {target}}, outcome) => {
     const {release, dynos} = outcome.result<RolledBack>('rollback')!
-    return [`${app} runs v${release.version} (rollback to v${target.version}); ${dynos.length} dyno(s) up.`, `To undo: ${outcome.undo.join(', then ')}`].join('\n')
+    const health = watched(outcome)
+    return [
+      `${app} runs v${release.version} (rollback to v${target.version}); ${dynos.length} dyno(s) up.`,
+      ...(health ? describeHealth(health, release.version) : []),
+      `To undo: ${outcome.undo.join(', then ')}`,
+    ].join('\n')
   },
+  afterwards: ({app}, outcome) => healthWarnings(app, watched(outcome), outcome.result<RolledBack>('rollback')?.release.version),
   json: ({input, preview, down, facts: {schema}, checks, choices}, _steps, outcome) => ({
     ...rollbackReport(preview, checks, input.dryRun, outcome, schema && schemaJson(schema, choices)),
     ...(down ? {migrations: {plan: down, result: outcome?.result<ApplyResult>('revert') ?? null}} : {}),
+    ...(input.watch ? {health: healthJson(watched(outcome))} : {}),
+    ...(input.watch?.onUnhealthy === 'undo' ? {undone: undoneJson(outcome)} : {}),
   }),
+}
+
+// After `--on-unhealthy undo`: the release the undo made, and the watch after it; null when nothing was undone.
+function undoneJson(outcome: RunOutcome | undefined) {
+  const undone = outcome?.result<RolledBack>('undo')
+  return undone ? {release: `v${undone.release.version}`, health: healthJson(watched(outcome, 'watch-again'))} : null
 }

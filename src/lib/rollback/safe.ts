@@ -12,6 +12,8 @@ import {fingerprintOf} from '../migrations/history.js'
 import {type DownPlan, planDown} from '../migrations/plan.js'
 import {type CoupledDown, gatherCoupledDown, withRevertedMigrations} from './coupled.js'
 import {gatherRollback} from './gather.js'
+import {type WatchInput, watchRerun} from '../health/plan.js'
+import {watchRollback} from './watch.js'
 import {planRollback, type RollbackInputs, type RollbackPlan} from './plan.js'
 
 // safe-rollback: gather (the releases, backups, schema gate and, with --with-migrations, the down to
@@ -34,6 +36,8 @@ export interface RollbackInput {
   withMigrations: boolean
   allowDataLoss: boolean
   dryRun: boolean
+  // The health watch after the rollback; none with --skip-health-check.
+  watch?: WatchInput
 }
 
 export interface RollbackFacts {
@@ -77,6 +81,7 @@ export function planSafeRollback(facts: RollbackFacts, input: RollbackInput): Sa
     {name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`},
     gate.check,
     ...(schema ? [schemaCheckLine(schema, choices)] : []),
+    ...(input.watch?.onUnhealthy === 'undo' && down ? [{name: 'on-unhealthy', outcome: 'failed', detail: `--on-unhealthy undo cannot be combined with --with-migrations: rolling back to v${preview.current.version} again would put its code on the reverted schema. Leave it out (the default, stop, says the exact command), or revert the migrations apart with migrate:down.`} as const] : []),
   ]
   const rollback: Planned = {id: 'rollback', kind: 'rollback', app, current: preview.current.version, target: {id: target.id, version: target.version}, coupled: down !== undefined, ...(down ? {needs: ['revert']} : {})}
   // With --with-migrations, maintenance is on around the revert and the rollback, whatever the flag says.
@@ -90,7 +95,7 @@ export function planSafeRollback(facts: RollbackFacts, input: RollbackInput): Sa
   return {
     app, input, facts, preview, down, choices, checks, timeoutMs: input.waitTimeoutMs,
     what: `roll back to v${target.version}${reverting}`,
-    steps: [...gate.capture.map(planCapture), ...quieted(app, {maintenance, workers: []}, [...revert, rollback])],
+    steps: watchRollback(app, preview.current, input.watch, [...gate.capture.map(planCapture), ...quieted(app, {maintenance, workers: []}, [...revert, rollback])]),
     confirm: `This rolls ${app} back to v${target.version}${reverting}, undoing ${preview.undone.length} release(s).`,
     rerun: [
       'heroku', 'safe-rollback', `v${target.version}`, '--app', app,
@@ -98,7 +103,7 @@ export function planSafeRollback(facts: RollbackFacts, input: RollbackInput): Sa
       ...(input.acceptSchemaRisk ? ['--accept-schema-risk'] : []), ...(input.requireSchemaCheck ? ['--require-schema-check'] : []),
       ...(input.skipBackupCheck ? ['--skip-backup-check'] : []), ...(input.capture ? ['--capture-backup'] : []),
       ...(input.maxBackupAge === '24h' ? [] : ['--max-backup-age', input.maxBackupAge]), ...(input.waitTimeout === '5m' ? [] : ['--wait-timeout', input.waitTimeout]),
-      '--confirm', app,
+      ...watchRerun(input.watch), '--confirm', app,
     ],
   }
 }

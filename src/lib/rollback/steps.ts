@@ -55,7 +55,7 @@ export const rollbackSteps: BuildersOf<'rollback'> = {
   rollback: ({app, current, target, coupled}) => rollbackStep(app, current, target, coupled),
 }
 
-function rollbackStep(app: string, current: number, target: {id: string, version: number}, coupled: boolean): Omit<Step<RolledBack>, 'id'> {
+export function rollbackStep(app: string, current: number, target: {id: string, version: number}, coupled: boolean): Omit<Step<RolledBack>, 'id'> {
   const ours = (r: Release) => r.version > current && r.description === `Rollback to v${target.version}`
   return {
     title: `Roll back to v${target.version} and wait for the release phase and the dynos`,

@@ -191,6 +191,14 @@ export class Runner {
       signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
     }), this.stepControl.signal, this.writeControl.signal)
     let context = stepContext()
+    const unneeded = step.skip?.(context)
+    if (unneeded !== undefined) {
+      Object.assign(report, {state: 'done', note: unneeded})
+      this.log.append({event: 'done', step: step.id, note: unneeded})
+      progress.start(step.title)
+      progress.stop(unneeded)
+      return undefined
+    }
     this.current = step
     const partial = step.undoPartial?.(this.log.id)
     this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})

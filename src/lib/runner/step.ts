@@ -87,6 +87,9 @@ export interface Step<R = unknown> {
   // It changes nothing of the app (a watch of its health): when it fails or is stopped, nothing is said
   // of a change of its own.
   readOnly?: boolean
+  // A step the plan holds for one outcome of an earlier step only (the undo after an unhealthy verdict):
+  // why it is not needed, read from the earlier steps' results. It is then done without running.
+  skip?(context: StepContext): string | undefined
   // What Ctrl-C during it means, said instead of the runner's words when nothing is due to be put back:
   // 'Stopping the watch only: v53 stays, not verified.'
   stopping?: string
