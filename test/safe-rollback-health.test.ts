@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import type {RecordedRequest} from '../src/sandbox/index.js'
 import type {App} from '../src/sandbox/heroku/state.js'
 import {loadApp} from '../src/sandbox/scenarios/load.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
 import {heroku} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
@@ -106,5 +107,25 @@ describe('safe-rollback: the health watch', function () {
     assert.match(result.stderr, /Error: Not verified: the watch was stopped after \d+s, with \d+ requests? and 0 failed so far; .* stays as it is\./)
     assert.equal(current(app).description, 'Rollback to v2', 'the rollback stays')
     assert.equal(rollbackCalls(name).length, 1)
+  })
+
+  it('db:recover: the session before the first write, the watch once maintenance is off; the verdict in --json', async () => {
+    const name = appName('rh-recover')
+    const loss = await seedDataLoss(sandbox(), name)
+    // The broken deploy's code was fixed: what is judged is the app on its restored data.
+    Object.assign(loss.app.traffic, {perSecond: 40, code: {}})
+    const result = await heroku(['db:recover', '--app', name, '--backup', loss.backup, '--confirm', name, '--health-window', '5s', '--json'], WATCHING)
+    assert.equal(result.code, 0, result.stderr)
+    const {health, run} = JSON.parse(result.stdout)
+    assert.equal(health.verdict, 'healthy', health.reason)
+    assert.ok(health.requests >= 30)
+    const ids = run.steps.map((s: {id: string}) => s.id)
+    assert.equal(ids[0], 'log-session')
+    assert.deepEqual(ids.slice(ids.indexOf('maintenance-off')), ['maintenance-off', 'watch'])
+    const writes = sandbox().writes(name)
+    assert.equal(`${writes[0].method} ${writes[0].path}`, `POST /apps/${name}/log-sessions`, 'the session is the first write')
+    const maintenanceOff = sandbox().requests.findIndex(r => r.method === 'PATCH' && r.path === `/apps/${name}` && r.body.maintenance === false)
+    const watchStarts = sandbox().requests.findIndex(is('GET', `/apps/${name}/features`))
+    assert.ok(maintenanceOff > 0 && watchStarts > maintenanceOff, 'the watch starts once maintenance is off')
   })
 })

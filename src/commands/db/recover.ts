@@ -2,7 +2,8 @@ import {resolve} from 'node:path'
 import {GuardedCommand} from '../../lib/command.js'
 import {durationFlag} from '../../lib/duration.js'
 import {Refused} from '../../lib/errors.js'
-import {appFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../../lib/flags.js'
+import {appFlags, changeHealthFlags, guardFlags, notifyFlag, waitTimeoutFlag} from '../../lib/flags.js'
+import {watchInput} from '../../lib/health/plan.js'
 import {assertAppName} from '../../lib/names.js'
 import {defaultFolder} from '../../lib/reconcile/folder.js'
 import {askTarget, gatherRecovery} from '../../lib/recovery/gather.js'
@@ -46,6 +47,7 @@ export default class DbRecover extends GuardedCommand {
     'reconcile-base': flags.boolean({description: 'with a point-in-time recovery, record in the new database, before the promote, the base db:reconcile compares three-way against (--no-reconcile-base skips it)', default: true, allowNo: true}),
     ...guardFlags,
     ...waitTimeoutFlag('2h'),
+    ...changeHealthFlags,
     ...notifyFlag,
   }
 
@@ -63,6 +65,7 @@ export default class DbRecover extends GuardedCommand {
     const plan = planRecovery(facts, target, {
       database: args.database, drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
       scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical, reconcileBase: flags['reconcile-base'], waitTimeout: flags['wait-timeout'], timeoutMs,
+      watch: flags.drill ? undefined : await watchInput(this.api, flags.app, flags),
     })
     return this.guarded(plan, recoverView, flags, recoveryResources(facts, plan))
   }

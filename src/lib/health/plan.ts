@@ -17,6 +17,12 @@ export interface WatchInput {
   fir: boolean
 }
 
+// What the flags chose: a watch, or none (--skip-health-check). A plan made without either (a caller that
+// predates the watch) has no watch and says nothing of it in its re-run command.
+export type WatchChoice = WatchInput | 'skipped'
+
+export const watching = (choice: WatchChoice | undefined): choice is WatchInput => typeof choice === 'object'
+
 export type WatchFlags = HealthInput & {'skip-health-check': boolean, 'on-unhealthy': string}
 
 // `generation` is in the 3.sdk variant of the app (`heroku logs` reads it there).
@@ -26,8 +32,8 @@ async function isFir(api: Api, app: string): Promise<boolean> {
 }
 
 // The watch a changing command's flags ask for (read before anything is sent); none with --skip-health-check.
-export async function watchInput(api: Api, app: string, flags: WatchFlags): Promise<WatchInput | undefined> {
-  if (flags['skip-health-check']) return undefined
+export async function watchInput(api: Api, app: string, flags: WatchFlags): Promise<WatchChoice> {
+  if (flags['skip-health-check']) return 'skipped'
   const settings = healthSettings(flags)
   return {settings, onUnhealthy: flags['on-unhealthy'] === 'undo' ? 'undo' : 'stop', fir: await isFir(api, app)}
 }
@@ -54,8 +60,8 @@ export function watchStep(app: string, watch: WatchInput, of: WatchOf, id = 'wat
 }
 
 // The flags that ask for this watch again, as the re-run command gives them (defaults left out).
-export function watchRerun(watch: WatchInput | undefined): string[] {
-  if (!watch) return ['--skip-health-check']
+export function watchRerun(watch: WatchChoice | undefined): string[] {
+  if (!watching(watch)) return watch === 'skipped' ? ['--skip-health-check'] : []
   const {rules, healthUrl} = watch.settings
   return [
     ...(rules.windowMs === DEFAULT_RULES.windowMs ? [] : ['--health-window', windowText(rules.windowMs)]),

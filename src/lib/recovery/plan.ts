@@ -12,6 +12,8 @@ import type {RecoveryFacts} from './gather.js'
 import type {SourceDatabase} from './point-in-time.js'
 import {backupResource, where} from './steps.js'
 import type {Target} from './target.js'
+import {recoveryWatchChecks, watchRecovery} from './watch.js'
+import {type WatchChoice, watchRerun} from '../health/plan.js'
 
 // The pure planner of db:recover: from the facts and the chosen target, the checks that stop it, the
 // warnings, and the steps as data (a restore in place; a point-in-time rollback into a new database that
@@ -35,6 +37,8 @@ export interface RecoveryOptions {
   // --wait-timeout as given, and in ms.
   waitTimeout: string
   timeoutMs: number
+  // The health watch after the switch (none for a drill).
+  watch?: WatchChoice
 }
 
 export interface PlannedBackup {
@@ -204,7 +208,7 @@ function rerunOf(plan: Pick<RecoveryPlan, 'app' | 'way' | 'backup' | 'target'>, 
     ...(options.surgical ? ['--surgical', '--tables', options.surgical.tables.join(','), ...(options.surgical.outGiven ? ['--out', options.surgical.out] : [])] : []),
     ...(options.keep ? ['--keep'] : []),
     ...(options.waitTimeout === '2h' ? [] : ['--wait-timeout', options.waitTimeout]),
-    '--confirm', app,
+    ...(options.drill ? [] : watchRerun(options.watch)), '--confirm', app,
   ]
 }
 
@@ -242,9 +246,10 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     hasPooler: facts.hasPooler,
     hasBucket: facts.hasBucket,
   } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
+  checks.push(...recoveryWatchChecks(shape, options.watch))
   return {
     ...shape,
-    steps: blocking(checks).length > 0 ? [] : planSteps(facts, shape),
+    steps: blocking(checks).length > 0 ? [] : watchRecovery(shape, options.watch, planSteps(facts, shape)),
     what: describeWhat(shape),
     rerun: rerunOf(shape, target, options),
     confirm: drill ? `This creates and destroys a scratch database on ${facts.app}.` : surgical ? SURGICAL_NOTE(surgical.tables, database.attachment) : RUNBOOK_WARNING,

@@ -12,6 +12,8 @@ import {shellQuote} from '../shell.js'
 import {CREATED, type RecoveryPlan, SAFETY, SCRATCH} from './plan.js'
 import type {BaseRecorded} from './promote.js'
 import {type Restored, restoreCommand} from './steps.js'
+import {watched} from '../health/plan.js'
+import {describeHealth, healthJson, healthWarnings} from '../health/render.js'
 
 // The plan and the outcome as people read them. Nothing here prints secrets: plans and outcomes
 // hold names, times and commands, never URLs or credentials.
@@ -159,10 +161,13 @@ export const recoverView: View<RecoveryPlan> = {
   dryRun: (_plan, command) => `\nDry run: nothing was changed. To recover exactly this: ${command}`,
   closing(plan, outcome) {
     const files = filesCommand(plan)
-    return [`\n${describeOutcome(plan, outcome)}`, ...(files ? [`\nUploaded files are not in the database: to put the app's bucket back to the same time, preview with --dry-run:\n  ${files}`] : [])].join('\n')
+    const health = watched(outcome)
+    return [`\n${describeOutcome(plan, outcome)}`, ...(health ? ['', ...describeHealth(health)] : []), ...(files ? [`\nUploaded files are not in the database: to put the app's bucket back to the same time, preview with --dry-run:\n  ${files}`] : [])].join('\n')
   },
+  afterwards: (plan, outcome) => healthWarnings(plan.app, watched(outcome)),
   json: (plan, steps, outcome) => ({
     dryRun: !outcome, plan: planJson(plan, steps), outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
+    ...(plan.steps.some(s => s.kind === 'health-watch') && {health: healthJson(watched(outcome))}),
     reconcile: outcome && reconcileCommand(plan, outcome),
     ...(outcome?.status === 'succeeded' && {files: filesCommand(plan)}),
   }),

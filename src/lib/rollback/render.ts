@@ -1,6 +1,6 @@
 import {color} from '@heroku-cli/color'
 import type {Check} from '../checks.js'
-import {watched} from '../health/plan.js'
+import {watched, watching} from '../health/plan.js'
 import {describeHealth, healthJson, healthWarnings} from '../health/render.js'
 import {printable} from '../names.js'
 import {describePlan} from '../migrations/render.js'
@@ -70,8 +70,8 @@ export const rollbackView: View<SafeRollbackPlan> = {
   json: ({input, preview, down, facts: {schema}, checks, choices}, _steps, outcome) => ({
     ...rollbackReport(preview, checks, input.dryRun, outcome, schema && schemaJson(schema, choices)),
     ...(down ? {migrations: {plan: down, result: outcome?.result<ApplyResult>('revert') ?? null}} : {}),
-    ...(input.watch ? {health: healthJson(watched(outcome))} : {}),
-    ...(input.watch?.onUnhealthy === 'undo' ? {undone: undoneJson(outcome)} : {}),
+    ...(watching(input.watch) ? {health: healthJson(watched(outcome))} : {}),
+    ...(watching(input.watch) && input.watch.onUnhealthy === 'undo' ? {undone: undoneJson(outcome)} : {}),
   }),
 }
 

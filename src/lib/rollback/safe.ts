@@ -12,7 +12,7 @@ import {fingerprintOf} from '../migrations/history.js'
 import {type DownPlan, planDown} from '../migrations/plan.js'
 import {type CoupledDown, gatherCoupledDown, withRevertedMigrations} from './coupled.js'
 import {gatherRollback} from './gather.js'
-import {type WatchInput, watchRerun} from '../health/plan.js'
+import {type WatchChoice, watching, watchRerun} from '../health/plan.js'
 import {watchRollback} from './watch.js'
 import {planRollback, type RollbackInputs, type RollbackPlan} from './plan.js'
 
@@ -37,7 +37,7 @@ export interface RollbackInput {
   allowDataLoss: boolean
   dryRun: boolean
   // The health watch after the rollback; none with --skip-health-check.
-  watch?: WatchInput
+  watch?: WatchChoice
 }
 
 export interface RollbackFacts {
@@ -81,7 +81,7 @@ export function planSafeRollback(facts: RollbackFacts, input: RollbackInput): Sa
     {name: 'release', outcome: 'passed', detail: `v${target.version} succeeded and is eligible for rollback.`},
     gate.check,
     ...(schema ? [schemaCheckLine(schema, choices)] : []),
-    ...(input.watch?.onUnhealthy === 'undo' && down ? [{name: 'on-unhealthy', outcome: 'failed', detail: `--on-unhealthy undo cannot be combined with --with-migrations: rolling back to v${preview.current.version} again would put its code on the reverted schema. Leave it out (the default, stop, says the exact command), or revert the migrations apart with migrate:down.`} as const] : []),
+    ...(watching(input.watch) && input.watch.onUnhealthy === 'undo' && down ? [{name: 'on-unhealthy', outcome: 'failed', detail: `--on-unhealthy undo cannot be combined with --with-migrations: rolling back to v${preview.current.version} again would put its code on the reverted schema. Leave it out (the default, stop, says the exact command), or revert the migrations apart with migrate:down.`} as const] : []),
   ]
   const rollback: Planned = {id: 'rollback', kind: 'rollback', app, current: preview.current.version, target: {id: target.id, version: target.version}, coupled: down !== undefined, ...(down ? {needs: ['revert']} : {})}
   // With --with-migrations, maintenance is on around the revert and the rollback, whatever the flag says.
@@ -95,7 +95,7 @@ export function planSafeRollback(facts: RollbackFacts, input: RollbackInput): Sa
   return {
     app, input, facts, preview, down, choices, checks, timeoutMs: input.waitTimeoutMs,
     what: `roll back to v${target.version}${reverting}`,
-    steps: watchRollback(app, preview.current, input.watch, [...gate.capture.map(planCapture), ...quieted(app, {maintenance, workers: []}, [...revert, rollback])]),
+    steps: watchRollback(app, preview.current, watching(input.watch) ? input.watch : undefined, [...gate.capture.map(planCapture), ...quieted(app, {maintenance, workers: []}, [...revert, rollback])]),
     confirm: `This rolls ${app} back to v${target.version}${reverting}, undoing ${preview.undone.length} release(s).`,
     rerun: [
       'heroku', 'safe-rollback', `v${target.version}`, '--app', app,

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict'
+import {blocking} from '../../src/lib/checks.js'
+import {type WatchInput, watchRerun} from '../../src/lib/health/plan.js'
+import type {RecoveryFacts} from '../../src/lib/recovery/gather.js'
+import {planRecovery, type RecoveryOptions} from '../../src/lib/recovery/plan.js'
+import type {Target} from '../../src/lib/recovery/target.js'
+import {watchRollback} from '../../src/lib/rollback/watch.js'
+import type {Planned} from '../../src/lib/runner/plan.js'
+
+// The watch's steps as the planners of safe-rollback and db:recover splice them in: pure, no API.
+
+const NOW = Date.parse('2026-11-24T12:00:00Z')
+const HOUR = 3_600_000
+const rules = {windowMs: 5000, minRequests: 30, maxErrorRate: 2}
+const watch = (onUnhealthy: 'stop' | 'undo' = 'stop'): WatchInput => ({settings: {rules}, onUnhealthy, fir: false})
+
+const ids = (steps: Planned[]) => steps.map(s => `${s.id}:${s.kind}`)
+const byId = (steps: Planned[], id: string) => steps.find(s => s.id === id) as Record<string, unknown> | undefined
+
+describe('health: the watch in the plans', () => {
+  describe('safe-rollback (watchRollback)', () => {
+    const current = {id: 'r-52', version: 52}
+    const quiet: Planned[] = [
+      {id: 'maintenance-on', kind: 'maintenance', app: 'shop', on: true},
+      {id: 'rollback', kind: 'rollback', app: 'shop', current: 52, target: {id: 'r-50', version: 50}, coupled: false},
+      {id: 'maintenance-off', kind: 'maintenance', app: 'shop', on: false, putsBack: 'maintenance-on'},
+    ]
+
+    it('stop: the session first, the watch after maintenance is off, naming the release by the rollback\'s result and the exact undo', () => {
+      const steps = watchRollback('shop', current, watch(), quiet)
+      assert.deepEqual(ids(steps), ['log-session:log-session', 'maintenance-on:maintenance', 'rollback:rollback', 'maintenance-off:maintenance', 'watch:health-watch'])
+      assert.deepEqual(byId(steps, 'watch'), {
+        id: 'watch', kind: 'health-watch', app: 'shop', fir: false, rules, release: {ref: 'rollback'}, afterChange: true, onUnhealthy: 'stop', undo: 'heroku safe-rollback v52 --app shop',
+      })
+    })
+
+    it('undo: the watch lets the run go on; the undo rolls back to the release before, putting back the rollback; a second watch after it', () => {
+      const steps = watchRollback('shop', current, watch('undo'), quiet)
+      assert.deepEqual(ids(steps).slice(-3), ['watch:health-watch', 'undo:undo-rollback', 'watch-again:health-watch'])
+      assert.equal(byId(steps, 'watch')!.onUnhealthy, 'continue')
+      assert.deepEqual(byId(steps, 'undo'), {id: 'undo', kind: 'undo-rollback', app: 'shop', watch: {ref: 'watch'}, rollback: {ref: 'rollback'}, back: current, putsBack: 'rollback'})
+      const again = byId(steps, 'watch-again')!
+      assert.deepEqual([again.release, again.onUnhealthy, again.afterUndo], [{ref: 'undo'}, 'stop', {first: {ref: 'watch'}, undone: 'rolled shop back to v52, the release it ran before'}])
+      assert.equal(steps.filter(s => s.kind === 'undo-rollback').length, 1, 'one undo at most')
+    })
+
+    it('skipped: the steps as they were', () => {
+      assert.deepEqual(watchRollback('shop', current, undefined, quiet), quiet)
+    })
+
+    it('the re-run command carries the watch as chosen, defaults left out', () => {
+      assert.deepEqual(watchRerun(watch('undo')), ['--health-window', '5s', '--on-unhealthy', 'undo'])
+      assert.deepEqual(watchRerun({settings: {rules: {windowMs: 120_000, minRequests: 30, maxErrorRate: 2}, healthUrl: 'https://shop.example/health'}, onUnhealthy: 'stop', fir: true}), ['--health-url', 'https://shop.example/health'])
+      assert.deepEqual(watchRerun('skipped'), ['--skip-health-check'])
+      assert.deepEqual(watchRerun(undefined), [])
+    })
+  })
+
+  describe('db:recover (planRecovery)', () => {
+    const facts = (): RecoveryFacts => ({
+      app: 'shop', appId: 'app-1',
+      database: {id: 'db-1', name: 'postgresql-curved-12345', plan: 'heroku-postgresql:standard-0', billingApp: 'shop', attachment: 'DATABASE', attachmentNames: ['DATABASE'], advanced: false, essential: false},
+      transfers: [{uuid: 'uuid-1', num: 1, from_name: 'DATABASE', from_type: 'pg_dump', to_name: 'BACKUP', to_type: 'gof3r', to_url: 'https://backups.example/b001', succeeded: true,
+        created_at: new Date(NOW - HOUR).toISOString(), finished_at: new Date(NOW - HOUR + 60_000).toISOString(), processed_bytes: 2048}],
+      rollbackEarliest: new Date(NOW - 4 * 24 * HOUR),
+      formation: [{type: 'web', quantity: 2, size: 'standard-1x', command: 'npm start'}, {type: 'worker', quantity: 1, size: 'standard-1x', command: 'npm run worker'}],
+      maintenance: false, hasPooler: false, knownAddons: ['db-1'], hasBucket: false, releases: [], now: NOW,
+    })
+    const options = (fields: Partial<RecoveryOptions> = {}): RecoveryOptions => ({
+      database: 'DATABASE_URL', drill: false, keep: false, safetyBackup: true, maintenance: true, scaleDownWorkers: true, reconcileBase: true,
+      waitTimeout: '2h', timeoutMs: 2 * HOUR, watch: watch(), ...fields,
+    })
+    const twoHoursAgo: Target = {kind: 'time', at: new Date(NOW - 2 * HOUR), reason: '2h ago (--by)'}
+    const latest: Target = {kind: 'backup', ref: 'b001'}
+
+    it('a point-in-time recovery: the session first, the watch after the quiet ends and before the follow-up; an unhealthy verdict names the promote back', () => {
+      const plan = planRecovery(facts(), twoHoursAgo, options())
+      assert.deepEqual(blocking(plan.checks), [])
+      const steps = ids(plan.steps)
+      assert.equal(steps[0], 'log-session:log-session')
+      assert.deepEqual(steps.slice(steps.indexOf('scale-back:scale')), ['scale-back:scale', 'maintenance-off:maintenance', 'watch:health-watch', 'follower-check:follower-check', 'backup-new:capture-backup'])
+      assert.equal(byId(plan.steps, 'watch')!.undo, 'heroku pg:promote postgresql-curved-12345 --app shop')
+      assert.deepEqual(plan.rerun.slice(-4), ['--health-window', '5s', '--confirm', 'shop'])
+    })
+
+    it('a restore in place: the watch after maintenance is off', () => {
+      const plan = planRecovery(facts(), latest, options())
+      assert.deepEqual(ids(plan.steps), [
+        'log-session:log-session', 'maintenance-on:maintenance', 'scale-down:scale', 'safety-backup:capture-backup', 'restore:restore-backup', 'scale-back:scale', 'maintenance-off:maintenance', 'watch:health-watch',
+      ])
+    })
+
+    it('a drill watches nothing; --skip-health-check leaves the steps as they were', () => {
+      assert.ok(!planRecovery(facts(), latest, options({drill: true})).steps.some(s => s.kind === 'health-watch' || s.kind === 'log-session'))
+      const skipped = planRecovery(facts(), latest, options({watch: 'skipped'}))
+      assert.deepEqual(ids(skipped.steps), ids(planRecovery(facts(), latest, options({watch: undefined})).steps))
+      assert.ok(skipped.rerun.includes('--skip-health-check'))
+    })
+
+    it('--on-unhealthy undo is refused before any step: the undo would lose the writes made since the switch', () => {
+      const plan = planRecovery(facts(), twoHoursAgo, options({watch: watch('undo')}))
+      assert.deepEqual(plan.steps, [])
+      const [refused] = blocking(plan.checks)
+      assert.equal(refused.name, 'on-unhealthy')
+      assert.match(refused.detail, /^--on-unhealthy undo is not automated for db:recover: undoing it \(`heroku pg:promote postgresql-curved-12345 --app shop`\) would lose every write made since the switch\./)
+    })
+  })
+})
