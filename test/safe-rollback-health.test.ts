@@ -53,6 +53,8 @@ describe('safe-rollback: the health watch', function () {
     assert.ok(session, 'a log session was opened')
     assert.ok(sandbox().requests.indexOf(session) < sandbox().requests.indexOf(rollbackCalls(name)[0]), 'the session comes before the rollback call')
     assert.deepEqual(sandbox().writes(name).map(r => `${r.method} ${r.path}`)[0], `POST /apps/${name}/log-sessions`, 'the first write of the run')
+    const log = await heroku(['recovery:log', '--app', name])
+    assert.match(log.stdout, /\n.* Watch .*'s requests for 5s .*: Unhealthy: error rate .*% \(\d+ of \d+\)/, 'recovery:log shows the verdict')
   })
 
   it('--on-unhealthy undo: back on the release it ran before, read back, exactly one undo, watched again; still exit 1, saying what was undone', async () => {

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {blocking} from '../../src/lib/checks.js'
 import {type WatchInput, watchRerun} from '../../src/lib/health/plan.js'
 import type {RecoveryFacts} from '../../src/lib/recovery/gather.js'
 import {planRecovery, type RecoveryOptions} from '../../src/lib/recovery/plan.js'
 import type {Target} from '../../src/lib/recovery/target.js'
 import {watchRollback} from '../../src/lib/rollback/watch.js'
+import {Interrupts} from '../../src/lib/interrupts.js'
+import {actions, interpreter} from '../../src/lib/registry.js'
 import type {Planned} from '../../src/lib/runner/plan.js'
+import {type Progress, Runner} from '../../src/lib/runner/runner.js'
+import type {Step} from '../../src/lib/runner/step.js'
+import {apiClient} from './client.js'
 
 // The watch's steps as the planners of safe-rollback and db:recover splice them in: pure, no API.
 
@@ -103,6 +111,27 @@ describe('health: the watch in the plans', () => {
       const [refused] = blocking(plan.checks)
       assert.equal(refused.name, 'on-unhealthy')
       assert.match(refused.detail, /^--on-unhealthy undo is not automated for db:recover: undoing it \(`heroku pg:promote postgresql-curved-12345 --app shop`\) would lose every write made since the switch\./)
+    })
+  })
+
+  describe('the runner: a step the plan holds for one outcome only', () => {
+    it('after a healthy verdict, the undo and the second watch are done without running, said in the run log; the rollback\'s undo stays the engineer\'s', async () => {
+      const said: string[] = []
+      const progress: Progress = {start: title => said.push(title), status() {}, stop: result => said.push(`  ${result}`), say() {}, output() {}}
+      const interrupts = new Interrupts(() => assert.fail('no signal'))
+      const run = new Runner({api: await apiClient(), actions, interrupts, progress, dataDir: mkdtempSync(join(tmpdir(), 'health-plan-')), command: 'test', app: 'shop', what: 'a test run', timeoutMs: 5000})
+      const rolledBack: Step = {id: 'rollback', title: 'Roll back to v50', apply: async () => ({release: {version: 53}, dynos: []}), undo: () => ({title: 'Roll back to v52 again', command: 'heroku safe-rollback v52 --app shop', automatic: false})}
+      const watched: Step = {id: 'watch', title: 'Watch', readOnly: true, apply: async () => ({verdict: 'healthy', reason: 'error rate 0% (0 of 40) after 3s, well under 2%'})}
+      const [, , undo, again] = watchRollback('shop', {id: 'r-52', version: 52}, watch('undo'), [])
+      const outcome = await run.run([rolledBack, watched, interpreter.build(undo), interpreter.build(again)])
+      assert.equal(outcome.status, 'succeeded')
+      assert.deepEqual(outcome.steps.map(s => [s.id, s.state, s.note]), [
+        ['rollback', 'done', undefined], ['watch', 'done', undefined], ['undo', 'done', 'not needed: shop was not found unhealthy (healthy)'], ['watch-again', 'done', 'not needed: nothing was undone'],
+      ])
+      assert.deepEqual(outcome.undo, ['heroku safe-rollback v52 --app shop'])
+      assert.ok(said.includes('  not needed: nothing was undone'))
+      assert.match(readFileSync(outcome.log, 'utf8'), /"event":"done","step":"undo","note":"not needed: shop was not found unhealthy \(healthy\)"/)
+      assert.doesNotMatch(readFileSync(outcome.log, 'utf8'), /"event":"started","step":"undo"/)
     })
   })
 })
