@@ -55,11 +55,11 @@ the rollback fails.`
       waitTimeout: flags['wait-timeout'], waitTimeoutMs: durationFlag(flags['wait-timeout'], '--wait-timeout'),
       skipBackupCheck: flags['skip-backup-check'], waitForPending: flags['wait-for-pending'], requireSchemaCheck: flags['require-schema-check'],
       acceptSchemaRisk: flags['accept-schema-risk'], withMigrations: flags['with-migrations'], allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run'],
-      watch: await watchInput(this.api, flags.app, flags),
     }
+    const watch = watchInput(this.api, flags.app, flags)
     this.noticeUnfinished(flags.app)
     const facts = await gatherSafeRollback(this.api, input)
     const resources = new Map(facts.down ? [[`database:${facts.down.database.configVar}`, facts.down.database]] : [])
-    return this.guarded(planSafeRollback(facts, input), rollbackView, flags, resources)
+    return this.guarded(planSafeRollback(facts, {...input, watch: await watch}), rollbackView, flags, resources)
   }
 }

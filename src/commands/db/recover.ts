@@ -59,13 +59,14 @@ export default class DbRecover extends GuardedCommand {
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     if (flags.keep && !flags.drill && !flags.surgical) throw new Refused('--keep goes with --drill or --surgical.')
     const surgical = flags.surgical ? {tables: flags.tables!.split(',').map((t: string) => t.trim()).filter(Boolean), out: resolve(flags.out ?? defaultFolder(flags.app).replace(/^reconcile-/, 'surgical-')), outGiven: flags.out !== undefined} : undefined
+    const watch = flags.drill ? undefined : watchInput(this.api, flags.app, flags)
     this.noticeUnfinished(flags.app)
     const facts = await gatherRecovery(this.api, {app: flags.app, database: args.database, request: targetRequest(flags)})
     const target = facts.target ?? await askTarget(facts)
     const plan = planRecovery(facts, target, {
       database: args.database, drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
       scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical, reconcileBase: flags['reconcile-base'], waitTimeout: flags['wait-timeout'], timeoutMs,
-      watch: flags.drill ? undefined : await watchInput(this.api, flags.app, flags),
+      watch: await watch,
     })
     return this.guarded(plan, recoverView, flags, recoveryResources(facts, plan))
   }

@@ -1,4 +1,4 @@
-import {type Api, path, SDK_HEADERS} from '../api/client.js'
+import {type Api, path, SDK_HEADERS, started} from '../api/client.js'
 import {orNoSuchApp} from '../api/apps.js'
 import type {AppInfo} from '../api/types.js'
 import type {Planned} from '../runner/plan.js'
@@ -31,11 +31,13 @@ async function isFir(api: Api, app: string): Promise<boolean> {
   return (typeof info.generation === 'string' ? info.generation : info.generation?.name) === 'fir'
 }
 
-// The watch a changing command's flags ask for (read before anything is sent); none with --skip-health-check.
-export async function watchInput(api: Api, app: string, flags: WatchFlags): Promise<WatchChoice> {
-  if (flags['skip-health-check']) return 'skipped'
+// The watch a changing command's flags ask for; none with --skip-health-check. Bad flags are refused at
+// once; the app's generation is read while the command gathers the rest (no round of its own).
+export function watchInput(api: Api, app: string, flags: WatchFlags): Promise<WatchChoice> {
+  if (flags['skip-health-check']) return Promise.resolve('skipped')
   const settings = healthSettings(flags)
-  return {settings, onUnhealthy: flags['on-unhealthy'] === 'undo' ? 'undo' : 'stop', fir: await isFir(api, app)}
+  const onUnhealthy = flags['on-unhealthy'] === 'undo' ? 'undo' : 'stop'
+  return started(isFir(api, app).then(fir => ({settings, onUnhealthy, fir})))
 }
 
 export const sessionStep = (app: string, watch: WatchInput): Planned => ({id: 'log-session', kind: 'log-session', app, fir: watch.fir})
