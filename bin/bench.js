@@ -81,7 +81,8 @@ try {
       keep('help core installed', (await run(sandbox, user, ['releases', '--help'])).elapsed)
       keep('help plugin', (await run(sandbox, user, ['safe-rollback', '--help'])).elapsed)
     }
-    const checked = await run(sandbox, user, ['safe-rollback', 'v50', '-a', APP, '--confirm', APP])
+    // The runbook by hand has no health watch: compared without it.
+    const checked = await run(sandbox, user, ['safe-rollback', 'v50', '-a', APP, '--confirm', APP, '--skip-health-check'])
     keep('safe first', checked.first)
     keep('safe post', checked.post)
     keep('safe rounds', checked.rounds)

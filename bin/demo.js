@@ -38,7 +38,7 @@ try {
   await cli.link()
   await step('The deploy at v51 broke the app. What happened?', ['releases', '--app', app, '--num', '5'])
   await step('Preview a rollback to the last good deploy; the last backup is 30 hours old, so the gate blocks it', ['safe-rollback', 'v50', '--app', app, '--dry-run'], {expectFailure: true})
-  await step('Roll back for real: capture a fresh backup, maintenance mode on during the switch', ['safe-rollback', 'v50', '--app', app, '--confirm', app, '--capture-backup', '--maintenance'])
+  await step('Roll back for real: capture a fresh backup, maintenance mode on during the switch, then 20 s of its requests watched', ['safe-rollback', 'v50', '--app', app, '--confirm', app, '--capture-backup', '--maintenance', '--health-window', '20s'])
   await step('The app runs the old code and config again', ['releases', '--app', app, '--num', '3'])
 
   say('Critical data loss on acme-db: a bad DELETE wiped 40 of its 60 customers')
@@ -47,7 +47,7 @@ try {
   await sandbox.sql(loss.database, "INSERT INTO customers (email) SELECT 'signup' || g || '@example.com' FROM generate_series(1, 3) g; UPDATE customers SET email = 'new-address@example.com' WHERE id = 4")
   const verify = ['--verify', 'SELECT count(*) = 60 FROM customers']
   await step('Rehearse first: restore the backup into a scratch database, check it, throw it away', ['db:recover', '--app', 'acme-db', '--backup', loss.backup, '--drill', ...verify, '--confirm', 'acme-db'])
-  await step('Recover: point-in-time rollback to just before the DELETE, verified, sequences fenced, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--confirm', 'acme-db'])
+  await step('Recover: point-in-time rollback to just before the DELETE, verified, sequences fenced, then promoted', ['db:recover', '--app', 'acme-db', '--to', loss.beforeLoss, ...verify, '--scale-down-workers', '--skip-health-check', '--confirm', 'acme-db'])
   const old = sandbox.state.attachmentsOf(sandbox.state.app('acme-db')).find(a => a.addon.id === loss.database.id && a.name !== 'DATABASE').name
   const out = mkdtempSync(join(tmpdir(), 'demo-reconcile-'))
   await step('Compare the old database with the recovered one: counts on the terminal, rows in a private folder', ['db:reconcile', '--app', 'acme-db', '--from', old, '--since', loss.beforeLoss, '--out', join(out, 'compare')])
@@ -80,7 +80,7 @@ try {
   cleanups.push(() => rmSync(repo, {recursive: true, force: true}))
   await seedSchemaHistory(sandbox, 'acme-web', {dir: repo, versions: DEMO_HISTORY})
   await step('v53\'s code still maps User.bio, which v54 dropped: the schema gate blocks the rollback and names the floor', ['safe-rollback', 'v53', '--app', 'acme-web', '--dry-run'], {expectFailure: true, cwd: repo})
-  await step('One coupled plan: revert the migrations v53 does not know, then roll back (re-applied if the rollback fails)', ['safe-rollback', 'v53', '--app', 'acme-web', '--with-migrations', '--confirm', 'acme-web'], {cwd: repo})
+  await step('One coupled plan: revert the migrations v53 does not know, then roll back (re-applied if the rollback fails)', ['safe-rollback', 'v53', '--app', 'acme-web', '--with-migrations', '--skip-health-check', '--confirm', 'acme-web'], {cwd: repo})
   say(`Done in ${((Date.now() - started) / 1000).toFixed(1)}s.`)
 } finally {
   await sandbox.stop()
