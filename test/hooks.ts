@@ -13,7 +13,9 @@ export const mochaHooks = {
     await startSandbox()
   },
   async afterAll(this: Mocha.Context) {
-    this.timeout(60_000)
+    // Removing the data folder of a file that made a hundred databases (the fault matrices: about 700 MB)
+    // took 30 s and more on a loaded machine.
+    this.timeout(180_000)
     await stopSandbox()
   },
 }

@@ -166,7 +166,7 @@ describe('--notify: the incident is told what the plugin did', function () {
       'Changed': ['- Turn maintenance mode on'],
       'To undo': [`heroku safe-rollback v52 --app ${app}`],
       'By hand': [`heroku maintenance:on --app ${app}\nheroku releases:rollback v50 --app ${app}\nheroku maintenance:off --app ${app}`],
-      'Again': [`heroku safe-rollback v50 --app ${app} --confirm ${app} --maintenance\n`],
+      'Again': [`heroku safe-rollback v50 --app ${app} --maintenance --confirm ${app}\n`],
     }})
     assert.match(md, new RegExp(`\\| Told: safe-rollback started on ${app} .* \\| PagerDuty: delivered; Slack: delivered; Datadog: delivered; the webhook at ${new URL(receiver.url).host}: delivered \\|`))
     assertNoSecretLeft(s, secretsOf(seeded, [database]), [result], app)

@@ -322,7 +322,8 @@ describe('input: empty values', () => {
         }
         await assertParseRefusal(() => parse([...needs, `--${name}=`], name), new RegExp(`^--${name} is empty`))
         // The same flag with a value parses: the empty value is what was refused.
-        await parse([...needs, `--${name}`, name === 'app' || name === 'confirm' ? 'my-app' : 'x'], name).catch((error: unknown) => assert.fail(`${id} --${name} x: ${error}`))
+        const value = {app: 'my-app', confirm: 'my-app', notify: 'slack'}[name] ?? 'x'
+        await parse([...needs, `--${name}`, value], name).catch((error: unknown) => assert.fail(`${id} --${name} x: ${error}`))
         checked++
       }
     }

@@ -1,5 +1,6 @@
 import type {ClientBase} from 'pg'
-import {ALWAYS_LEFT_OUT, BASE_SCHEMA_PREFIX, displayName, qualified, quoteIdent, readShapes, SESSION_SETTINGS, targetOf} from './schema.js'
+import {ALWAYS_LEFT_OUT, BASE_SCHEMA_PREFIX, displayName, qualified, readShapes, SESSION_SETTINGS, targetOf} from './schema.js'
+import {quoteIdent} from '../postgres/identifiers.js'
 
 // The base of a three-way db:reconcile: the recovered database as db:recover created it, before anything
 // wrote to it, which is OLD as of the recovery point. Not a copy: per table with a primary key, each

@@ -2,7 +2,8 @@ import type {ClientBase} from 'pg'
 import {Refused} from '../errors.js'
 import {printable} from '../names.js'
 import {Base, BaseTable, columnHashHex} from './base.js'
-import {ALWAYS_LEFT_OUT, Column, foreignKeyOrder, quoteIdent, readShapes, SESSION_SETTINGS, TableShape, targetOf} from './schema.js'
+import {ALWAYS_LEFT_OUT, Column, foreignKeyOrder, readShapes, SESSION_SETTINGS, TableShape, targetOf} from './schema.js'
+import {quoteIdent} from '../postgres/identifiers.js'
 
 // The comparison engine of `db:reconcile`: OLD (the database as it was when it was replaced, holding
 // the writes made after the recovery point) against DATABASE (the recovered one). The databases do

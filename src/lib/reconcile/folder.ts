@@ -3,7 +3,8 @@ import {dirname, join, resolve} from 'node:path'
 import type {Change, Comparison, Difference, TableComparison, Values} from './compare.js'
 import {Refused} from '../errors.js'
 import {printable} from '../names.js'
-import {quoteIdent, SESSION_SETTINGS} from './schema.js'
+import {SESSION_SETTINGS} from './schema.js'
+import {quoteIdent} from '../postgres/identifiers.js'
 
 // The folder `db:reconcile` writes: rows can hold personal data, so the folder is 0700 and its files
 // 0600. `replay.sql` carries the writes made after the recovery point over to DATABASE: inserts in

@@ -40,7 +40,6 @@ export const SESSION_SETTINGS = [
   'SET LOCAL extra_float_digits = 3', 'SET LOCAL bytea_output = \'hex\'',
 ]
 
-export {quoteIdent}
 export const qualified = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`
 export const targetOf = (shape: {schema: string, relname: string}) => qualified(shape.schema, shape.relname)
 
