@@ -56,7 +56,7 @@ the rollback fails.`
       skipBackupCheck: flags['skip-backup-check'], waitForPending: flags['wait-for-pending'], requireSchemaCheck: flags['require-schema-check'],
       acceptSchemaRisk: flags['accept-schema-risk'], withMigrations: flags['with-migrations'], allowDataLoss: flags['allow-data-loss'], dryRun: flags['dry-run'],
     }
-    const watch = watchInput(this.api, flags.app, flags)
+    const watch = watchInput(this.api, flags.app, flags, this.argv)
     this.noticeUnfinished(flags.app)
     const facts = await gatherSafeRollback(this.api, input)
     const resources = new Map(facts.down ? [[`database:${facts.down.database.configVar}`, facts.down.database]] : [])

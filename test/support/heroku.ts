@@ -22,7 +22,7 @@ const withoutWatch = (options?: RunOptions): RunOptions => ({...options, env: {.
 // The real `heroku` CLI with this plugin linked.
 export const heroku = (args: string[], options?: RunOptions): Promise<Result> => current().heroku(args, withoutWatch(options))
 
-export const cliEnv = (extra?: Record<string, string>) => current().env(extra)
+export const cliEnv = (extra?: Record<string, string>) => current().env({...NO_WATCH, ...extra})
 
 // Links this plugin into the isolated CLI (once per run).
 export const linkPlugin = (): Promise<void> => current().link()

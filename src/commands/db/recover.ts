@@ -59,7 +59,7 @@ export default class DbRecover extends GuardedCommand {
     const timeoutMs = durationFlag(flags['wait-timeout'], '--wait-timeout')
     if (flags.keep && !flags.drill && !flags.surgical) throw new Refused('--keep goes with --drill or --surgical.')
     const surgical = flags.surgical ? {tables: flags.tables!.split(',').map((t: string) => t.trim()).filter(Boolean), out: resolve(flags.out ?? defaultFolder(flags.app).replace(/^reconcile-/, 'surgical-')), outGiven: flags.out !== undefined} : undefined
-    const watch = flags.drill ? undefined : watchInput(this.api, flags.app, flags)
+    const watch = flags.drill ? undefined : watchInput(this.api, flags.app, flags, this.argv)
     this.noticeUnfinished(flags.app)
     const facts = await gatherRecovery(this.api, {app: flags.app, database: args.database, request: targetRequest(flags)})
     const target = facts.target ?? await askTarget(facts)

@@ -32,9 +32,11 @@ async function isFir(api: Api, app: string): Promise<boolean> {
 }
 
 // The watch a changing command's flags ask for; none with --skip-health-check. Bad flags are refused at
-// once; the app's generation is read while the command gathers the rest (no round of its own).
-export function watchInput(api: Api, app: string, flags: WatchFlags): Promise<WatchChoice> {
-  if (flags['skip-health-check']) return Promise.resolve('skipped')
+// once; the app's generation is read while the command gathers the rest (no round of its own). Skipped by
+// HEROKU_SAFE_ROLLBACK_SKIP_HEALTH_CHECK rather than the flag (`argv`: the command line as typed), the
+// re-run command leaves it to the environment too.
+export function watchInput(api: Api, app: string, flags: WatchFlags, argv: string[]): Promise<WatchChoice | undefined> {
+  if (flags['skip-health-check']) return Promise.resolve(argv.includes('--skip-health-check') ? 'skipped' : undefined)
   const settings = healthSettings(flags)
   const onUnhealthy = flags['on-unhealthy'] === 'undo' ? 'undo' : 'stop'
   return started(isFir(api, app).then(fir => ({settings, onUnhealthy, fir})))
