@@ -7,6 +7,11 @@ import {type WatchInput, watchRerun} from '../../src/lib/health/plan.js'
 import type {RecoveryFacts} from '../../src/lib/recovery/gather.js'
 import {planRecovery, type RecoveryOptions} from '../../src/lib/recovery/plan.js'
 import type {Target} from '../../src/lib/recovery/target.js'
+import type {Release} from '../../src/lib/api/releases.js'
+import type {HistoryRow} from '../../src/lib/migrations/history.js'
+import {type PlanInput, selectReverts} from '../../src/lib/migrations/plan.js'
+import {parseStatements} from '../../src/lib/migrations/statements.js'
+import {planSafeRollback, type RollbackFacts, type RollbackInput} from '../../src/lib/rollback/safe.js'
 import {watchRollback} from '../../src/lib/rollback/watch.js'
 import {Interrupts} from '../../src/lib/interrupts.js'
 import {actions, interpreter} from '../../src/lib/registry.js'
@@ -61,6 +66,49 @@ describe('health: the watch in the plans', () => {
       assert.deepEqual(watchRerun({settings: {rules: {windowMs: 120_000, minRequests: 30, maxErrorRate: 2}, healthUrl: 'https://shop.example/health'}, onUnhealthy: 'stop', fir: true}), ['--health-url', 'https://shop.example/health'])
       assert.deepEqual(watchRerun('skipped'), ['--skip-health-check'])
       assert.deepEqual(watchRerun(undefined), [])
+    })
+  })
+
+  describe('safe-rollback (planSafeRollback)', () => {
+    const release = (version: number, description: string): Release => ({
+      id: `r-${version}`, version, description, status: 'succeeded', current: version === 52, eligible_for_rollback: true, created_at: new Date(NOW - (60 - version) * HOUR).toISOString(), user: {email: 'kendra@example.com'},
+    } as unknown as Release)
+    const [target, current] = [release(50, 'Deploy 7c35f77'), release(52, 'Deploy de63889')]
+    const facts = (down?: RollbackFacts['down']): RollbackFacts => ({
+      inputs: {app: 'shop', current, target, undone: [current], currentConfig: {}, targetConfig: {}, targetCommit: null, currentCommit: null, now: NOW},
+      target, inMaintenance: false, down, gate: {check: {name: 'backups', outcome: 'passed', detail: 'b001 is 1h old'}, capture: []},
+    })
+    const input = (fields: Partial<RollbackInput> = {}): RollbackInput => ({
+      app: 'shop', releaseRef: 'v50', cwd: '/p', maxBackupAge: '24h', maxBackupAgeMs: 86_400_000, waitTimeout: '5m', waitTimeoutMs: 300_000, maintenance: true,
+      capture: false, skipBackupCheck: false, waitForPending: false, requireSchemaCheck: false, acceptSchemaRisk: false, withMigrations: false, allowDataLoss: false, dryRun: false, ...fields,
+    })
+    // One migration the target does not know, with its down SQL.
+    const row: HistoryRow = {id: 'id-1', checksum: 'c', finished_at: new Date(NOW - HOUR), migration_name: '20261102000000_add_bio', logs: null, rolled_back_at: null, started_at: new Date(NOW - HOUR), applied_steps_count: 1}
+    const migration = {name: row.migration_name, dir: `/p/prisma/migrations/${row.migration_name}`, sql: 'ALTER TABLE "User" ADD COLUMN bio text;', downSql: 'ALTER TABLE "User" DROP COLUMN bio;'}
+    const coupled = async (): Promise<RollbackFacts['down']> => {
+      const facts: PlanInput = {
+        app: 'shop', database: 'DATABASE', migrationsDir: '/p/prisma/migrations (default)', selection: selectReverts([migration], [row], {steps: 1}), rows: [row],
+        downs: new Map([[row.migration_name, {kind: 'file', path: 'down.sql', sql: migration.downSql} as const]]),
+        statements: new Map([[row.migration_name, await parseStatements(migration.downSql, 'down.sql')]]),
+        dataLoss: [], backups: {name: 'backups', outcome: 'passed', detail: ''}, allowDataLoss: false, ignoreChecksum: true, lockTimeout: '5000ms', statementTimeout: null,
+      }
+      return {database: {url: 'postgres://u:secret@h/d', label: 'DATABASE', configVar: 'DATABASE_URL', schema: 'public', details: {}}, facts, history: [row], sql: new Map()} as unknown as RollbackFacts['down']
+    }
+
+    it('the session is the first step, the watch comes after maintenance is off; the re-run command carries the watch', () => {
+      const plan = planSafeRollback(facts(), input({watch: watch()}))
+      assert.deepEqual(ids(plan.steps), ['log-session:log-session', 'maintenance-on:maintenance', 'rollback:rollback', 'maintenance-off:maintenance', 'watch:health-watch'])
+      assert.deepEqual(plan.rerun.slice(-4), ['--health-window', '5s', '--confirm', 'shop'])
+      assert.deepEqual(planSafeRollback(facts(), input({watch: 'skipped'})).rerun.slice(-3), ['--skip-health-check', '--confirm', 'shop'])
+    })
+
+    it('--on-unhealthy undo with --with-migrations is refused before any step: the release before would run on the reverted schema', async () => {
+      const down = await coupled()
+      const plan = planSafeRollback(facts(down), input({withMigrations: true, watch: watch('undo')}))
+      const refused = blocking(plan.checks).find(c => c.name === 'on-unhealthy')
+      assert.ok(refused, JSON.stringify(plan.checks))
+      assert.match(refused.detail, /^--on-unhealthy undo cannot be combined with --with-migrations: rolling back to v52 again would put its code on the reverted schema\./)
+      assert.deepEqual(blocking(planSafeRollback(facts(down), input({withMigrations: true, watch: watch()})).checks), [], 'stop is not refused')
     })
   })
 
