@@ -1,6 +1,7 @@
 import {ApiError} from './errors.js'
 import type {Heroku} from './heroku.js'
 import {handOver, recoveryTimeFor, RollbackConfig, snapshotsOf} from './point-in-time.js'
+import {visibleUrl} from './network.js'
 import {Addon, App, now, SandboxState, shortId, uuid} from './state.js'
 
 // Creating Heroku Postgres add-ons through the API, including point-in-time rollbacks (`config:
@@ -42,7 +43,7 @@ export function createPostgresAddon(heroku: Heroku, app: App, body: any): Addon 
   const addon: Addon = {
     id: uuid(), name: body?.name ?? heroku.state.addonName(), app: {id: app.id, name: app.name}, plan: {id: uuid(), name: plan},
     addon_service: {id: uuid(), name: 'heroku-postgresql'}, state: 'provisioning', config_vars: [],
-    created_at: created, updated_at: created, web_url: 'https://data.heroku.com/',
+    created_at: created, updated_at: created, web_url: 'https://data.heroku.com/', _unreachable: source?._unreachable,
   }
   heroku.state.addons.set(addon.id, addon)
   const attachment = heroku.attachWithRelease(app, addon, body?.attachment?.name ?? heroku.colorName(app))
@@ -60,7 +61,7 @@ export function createPostgresAddon(heroku: Heroku, app: App, body: any): Addon 
     addon.state = 'provisioned'
     addon.updated_at = now()
     if (heroku.state.attachments.has(attachment.id)) {
-      app.config[`${attachment.name}_URL`] = addon._database!.url
+      app.config[`${attachment.name}_URL`] = visibleUrl(addon)
       heroku.state.addRelease(app, {description: `Update ${attachment.name} by heroku-postgresql`})
     }
   })

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import {setReachable} from '../src/sandbox/heroku/network.js'
+import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
+import type {Addon, App} from '../src/sandbox/index.js'
+import {heroku, Result} from './support/heroku.js'
+import {appName, sandbox} from './support/sandbox.js'
+
+// db:recover into a new database, beyond the plain point-in-time path: a database this machine cannot
+// reach (refused before anything is written), Heroku Postgres Advanced (forked as `heroku data:pg:fork`
+// does), and what the promote leaves behind (followers, credentials, settings).
+
+const databaseAddon = (app: App): Addon => sandbox().state.addons.get(sandbox().state.attachmentsOf(app).find(a => a.name === 'DATABASE')!.addon.id)!
+const count = async (addon: Addon) => Number((await sandbox().sql(addon, 'SELECT count(*) AS n FROM customers'))[0].n)
+const posts = () => sandbox().requests.filter(r => r.method === 'POST' && !r.path.endsWith('/resolve')).map(r => `${r.method} ${r.path}`)
+
+function assertNoSecrets(result: Result, ...addons: Addon[]) {
+  const output = result.stdout + result.stderr
+  for (const addon of addons) assert.ok(!output.includes(addon._database!.password), 'a database password was printed')
+}
+
+describe('heroku db:recover into a new database: reachability, Advanced, what stays behind', function () {
+  this.timeout(90_000)
+
+  it('refuses before any write when this machine cannot reach the database, --dry-run says the same, --skip-sequence-fence goes on and says what it costs', async () => {
+    const name = appName('fence-reach')
+    const loss = await seedDataLoss(sandbox(), name)
+    setReachable(sandbox().state, loss.database, false)
+    sandbox().clearRequests()
+    const recover = (...extra: string[]) => heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, ...extra])
+
+    const refused = await recover('--confirm', name)
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr)
+    const reason = new RegExp(`DATABASE \\(${loss.database.name}\\) cannot be reached from this machine: .*ECONNREFUSED.*The sequence fence and the base of db:reconcile connect to it`)
+    assert.match(refused.stderr, reason)
+    assert.match(refused.stderr, /--skip-sequence-fence, --no-reconcile-base \(with --skip-sequence-fence, ids that \S+ handed out after \S+ may be reused by new rows/)
+    assert.deepEqual(posts(), [], 'no POST: nothing was created')
+    assert.deepEqual(sandbox().writes(name), [])
+
+    const dry = await recover('--dry-run')
+    assert.equal(dry.code, 1, 'the dry run refuses as the run does')
+    assert.match(dry.stderr, reason)
+    assert.match(dry.stdout, /✗|failed/i)
+
+    const fenceless = await recover('--dry-run', '--skip-sequence-fence')
+    assert.equal(fenceless.code, 1, 'the base of db:reconcile still connects')
+    assert.match(fenceless.stderr, /The base of db:reconcile connects to it.*--no-reconcile-base/)
+    assert.ok(!/--skip-sequence-fence/.test(fenceless.stderr.split('leave out what connects:')[1] ?? ''), 'only what is still needed is named')
+    assert.deepEqual(posts(), [])
+
+    const skipped = await recover('--skip-sequence-fence', '--no-reconcile-base', '--confirm', name)
+    assert.equal(skipped.code, 0, skipped.stderr)
+    assert.match(skipped.stdout + skipped.stderr, /--skip-sequence-fence: the new database's sequences are left as they were at \S+: ids that \S+ handed out after \S+ may be reused by new rows/)
+    assert.doesNotMatch(skipped.stdout, /Advance every sequence/)
+    const promoted = databaseAddon(loss.app)
+    assert.notEqual(promoted.id, loss.database.id)
+    assert.equal(promoted._unreachable, true, 'a rollback database is in the same network as its source')
+    assert.equal(await count(promoted), loss.rowsBefore)
+    assertNoSecrets(skipped, loss.database, promoted)
+  })
+})
