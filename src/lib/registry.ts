@@ -9,6 +9,7 @@ import {migrationSteps} from './migrations/steps.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
 import {reconcileSteps} from './reconcile/steps.js'
+import {advancedSteps} from './recovery/advanced.js'
 import {promoteSteps} from './recovery/promote.js'
 import {recoverySteps} from './recovery/steps.js'
 import {rollbackKinds} from './rollback/actions.js'
@@ -21,5 +22,5 @@ import {Interpreter} from './runner/plan.js'
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
 export const interpreter = new Interpreter({
-  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps, ...healthSteps,
+  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...recoverySteps, ...promoteSteps, ...advancedSteps, ...reconcileSteps, ...healthSteps,
 })

@@ -62,3 +62,17 @@ describe('db:recover: can this machine reach the database before anything is cre
     assert.equal(connection(restore), undefined)
   })
 })
+
+describe('db:recover on Heroku Postgres Advanced', () => {
+  const advanced = (fields: Partial<RecoveryFacts> = {}) => facts({
+    database: {...facts().database, plan: 'heroku-postgresql:advanced', advanced: true}, hasPooler: true, fork: {earliest: new Date(NOW - 24 * HOUR), level: '8G-Performance'}, ...fields,
+  })
+
+  it('forks at the leader\'s level and promotes the Advanced way, without the pooler, follower check or pg:backups capture', () => {
+    const plan = planRecovery(advanced(), twoHoursAgo, options())
+    assert.deepEqual(blocking(plan.checks), [])
+    assert.deepEqual(kinds(plan), ['fork-database', 'record-reconcile-base', 'maintenance', 'sequence-fence', 'keep-alias', 'promote-fork', 'maintenance'])
+    assert.deepEqual(plan.steps[0], {id: 'create-database', kind: 'fork-database', app: 'shop', source: {id: 'db-1', name: 'postgresql-curved-12345', plan: 'heroku-postgresql:advanced', billingApp: 'shop', attachment: 'DATABASE', attachmentNames: ['DATABASE']}, at: '2026-11-24T10:00:00.000Z', scratch: false, keep: false, knownAddons: ['db-1'], level: '8G-Performance'})
+    assert.ok(plan.warnings.some(w => /Advanced-tier database: it is forked as `heroku data:pg:fork --rollback-to` does, at its leader's level 8G-Performance\. Advanced has no connection pooling/.test(w)))
+  })
+})

@@ -8,6 +8,7 @@ import {Refused} from '../errors.js'
 import {cliUtils} from '../cli-modules.js'
 import {type Choice, type Prompts, prompts} from '../prompts.js'
 import type {AppDatabase} from '../postgres/connect.js'
+import {type AdvancedFacts, readAdvanced} from './advanced.js'
 import {probeDatabase, type Reach} from './fence-check.js'
 import type {SourceDatabase} from './point-in-time.js'
 import {beforeRelease, resolveTarget, type Target, type TargetRequest} from './target.js'
@@ -43,6 +44,8 @@ export interface RecoveryFacts {
   reach?: Reach
   // What the probe resolved (it holds the URL): a run resource, never plan data (see recoveryResources).
   reached?: AppDatabase
+  // An Advanced database's window and compute level (see advanced.ts).
+  fork?: AdvancedFacts
 }
 
 async function resolveDatabase(api: Api, app: string, database: string) {
@@ -87,8 +90,10 @@ export async function gatherRecovery(api: Api, input: {app: string, database: st
   ])
   const addon = attachment.addon as {id: string, name: string, plan: {name: string}, app: {name: string}}
   const advanced = utils.isAdvancedDatabase(addon as any)
-  const [transfers, info, target, probe] = await Promise.all([listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving, probing])
-  const rollbackEarliest = info ? parseRollbackRow(info.info) : null
+  const [transfers, info, target, probe, fork] = await Promise.all([
+    listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving, probing, advanced ? readAdvanced(api, addon.id) : undefined,
+  ])
+  const rollbackEarliest = info ? parseRollbackRow(info.info) : fork?.earliest ?? null
   const mine = attachments.filter(a => a.addon.id === addon.id)
   return {
     app,
@@ -110,6 +115,7 @@ export async function gatherRecovery(api: Api, input: {app: string, database: st
     now,
     reach: probe?.reach,
     reached: probe?.database,
+    fork,
   }
 }
 

@@ -8,6 +8,7 @@ import type {Plan} from '../plan.js'
 import {quieted} from '../platform/steps.js'
 import type {Planned} from '../runner/plan.js'
 import {ref} from '../runner/step.js'
+import {advancedWarnings, forAdvanced} from './advanced.js'
 import {fencePlan} from './fence-check.js'
 import type {RecoveryFacts} from './gather.js'
 import type {SourceDatabase} from './point-in-time.js'
@@ -110,9 +111,6 @@ function backupCheck(facts: RecoveryFacts, name: string): {check: Check, backup?
 
 function windowCheck(facts: RecoveryFacts, at: Date): Check {
   const {database} = facts
-  if (database.advanced) {
-    return {name: 'point in time', outcome: 'failed', detail: `${database.name} is an Advanced-tier database, which forks differently: use \`heroku data:pg:fork\` with a recovery time.`}
-  }
   if (database.essential || !facts.rollbackEarliest) {
     return {name: 'point in time', outcome: 'failed', detail: `${database.plan} has no point-in-time rollback (no continuous protection). Restore a backup instead: --backup latest.`}
   }
@@ -248,13 +246,13 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     workers: !drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
     safetyBackup: !drill && options.safetyBackup,
     verify: options.verify,
-    warnings: [...warningsFor({way, drill, surgical}, facts, options), ...fence.warnings],
+    warnings: [...warningsFor({way, drill, surgical}, facts, options), ...fence.warnings, ...(database.advanced && way === 'point-in-time' ? advancedWarnings(database.name, facts.fork?.level) : [])],
     hasPooler: facts.hasPooler,
     hasBucket: facts.hasBucket,
   } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
   return {
     ...shape,
-    steps: blocking(checks).length > 0 ? [] : planSteps(facts, shape),
+    steps: blocking(checks).length > 0 ? [] : database.advanced ? forAdvanced(planSteps(facts, shape), facts.fork?.level) : planSteps(facts, shape),
     what: describeWhat(shape),
     rerun: rerunOf(shape, target, options),
     confirm: drill ? `This creates and destroys a scratch database on ${facts.app}.` : surgical ? SURGICAL_NOTE(surgical.tables, database.attachment) : RUNBOOK_WARNING,

@@ -9,6 +9,7 @@ import type {Step} from '../runner/step.js'
 import type {SequenceMove} from '../reconcile/sequences.js'
 import type {PutBack} from '../reconcile/surgical.js'
 import {shellQuote} from '../shell.js'
+import {ADVANCED_POOLING, isAdvancedPlan} from './advanced.js'
 import {CREATED, type RecoveryPlan, SAFETY, SCRATCH} from './plan.js'
 import type {BaseRecorded} from './promote.js'
 import {type Restored, restoreCommand} from './steps.js'
@@ -47,7 +48,7 @@ function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
   return [
     `${plan.promoteAs}_URL now points to ${created.name}, the database as of ${plan.target?.at}; it has new credentials, and the app restarted with them.`,
     `${old} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${old} --app ${plan.app}\` once you no longer need it.`,
-    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : 'There was no connection-pooling attachment to move.',
+    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : isAdvancedPlan(plan.database.plan) ? ADVANCED_POOLING : 'There was no connection-pooling attachment to move.',
     `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
     ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),

@@ -43,6 +43,8 @@ export interface Addon extends Api.Addon {
   _restoredFrom?: {addon: string, at: string, snapshotAt: string | null}
   // Out of this machine's reach (see network.ts).
   _unreachable?: true
+  // An Advanced database's compute level (see advanced.ts).
+  _level?: string
 }
 
 export interface Attachment extends Api.Attachment {

@@ -4,6 +4,7 @@ import type {SandboxState} from '../heroku/state.js'
 import {faultReply} from '../server/faults.js'
 import {internalError, parseBody, Reply, Router} from '../server/http.js'
 import type {RecordedRequest, Service} from '../server/server.js'
+import {advancedRoutes} from './advanced.js'
 import {dataRoutes} from './data.js'
 import {logRoutes} from './logs.js'
 import {platformRoutes} from './platform.js'
@@ -27,6 +28,7 @@ export function apiService(heroku: Heroku, apiKey: string): Service {
   const router = new Router()
   platformRoutes(router, heroku)
   dataRoutes(router, heroku)
+  advancedRoutes(router, heroku)
   pointInTimeRoutes(router, heroku)
   streamRoutes(router, heroku)
   slugBlobRoutes(router, heroku)
