@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {addCredential, addFollower, setSetting} from '../src/sandbox/heroku/extras.js'
 import {setReachable} from '../src/sandbox/heroku/network.js'
 import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
 import type {Addon, App} from '../src/sandbox/index.js'
@@ -61,6 +62,8 @@ describe('heroku db:recover into a new database: reachability, Advanced, what st
     const name = appName('fork-advanced')
     const loss = await seedDataLoss(sandbox(), name, {plan: 'heroku-postgresql:advanced'})
     loss.database._level = '8G-Performance'
+    addCredential(sandbox(), loss.database, 'analyst')
+    setSetting(loss.database, 'log_min_duration_statement', 500)
     sandbox().clearRequests()
     const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', 'SELECT count(*) = 60 FROM customers'])
     assert.equal(result.code, 0, result.stderr)
@@ -83,6 +86,32 @@ describe('heroku db:recover into a new database: reachability, Advanced, what st
     assert.match(result.stdout, /Advance every sequence of the new database/)
     assert.match(result.stdout, /Advanced databases have no connection pooling/)
     assert.match(result.stdout, new RegExp(`To go back:\\n  heroku pg:promote ${loss.database.name} --app ${name}`))
+    assert.match(result.stdout, new RegExp(`Credential analyst exists on ${loss.database.name}, not on the new database: \`heroku data:pg:credentials:create ${promoted.name} --name analyst --app ${name}\`, then \`heroku pg:psql`))
+    assert.match(result.stdout, new RegExp(`Setting log_min_duration_statement is 500 on ${loss.database.name} and 2000 on the new database: \`heroku data:pg:settings ${promoted.name} --set log_min_duration_statement:500 --app ${name}\``))
     assertNoSecrets(result, loss.database, promoted)
+  })
+  it('after the promote, says what did not come along (followers, credentials, settings) with the commands that restore each, in the closing message and --json', async () => {
+    const name = appName('fork-left')
+    const loss = await seedDataLoss(sandbox(), name)
+    const follower = await addFollower(sandbox(), loss.database, loss.app, 'heroku-postgresql:standard-2')
+    const followerAs = sandbox().state.attachmentsOf(loss.app).find(a => a.addon.id === follower.id)!.name
+    addCredential(sandbox(), loss.database, 'reporting', {app: loss.app, as: 'REPORTING'})
+    setSetting(loss.database, 'log_lock_waits', true)
+    sandbox().clearRequests()
+    const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const promoted = databaseAddon(loss.app)
+    const left = JSON.parse(result.stdout).outcome.leftBehind
+    assert.deepEqual(left.followers, [{name: follower.name, attachment: followerAs, plan: 'heroku-postgresql:standard-2',
+      command: `heroku addons:create heroku-postgresql:standard-2 --follow DATABASE_URL --app ${name}, then \`heroku addons:destroy ${follower.name} --app ${name}\``}])
+    assert.deepEqual(left.credentials, [{name: 'reporting', attachedAs: [{app: name, name: 'REPORTING'}], commands: [
+      `heroku pg:credentials:create ${promoted.name} --name reporting --app ${name}`,
+      `heroku addons:attach ${promoted.name} --credential reporting --as REPORTING --app ${name} --confirm ${name}`,
+      `heroku pg:psql ${promoted.name} --app ${name}   # grant reporting what it had on the old database`,
+    ]}])
+    assert.deepEqual(left.settings, [{name: 'log_lock_waits', old: true, new: false, command: `heroku pg:settings:log-lock-waits ${promoted.name} true --app ${name}`}])
+    assert.deepEqual(left.unread, [])
+    assert.equal(follower._following, loss.database.id, 'nothing was repaired: the follower still follows the old database')
+    assert.ok(!result.stdout.includes(loss.database._database!.password), 'the credentials\' passwords are not kept')
   })
 })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {blocking, type Check} from '../../src/lib/checks.js'
 import type {RecoveryFacts} from '../../src/lib/recovery/gather.js'
+import {differentSettings, followersOf} from '../../src/lib/recovery/leftovers.js'
 import {planRecovery, type RecoveryOptions} from '../../src/lib/recovery/plan.js'
 import type {Target} from '../../src/lib/recovery/target.js'
 
@@ -71,8 +72,29 @@ describe('db:recover on Heroku Postgres Advanced', () => {
   it('forks at the leader\'s level and promotes the Advanced way, without the pooler, follower check or pg:backups capture', () => {
     const plan = planRecovery(advanced(), twoHoursAgo, options())
     assert.deepEqual(blocking(plan.checks), [])
-    assert.deepEqual(kinds(plan), ['fork-database', 'record-reconcile-base', 'maintenance', 'sequence-fence', 'keep-alias', 'promote-fork', 'maintenance'])
+    assert.deepEqual(kinds(plan), ['fork-database', 'record-reconcile-base', 'maintenance', 'sequence-fence', 'keep-alias', 'promote-fork', 'maintenance', 'left-behind'])
     assert.deepEqual(plan.steps[0], {id: 'create-database', kind: 'fork-database', app: 'shop', source: {id: 'db-1', name: 'postgresql-curved-12345', plan: 'heroku-postgresql:advanced', billingApp: 'shop', attachment: 'DATABASE', attachmentNames: ['DATABASE']}, at: '2026-11-24T10:00:00.000Z', scratch: false, keep: false, knownAddons: ['db-1'], level: '8G-Performance'})
     assert.ok(plan.warnings.some(w => /Advanced-tier database: it is forked as `heroku data:pg:fork --rollback-to` does, at its leader's level 8G-Performance\. Advanced has no connection pooling/.test(w)))
+  })
+})
+
+describe('what a promote leaves behind', () => {
+  it('names a follower by the app\'s attachment whose URL points at the same database, and one it cannot name as such', () => {
+    const info = {info: [{name: 'Followers', values: ['postgres://ec2-1.compute-1.amazonaws.com:5432/dfollower', 'postgres://ec2-9.compute-1.amazonaws.com:5432/delsewhere']}]}
+    const config = {DATABASE_URL: 'postgres://u:p@ec2-2.compute-1.amazonaws.com:5432/dleader', HEROKU_POSTGRESQL_PINK_URL: 'postgres://u:secret@ec2-1.compute-1.amazonaws.com:5432/dfollower'}
+    const attachments = [{name: 'HEROKU_POSTGRESQL_PINK', namespace: null, app: {name: 'shop'}, addon: {id: 'f-1', name: 'postgresql-pink-1', plan: {name: 'heroku-postgresql:standard-2'}}}]
+    const followers = followersOf(info, config, attachments, 'shop', 'heroku-postgresql:standard-0')
+    assert.deepEqual(followers.map(f => [f.name, f.attachment, f.plan]), [
+      ['postgresql-pink-1', 'HEROKU_POSTGRESQL_PINK', 'heroku-postgresql:standard-2'],
+      ['follower 2 (not attached to shop: `heroku pg:info` on its app names it)', undefined, undefined],
+    ])
+    assert.ok(!JSON.stringify(followers).includes('secret'))
+  })
+
+  it('settings that differ, each with the pg:settings command that puts the old value back', () => {
+    assert.deepEqual(differentSettings({'log_statement': 'all', 'auto_explain.log_analyze': true, 'track_functions': 'none'}, {'log_statement': 'ddl', 'auto_explain.log_analyze': false, 'track_functions': 'none'}, 'postgresql-new-1', 'shop', false).map(s => s.command), [
+      'heroku pg:settings:auto-explain:log-analyze postgresql-new-1 true --app shop',
+      'heroku pg:settings:log-statement postgresql-new-1 all --app shop',
+    ])
   })
 })

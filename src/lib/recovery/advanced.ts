@@ -120,6 +120,9 @@ export function forAdvanced(steps: Planned[], level?: string): Planned[] {
   })
 }
 
+export const forTier = (facts: {database: {advanced: boolean}, fork?: {level?: string}}, steps: Planned[]) =>
+  facts.database.advanced ? forAdvanced(steps, facts.fork?.level) : steps
+
 export const ADVANCED_POOLING = 'Advanced databases have no connection pooling (Heroku\'s PgBouncer attachments): there was nothing to re-attach.'
 
 export const advancedWarnings = (name: string, level?: string) => [

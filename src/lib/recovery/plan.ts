@@ -8,9 +8,10 @@ import type {Plan} from '../plan.js'
 import {quieted} from '../platform/steps.js'
 import type {Planned} from '../runner/plan.js'
 import {ref} from '../runner/step.js'
-import {advancedWarnings, forAdvanced} from './advanced.js'
+import {advancedWarnings, forTier} from './advanced.js'
 import {fencePlan} from './fence-check.js'
 import type {RecoveryFacts} from './gather.js'
+import {leftBehindStep} from './leftovers.js'
 import type {SourceDatabase} from './point-in-time.js'
 import {databaseKey} from '../postgres/connect.js'
 import {backupResource, where} from './steps.js'
@@ -252,7 +253,7 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
   } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
   return {
     ...shape,
-    steps: blocking(checks).length > 0 ? [] : database.advanced ? forAdvanced(planSteps(facts, shape), facts.fork?.level) : planSteps(facts, shape),
+    steps: blocking(checks).length > 0 ? [] : forTier(facts, [...planSteps(facts, shape), ...(promoted ? [leftBehindStep(facts, CREATED)] : [])]),
     what: describeWhat(shape),
     rerun: rerunOf(shape, target, options),
     confirm: drill ? `This creates and destroys a scratch database on ${facts.app}.` : surgical ? SURGICAL_NOTE(surgical.tables, database.attachment) : RUNBOOK_WARNING,

@@ -10,6 +10,7 @@ import type {SequenceMove} from '../reconcile/sequences.js'
 import type {PutBack} from '../reconcile/surgical.js'
 import {shellQuote} from '../shell.js'
 import {ADVANCED_POOLING, isAdvancedPlan} from './advanced.js'
+import {type LeftBehind, leftBehindLines} from './leftovers.js'
 import {CREATED, type RecoveryPlan, SAFETY, SCRATCH} from './plan.js'
 import type {BaseRecorded} from './promote.js'
 import {type Restored, restoreCommand} from './steps.js'
@@ -50,6 +51,7 @@ function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
     `${old} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${old} --app ${plan.app}\` once you no longer need it.`,
     plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : isAdvancedPlan(plan.database.plan) ? ADVANCED_POOLING : 'There was no connection-pooling attachment to move.',
     `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
+    ...leftBehindLines(outcome.result<LeftBehind>('left-behind'), old),
     ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),
   ]
@@ -130,6 +132,7 @@ export function recovered(outcome: RunOutcome) {
     sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
     reconcileBase: outcome.result<BaseRecorded>('record-base') ?? null,
     putBack: outcome.result<PutBack>('put-back')?.changed ?? null,
+    leftBehind: outcome.result<LeftBehind>('left-behind') ?? null,
   }
 }
 

@@ -45,6 +45,10 @@ export interface Addon extends Api.Addon {
   _unreachable?: true
   // An Advanced database's compute level (see advanced.ts).
   _level?: string
+  // The leader it follows, credentials beyond the default one, settings changed from the defaults (see extras.ts).
+  _following?: string
+  _credentials?: string[]
+  _settings?: Record<string, boolean | number | string>
 }
 
 export interface Attachment extends Api.Attachment {
