@@ -63,6 +63,7 @@ describe('heroku db:recover into a new database: reachability, Advanced, what st
     const loss = await seedDataLoss(sandbox(), name, {plan: 'heroku-postgresql:advanced'})
     loss.database._level = '8G-Performance'
     addCredential(sandbox(), loss.database, 'analyst')
+    loss.database._pools = [{name: 'analytics', count: 2, level: '4G-Performance'}]
     setSetting(loss.database, 'log_min_duration_statement', 500)
     sandbox().clearRequests()
     const result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--confirm', name, '--verify', 'SELECT count(*) = 60 FROM customers'])
@@ -86,6 +87,7 @@ describe('heroku db:recover into a new database: reachability, Advanced, what st
     assert.match(result.stdout, /Advance every sequence of the new database/)
     assert.match(result.stdout, /Advanced databases have no connection pooling/)
     assert.match(result.stdout, new RegExp(`To go back:\\n  heroku pg:promote ${loss.database.name} --app ${name}`))
+    assert.match(result.stdout, new RegExp(`Follower pool analytics \\(2 × 4G-Performance\\) still follows ${loss.database.name} and serves its data.*\`heroku data:pg:update ${promoted.name} --app ${name}\``))
     assert.match(result.stdout, new RegExp(`Credential analyst exists on ${loss.database.name}, not on the new database: \`heroku data:pg:credentials:create ${promoted.name} --name analyst --app ${name}\`, then \`heroku pg:psql`))
     assert.match(result.stdout, new RegExp(`Setting log_min_duration_statement is 500 on ${loss.database.name} and 2000 on the new database: \`heroku data:pg:settings ${promoted.name} --set log_min_duration_statement:500 --app ${name}\``))
     assertNoSecrets(result, loss.database, promoted)

@@ -107,6 +107,17 @@ export function followersOf(info: {info: {name: string, values: string[]}[]}, co
   })
 }
 
+// On Advanced, followers are pools of the add-on itself (`heroku data:pg:info` lists them; `data:pg:update` adds one).
+export function followerPools(old: AdvancedPools, current: AdvancedPools, database: string, app: string): LeftBehind['followers'] {
+  const have = new Set((current.pools ?? []).map(p => p.name))
+  return (old.pools ?? []).filter(p => p.name !== 'leader' && !have.has(p.name)).map(p => ({
+    name: `follower pool ${p.name} (${p.expected_count} × ${p.expected_level})`,
+    command: `heroku data:pg:update ${database} --app ${app}   # add a follower pool: ${p.name}, ${p.expected_count} × ${p.expected_level}`,
+  }))
+}
+
+type AdvancedPools = {pools?: {name: string, expected_count: number, expected_level: string}[]}
+
 // Each read on its own: one that fails is said, the others still count.
 async function read<T>(unread: string[], what: string, reading: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -124,7 +135,7 @@ export const leftoverSteps: BuildersOf<'left-behind'> = {
       const {api} = context
       const addon = context.result(created)
       const unread: string[] = []
-      const [oldCredentials, newCredentials, oldSettings, newSettings, attachments, followerInfo, config] = await Promise.all([
+      const [oldCredentials, newCredentials, oldSettings, newSettings, attachments, followerInfo, pools, config] = await Promise.all([
         read(unread, `credentials of ${old.name}`, () => credentialNames(api, old.id)),
         read(unread, `credentials of ${addon.name}`, () => credentialNames(api, addon.id)),
         read(unread, `settings of ${old.name}`, () => settingsOf(api, old.id, advanced)),
@@ -132,11 +143,12 @@ export const leftoverSteps: BuildersOf<'left-behind'> = {
         read(unread, `attachments of ${old.name}`, () => api.get<AttachmentLike[]>(path`/addons/${old.id}/addon-attachments`)),
         // Advanced has no v11 info; its followers are pools of the add-on itself.
         advanced ? undefined : read(unread, `followers of ${old.name}`, async () => (await import('../api/postgres.js')).databaseInfo(api, old.id)),
+        advanced ? read(unread, `follower pools of ${old.name} and ${addon.name}`, () => Promise.all([old.id, addon.id].map(id => api.get<AdvancedPools>(path`/data/postgres/v1/${id}/info`, {data: true})))) : undefined,
         advanced ? undefined : read(unread, `config var names of ${app}`, () => api.get<Record<string, string>>(path`/apps/${app}/config-vars`)),
       ])
       const appAttachments = followerInfo?.info.some(r => r.name === 'Followers') ? await read(unread, `attachments of ${app}`, () => api.get<AttachmentLike[]>(path`/apps/${app}/addon-attachments`, {headers: {'Accept-Inclusion': 'addon:plan'}})) : []
       return {
-        followers: followerInfo ? followersOf(followerInfo, config ?? {}, appAttachments ?? [], app, old.plan) : [],
+        followers: followerInfo ? followersOf(followerInfo, config ?? {}, appAttachments ?? [], app, old.plan) : pools ? followerPools(pools[0], pools[1], addon.name, app) : [],
         credentials: oldCredentials && newCredentials ? missingCredentials(oldCredentials, newCredentials, attachments ?? [], addon, app, advanced) : [],
         settings: oldSettings && newSettings ? differentSettings(oldSettings, newSettings, addon.name, app, advanced) : [],
         unread,
@@ -155,12 +167,14 @@ export const leftoverSteps: BuildersOf<'left-behind'> = {
 export const leftBehindStep = (facts: {app: string, database: {id: string, name: string, plan: string, advanced: boolean}}, created: Ref<Addon>): Planned =>
   ({id: 'left-behind', kind: 'left-behind', app: facts.app, created, old: {id: facts.database.id, name: facts.database.name, plan: facts.database.plan}, advanced: facts.database.advanced})
 
+const upperFirst = (text: string) => text.replace(/^[a-z]/, c => c.toUpperCase())
+
 // The closing lines: each thing left behind with the command that restores it.
 export function leftBehindLines(left: LeftBehind | undefined, old: string): string[] {
   if (!left) return []
   const lines: string[] = []
   for (const f of left.followers) {
-    lines.push(`Follower ${f.attachment ? `${f.attachment} (${f.name})` : f.name} still follows ${old} and serves its data, not the recovered one. Once the new database can have followers (Heroku needs a while after a fork): \`${f.command}\`.`)
+    lines.push(`${f.attachment ? `Follower ${f.attachment} (${f.name})` : upperFirst(f.name)} still follows ${old} and serves its data, not the recovered one. Once the new database can have followers (Heroku needs a while after a fork): \`${f.command.replace(/\s+#.*/, '')}\`.`)
   }
   for (const c of left.credentials) {
     lines.push(`Credential ${c.name} exists on ${old}, not on the new database${c.attachedAs.length > 0 ? ` (attached as ${c.attachedAs.map(a => `${a.name} on ${a.app}`).join(', ')}, which still reach ${old})` : ''}: ${c.commands.map(x => `\`${x.replace(/\s+#.*/, '')}\``).join(', then ')}, and grant it again what it had.`)

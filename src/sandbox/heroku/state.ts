@@ -49,6 +49,8 @@ export interface Addon extends Api.Addon {
   _following?: string
   _credentials?: string[]
   _settings?: Record<string, boolean | number | string>
+  // An Advanced database's follower pools (see routes/advanced.ts).
+  _pools?: {name: string, count: number, level: string}[]
 }
 
 export interface Attachment extends Api.Attachment {

@@ -38,7 +38,10 @@ export function advancedRoutes(router: Router, heroku: Heroku) {
           compute_instances: [], connections_used: null, endpoints: [{host: '127.0.0.1', port: heroku.pg.port, status: 'available'}],
           expected_connection_limit: 400, expected_count: 1, expected_level: levelOf(addon), id: `${addon.id}-leader`,
           metrics_sources: {cluster: null, database: null, leader: null}, name: 'leader', status: wait.waiting ? 'provisioning' : 'available', wait_status: wait,
-        }],
+        }, ...(addon._pools ?? []).map(pool => ({
+          compute_instances: [], connections_used: null, endpoints: [], expected_connection_limit: 400, expected_count: pool.count, expected_level: pool.level,
+          id: `${addon.id}-${pool.name}`, metrics_sources: {cluster: null, database: null, leader: null}, name: pool.name, status: 'available', wait_status: {waiting: false, message: null},
+        }))],
       }
     })
 }
