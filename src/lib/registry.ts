@@ -9,6 +9,8 @@ import {migrationSteps} from './migrations/steps.js'
 import {platformKinds} from './platform/actions.js'
 import {platformSteps} from './platform/steps.js'
 import {reconcileSteps} from './reconcile/steps.js'
+import {advancedSteps} from './recovery/advanced.js'
+import {leftoverSteps} from './recovery/leftovers.js'
 import {promoteSteps} from './recovery/promote.js'
 import {recoverySteps} from './recovery/steps.js'
 import {rollbackKinds} from './rollback/actions.js'
@@ -22,5 +24,5 @@ import {Interpreter} from './runner/plan.js'
 export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
 
 export const interpreter = new Interpreter({
-  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...undoSteps, ...recoverySteps, ...promoteSteps, ...reconcileSteps, ...healthSteps,
+  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...undoSteps, ...recoverySteps, ...promoteSteps, ...advancedSteps, ...leftoverSteps, ...reconcileSteps, ...healthSteps,
 })

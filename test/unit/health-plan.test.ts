@@ -134,7 +134,7 @@ describe('health: the watch in the plans', () => {
       assert.deepEqual(blocking(plan.checks), [])
       const steps = ids(plan.steps)
       assert.equal(steps[0], 'log-session:log-session')
-      assert.deepEqual(steps.slice(steps.indexOf('scale-back:scale')), ['scale-back:scale', 'maintenance-off:maintenance', 'watch:health-watch', 'follower-check:follower-check', 'backup-new:capture-backup'])
+      assert.deepEqual(steps.slice(steps.indexOf('scale-back:scale')), ['scale-back:scale', 'maintenance-off:maintenance', 'watch:health-watch', 'follower-check:follower-check', 'backup-new:capture-backup', 'left-behind:left-behind'])
       assert.equal(byId(plan.steps, 'watch')!.undo, 'heroku pg:promote postgresql-curved-12345 --app shop')
       assert.deepEqual(plan.rerun.slice(-4), ['--health-window', '5s', '--confirm', 'shop'])
     })

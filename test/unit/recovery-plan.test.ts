@@ -50,7 +50,7 @@ describe('planRecovery', () => {
     assert.deepEqual(ids(plan), [
       'create-database:create-database', 'verify:verify-database', 'record-base:record-reconcile-base', 'maintenance-on:maintenance', 'scale-down:scale',
       'sequence-fence:sequence-fence', 'keep-alias:keep-alias', 'promote:promote-database', 'pooler:attach-pooler', 'release-phase:await-promote-release',
-      'scale-back:scale', 'maintenance-off:maintenance', 'follower-check:follower-check', 'backup-new:capture-backup',
+      'scale-back:scale', 'maintenance-off:maintenance', 'follower-check:follower-check', 'backup-new:capture-backup', 'left-behind:left-behind',
     ])
     assert.deepEqual(step(plan, 'create-database'), {id: 'create-database', kind: 'create-database', app: 'shop', source, at, scratch: false, keep: false, knownAddons: ['db-1', 'redis-1']})
     const created = {ref: 'create-database'}
@@ -122,7 +122,7 @@ describe('planRecovery', () => {
 
   it('--no-reconcile-base and --no-safety-backup: no base, no backup of the new database, and the re-run says so', () => {
     const plan = planRecovery(facts({hasPooler: false, formation: []}), twoHoursAgo, options({reconcileBase: false, safetyBackup: false}))
-    assert.deepEqual(ids(plan), ['create-database:create-database', 'maintenance-on:maintenance', 'sequence-fence:sequence-fence', 'keep-alias:keep-alias', 'promote:promote-database', 'maintenance-off:maintenance', 'follower-check:follower-check'])
+    assert.deepEqual(ids(plan), ['create-database:create-database', 'maintenance-on:maintenance', 'sequence-fence:sequence-fence', 'keep-alias:keep-alias', 'promote:promote-database', 'maintenance-off:maintenance', 'follower-check:follower-check', 'left-behind:left-behind'])
     assert.deepEqual(plan.rerun.slice(7, -2), ['--no-safety-backup', '--no-reconcile-base'])
   })
 })

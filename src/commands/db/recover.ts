@@ -45,6 +45,7 @@ export default class DbRecover extends GuardedCommand {
     tables: flags.string({description: 'with --surgical, the tables to put rows back into (comma-separated)', dependsOn: ['surgical']}),
     out: flags.string({description: 'with --surgical, the folder listing the rows put back (default: surgical-APP-TIMESTAMP)', dependsOn: ['surgical']}),
     'reconcile-base': flags.boolean({description: 'with a point-in-time recovery, record in the new database, before the promote, the base db:reconcile compares three-way against (--no-reconcile-base skips it)', default: true, allowNo: true}),
+    'skip-sequence-fence': flags.boolean({description: 'with a point-in-time recovery, do not advance the new database\'s sequences past the old one\'s (when this machine cannot reach it): ids written after the recovery point may be reused', exclusive: ['backup', 'drill', 'surgical']}),
     ...guardFlags,
     ...waitTimeoutFlag('2h'),
     ...changeHealthFlags,
@@ -65,7 +66,7 @@ export default class DbRecover extends GuardedCommand {
     const target = facts.target ?? await askTarget(facts)
     const plan = planRecovery(facts, target, {
       database: args.database, drill: flags.drill, keep: flags.keep, safetyBackup: flags['safety-backup'], maintenance: flags.maintenance,
-      scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical, reconcileBase: flags['reconcile-base'], waitTimeout: flags['wait-timeout'], timeoutMs,
+      scaleDownWorkers: flags['scale-down-workers'], verify: flags.verify, surgical, reconcileBase: flags['reconcile-base'], skipSequenceFence: flags['skip-sequence-fence'], waitTimeout: flags['wait-timeout'], timeoutMs,
       watch: await watch,
     })
     return this.guarded(plan, recoverView, flags, recoveryResources(facts, plan))

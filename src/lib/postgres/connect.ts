@@ -21,7 +21,7 @@ type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verif
 
 // Connection settings from a database URL. `sslmode` is honoured as libpq does; without one, TLS is tried
 // first (Heroku requires it, with certificates Node cannot verify) and plain TCP after (local databases).
-export function clientConfigs(url: string, override?: {host: string, port: number}): ClientConfig[] {
+export function clientConfigs(url: string, override?: {host: string, port: number}, timeoutMs = 30_000): ClientConfig[] {
   const parsed = new URL(url)
   const mode = (parsed.searchParams.get('sslmode') ?? 'prefer') as SslMode
   const base: ClientConfig = {
@@ -31,7 +31,7 @@ export function clientConfigs(url: string, override?: {host: string, port: numbe
     password: decodeURIComponent(parsed.password),
     database: decodeURIComponent(parsed.pathname.slice(1)),
     application_name: 'heroku-safe-rollback',
-    connectionTimeoutMillis: 30_000,
+    connectionTimeoutMillis: timeoutMs,
   }
   const tls = {...base, ssl: mode === 'verify-full' || mode === 'verify-ca' ? {rejectUnauthorized: true} : {rejectUnauthorized: false}}
   const plain = {...base, ssl: false}
@@ -45,9 +45,9 @@ export const schemaOf = (url: string) => new URL(url).searchParams.get('schema')
 
 const noTlsOnServer = (error: unknown) => /does not support SSL/i.test((error as Error)?.message ?? '')
 
-export async function connectUrl(url: string, override?: {host: string, port: number}): Promise<Client> {
+export async function connectUrl(url: string, override?: {host: string, port: number}, timeoutMs?: number): Promise<Client> {
   const {default: pg} = await import('pg')
-  const configs = clientConfigs(url, override)
+  const configs = clientConfigs(url, override, timeoutMs)
   for (const [index, config] of configs.entries()) {
     const client = new pg.Client(config)
     // A connection the server ends between queries must not crash the CLI; the next query reports it.
@@ -72,11 +72,16 @@ export interface AppDatabase {
   details: unknown
 }
 
+// The resolver's own config vars are cached for the whole process, by app: a database created or
+// promoted since the first resolve would not be found. A run's databases are resolved once each anyway.
+const freshConfig = async (heroku: {get<T>(path: string): Promise<{body: T}>}, app: string) =>
+  (await heroku.get<Record<string, string>>(`/apps/${encodeURIComponent(app)}/config-vars`)).body
+
 // The app's database, resolved through the API as `heroku pg:psql` does (attachments, config vars,
 // bastions of private databases). Every secret in it is registered for redaction at once.
 export async function resolveAppDatabase(api: Api, app: string, database = 'DATABASE_URL'): Promise<AppDatabase> {
   const {DatabaseResolver} = await cliUtils()
-  const details = await new DatabaseResolver(api.resolverClient).getDatabase(app, database).catch(error => {
+  const details = await new DatabaseResolver(api.resolverClient, freshConfig).getDatabase(app, database).catch(error => {
     if (statusOf(error) === 404 && /\bapp\b/i.test(messageOf(error))) throw noSuchApp(app)
     throw error
   })
@@ -96,7 +101,7 @@ export const databaseIn = (context: StepContext, app: string, name: string): Pro
   context.resource(databaseKey(app, name), () => resolveAppDatabase(context.api, app, name))
 
 // A connection with Prisma's schema first on the search path, through the bastion when there is one.
-export async function connect(database: AppDatabase): Promise<Connection> {
+export async function connect(database: AppDatabase, timeoutMs?: number): Promise<Connection> {
   const {getPsqlConfigs, sshTunnel} = await cliUtils()
   const details = database.details as Parameters<typeof getPsqlConfigs>[0]
   let tunnel: {close(): void} | void
@@ -106,7 +111,7 @@ export async function connect(database: AppDatabase): Promise<Connection> {
     tunnel = await sshTunnel(details, dbTunnelConfig)
     override = {host: dbTunnelConfig.localHost, port: dbTunnelConfig.localPort}
   }
-  const client = await connectUrl(database.url, override)
+  const client = await connectUrl(database.url, override, timeoutMs)
   await client.query('SELECT set_config(\'search_path\', $1, false)', [`"${database.schema.replace(/"/g, '""')}"`])
   return {client, label: database.label, schema: database.schema, async close() {
     await client.end().catch(() => {})
@@ -114,8 +119,8 @@ export async function connect(database: AppDatabase): Promise<Connection> {
   }}
 }
 
-export async function withConnection<T>(database: AppDatabase, work: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await connect(database)
+export async function withConnection<T>(database: AppDatabase, work: (connection: Connection) => Promise<T>, timeoutMs?: number): Promise<T> {
+  const connection = await connect(database, timeoutMs)
   try {
     return await work(connection)
   } finally {

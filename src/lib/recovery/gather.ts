@@ -7,6 +7,9 @@ import {ageOf, formatDuration} from '../duration.js'
 import {Refused} from '../errors.js'
 import {cliUtils} from '../cli-modules.js'
 import {type Choice, type Prompts, prompts} from '../prompts.js'
+import type {AppDatabase} from '../postgres/connect.js'
+import {type AdvancedFacts, readAdvanced} from './advanced.js'
+import {probeDatabase, type Reach} from './fence-check.js'
 import type {SourceDatabase} from './point-in-time.js'
 import {beforeRelease, resolveTarget, type Target, type TargetRequest} from './target.js'
 
@@ -37,6 +40,12 @@ export interface RecoveryFacts {
   target?: Target
   releases: Release[]
   now: number
+  // Whether this machine can reach the database (see fence-check.ts): read for a recovery to a time.
+  reach?: Reach
+  // What the probe resolved (it holds the URL): a run resource, never plan data (see recoveryResources).
+  reached?: AppDatabase
+  // An Advanced database's window and compute level (see advanced.ts).
+  fork?: AdvancedFacts
 }
 
 async function resolveDatabase(api: Api, app: string, database: string) {
@@ -74,13 +83,17 @@ export async function gatherRecovery(api: Api, input: {app: string, database: st
   // A release named by --before-release is read alongside; what the app and database reads say comes first.
   const resolving = request && resolveTarget(api, app, request, now)
   resolving?.catch(() => {})
+  // The connection is tried alongside the first reads (it never throws): a restore in place does not need it.
+  const probing = request?.kind === 'backup' ? undefined : probeDatabase(api, app, input.database)
   const [appInfo, attachment, attachments, formation, utils, hasBucket] = await Promise.all([
     getApp(api, app), resolveDatabase(api, app, input.database), listAttachments(api, app), listFormation(api, app), cliUtils(), hasBucketVars(api, app),
   ])
   const addon = attachment.addon as {id: string, name: string, plan: {name: string}, app: {name: string}}
   const advanced = utils.isAdvancedDatabase(addon as any)
-  const [transfers, info, target] = await Promise.all([listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving])
-  const rollbackEarliest = info ? parseRollbackRow(info.info) : null
+  const [transfers, info, target, probe, fork] = await Promise.all([
+    listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving, probing, advanced ? readAdvanced(api, addon.id) : undefined,
+  ])
+  const rollbackEarliest = info ? parseRollbackRow(info.info) : fork?.earliest ?? null
   const mine = attachments.filter(a => a.addon.id === addon.id)
   return {
     app,
@@ -100,6 +113,9 @@ export async function gatherRecovery(api: Api, input: {app: string, database: st
     target,
     releases: !target && rollbackEarliest ? await recentReleases(api, app, 3) : [],
     now,
+    reach: probe?.reach,
+    reached: probe?.database,
+    fork,
   }
 }
 

@@ -6,9 +6,13 @@ import {blocking} from '../checks.js'
 import {formatDuration} from '../duration.js'
 import type {Plan} from '../plan.js'
 import {quieted} from '../platform/steps.js'
+import {databaseKey} from '../postgres/connect.js'
 import type {Planned} from '../runner/plan.js'
 import {ref} from '../runner/step.js'
+import {advancedWarnings, forTier} from './advanced.js'
+import {fencePlan} from './fence-check.js'
 import type {RecoveryFacts} from './gather.js'
+import {leftBehindStep} from './leftovers.js'
 import type {SourceDatabase} from './point-in-time.js'
 import {backupResource, where} from './steps.js'
 import type {Target} from './target.js'
@@ -34,6 +38,8 @@ export interface RecoveryOptions {
   surgical?: {tables: string[], out: string, outGiven?: boolean}
   // Record the base of a three-way db:reconcile in the new database before the promote (--no-reconcile-base skips it).
   reconcileBase: boolean
+  // --skip-sequence-fence: for a database this machine cannot reach (see fence-check.ts).
+  skipSequenceFence?: boolean
   // --wait-timeout as given, and in ms.
   waitTimeout: string
   timeoutMs: number
@@ -62,6 +68,8 @@ export interface RecoveryPlan extends Plan {
   promoteAs?: string
   // Whether the new database gets the base db:reconcile compares three-way against (point-in-time only).
   reconcileBase: boolean
+  // Whether the new database's sequences are advanced past the old one's before the promote.
+  sequenceFence: boolean
   maintenance: boolean
   workers: {type: string, quantity: number}[]
   safetyBackup: boolean
@@ -108,9 +116,6 @@ function backupCheck(facts: RecoveryFacts, name: string): {check: Check, backup?
 
 function windowCheck(facts: RecoveryFacts, at: Date): Check {
   const {database} = facts
-  if (database.advanced) {
-    return {name: 'point in time', outcome: 'failed', detail: `${database.name} is an Advanced-tier database, which forks differently: use \`heroku data:pg:fork\` with a recovery time.`}
-  }
   if (database.essential || !facts.rollbackEarliest) {
     return {name: 'point in time', outcome: 'failed', detail: `${database.plan} has no point-in-time rollback (no continuous protection). Restore a backup instead: --backup latest.`}
   }
@@ -182,7 +187,7 @@ function planSteps(facts: RecoveryFacts, plan: Omit<RecoveryPlan, 'steps' | 'wha
     ...verify(CREATED),
     ...when(plan.reconcileBase, {id: 'record-base', kind: 'record-reconcile-base', app, created: CREATED, old: {id: source.id, name: source.name}, recoveryPoint: at}),
     ...quiet([
-      {id: 'sequence-fence', kind: 'sequence-fence', app, old: {attachment: source.attachment, name: source.name}, created: CREATED, recoveryPoint: at},
+      ...when(plan.sequenceFence, {id: 'sequence-fence', kind: 'sequence-fence', app, old: {attachment: source.attachment, name: source.name}, created: CREATED, recoveryPoint: at}),
       {id: 'keep-alias', kind: 'keep-alias', app, old: source.name, as},
       {id: 'promote', kind: 'promote-database', app, created: CREATED, old: source.name, as},
       ...when(facts.hasPooler, {id: 'pooler', kind: 'attach-pooler', app, created: CREATED}),
@@ -204,6 +209,7 @@ function rerunOf(plan: Pick<RecoveryPlan, 'app' | 'way' | 'backup' | 'target'>, 
     ...(options.safetyBackup ? [] : ['--no-safety-backup']),
     ...(options.maintenance ? [] : ['--no-maintenance']),
     ...(options.reconcileBase || plan.way !== 'point-in-time' ? [] : ['--no-reconcile-base']),
+    ...(options.skipSequenceFence ? ['--skip-sequence-fence'] : []),
     ...(options.drill ? ['--drill'] : []),
     ...(options.surgical ? ['--surgical', '--tables', options.surgical.tables.join(','), ...(options.surgical.outGiven ? ['--out', options.surgical.out] : [])] : []),
     ...(options.keep ? ['--keep'] : []),
@@ -232,24 +238,27 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
   }
   const way = target.kind === 'backup' ? 'backup' : 'point-in-time'
   const promoted = way === 'point-in-time' && !drill && !surgical
+  const fence = fencePlan(facts, {promoted, surgical: Boolean(surgical), verify: Boolean(options.verify), reconcileBase: promoted && options.reconcileBase, at: at?.at}, Boolean(options.skipSequenceFence))
+  if (way === 'point-in-time') checks.push(...fence.checks)
   const shape = {
     app: facts.app, checks, timeoutMs: options.timeoutMs,
     database: {addon: database.name, plan: database.plan, attachment: database.attachment, attachmentNames: database.attachmentNames},
     way, drill, keep: (drill || Boolean(surgical)) && options.keep, surgical, backup, target: at,
     promoteAs: promoted ? promoteName(facts) : undefined,
     reconcileBase: promoted && options.reconcileBase,
+    sequenceFence: fence.sequenceFence,
     maintenance: !drill && options.maintenance && !facts.maintenance,
     workers: !drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
     safetyBackup: !drill && options.safetyBackup,
     verify: options.verify,
-    warnings: warningsFor({way, drill, surgical}, facts, options),
+    warnings: [...warningsFor({way, drill, surgical}, facts, options), ...fence.warnings, ...(database.advanced && way === 'point-in-time' ? advancedWarnings(database.name, facts.fork?.level) : [])],
     hasPooler: facts.hasPooler,
     hasBucket: facts.hasBucket,
   } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
   checks.push(...recoveryWatchChecks(shape, options.watch))
   return {
     ...shape,
-    steps: blocking(checks).length > 0 ? [] : watchRecovery(shape, options.watch, planSteps(facts, shape)),
+    steps: blocking(checks).length > 0 ? [] : watchRecovery(shape, options.watch, forTier(facts, [...planSteps(facts, shape), ...(promoted ? [leftBehindStep(facts, CREATED)] : [])])),
     what: describeWhat(shape),
     rerun: rerunOf(shape, target, options),
     confirm: drill ? `This creates and destroys a scratch database on ${facts.app}.` : surgical ? SURGICAL_NOTE(surgical.tables, database.attachment) : RUNBOOK_WARNING,
@@ -259,5 +268,9 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
 // What the command already read that the steps need and the plan must not hold: the backup's URL.
 export function recoveryResources(facts: RecoveryFacts, plan: RecoveryPlan): Map<string, unknown> {
   const backup = facts.transfers.find(t => t.uuid === plan.backup?.uuid)
-  return new Map(backup?.to_url ? [backupResource(backup)] : [])
+  return new Map([
+    ...(backup?.to_url ? [backupResource(backup)] : []),
+    // The database the gather connected to, resolved once: the fence reaches it by the same name.
+    ...(facts.reached ? [[databaseKey(facts.app, facts.database.attachment), facts.reached] as [string, unknown]] : []),
+  ])
 }

@@ -9,6 +9,8 @@ import type {Step} from '../runner/step.js'
 import type {SequenceMove} from '../reconcile/sequences.js'
 import type {PutBack} from '../reconcile/surgical.js'
 import {shellQuote} from '../shell.js'
+import {ADVANCED_POOLING, isAdvancedPlan} from './advanced.js'
+import {type LeftBehind, leftBehindLines} from './leftovers.js'
 import {CREATED, type RecoveryPlan, SAFETY, SCRATCH} from './plan.js'
 import type {BaseRecorded} from './promote.js'
 import {type Restored, restoreCommand} from './steps.js'
@@ -49,8 +51,9 @@ function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
   return [
     `${plan.promoteAs}_URL now points to ${created.name}, the database as of ${plan.target?.at}; it has new credentials, and the app restarted with them.`,
     `${old} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${old} --app ${plan.app}\` once you no longer need it.`,
-    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : 'There was no connection-pooling attachment to move.',
+    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : isAdvancedPlan(plan.database.plan) ? ADVANCED_POOLING : 'There was no connection-pooling attachment to move.',
     `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
+    ...leftBehindLines(outcome.result<LeftBehind>('left-behind'), old),
     ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),
   ]
@@ -131,6 +134,7 @@ export function recovered(outcome: RunOutcome) {
     sequenceFence: outcome.result<SequenceMove[]>('sequence-fence') ?? null,
     reconcileBase: outcome.result<BaseRecorded>('record-base') ?? null,
     putBack: outcome.result<PutBack>('put-back')?.changed ?? null,
+    leftBehind: outcome.result<LeftBehind>('left-behind') ?? null,
   }
 }
 

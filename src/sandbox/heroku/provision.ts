@@ -1,6 +1,8 @@
 import {ApiError} from './errors.js'
 import type {Heroku} from './heroku.js'
 import {handOver, recoveryTimeFor, RollbackConfig, snapshotsOf} from './point-in-time.js'
+import {rollbackConfigFor} from './advanced.js'
+import {visibleUrl} from './network.js'
 import {Addon, App, now, SandboxState, shortId, uuid} from './state.js'
 
 // Creating Heroku Postgres add-ons through the API, including point-in-time rollbacks (`config:
@@ -37,12 +39,13 @@ export function createPostgresAddon(heroku: Heroku, app: App, body: any): Addon 
   if (!plan.startsWith('heroku-postgresql:')) throw new ApiError(422, 'invalid_params', `The sandbox only provisions heroku-postgresql plans, not "${plan}".`)
   const config = (body?.config ?? {}) as RollbackConfig
   const source = config.rollback ? findSource(heroku.state, app, config.rollback) : undefined
-  const at = source ? recoveryTimeFor(source, config) : undefined
+  const at = source ? recoveryTimeFor(source, rollbackConfigFor(source, config)) : undefined
   const created = now()
   const addon: Addon = {
     id: uuid(), name: body?.name ?? heroku.state.addonName(), app: {id: app.id, name: app.name}, plan: {id: uuid(), name: plan},
     addon_service: {id: uuid(), name: 'heroku-postgresql'}, state: 'provisioning', config_vars: [],
-    created_at: created, updated_at: created, web_url: 'https://data.heroku.com/',
+    created_at: created, updated_at: created, web_url: 'https://data.heroku.com/', _unreachable: source?._unreachable,
+    _level: body?.config?.level ?? source?._level,
   }
   heroku.state.addons.set(addon.id, addon)
   const attachment = heroku.attachWithRelease(app, addon, body?.attachment?.name ?? heroku.colorName(app))
@@ -60,7 +63,7 @@ export function createPostgresAddon(heroku: Heroku, app: App, body: any): Addon 
     addon.state = 'provisioned'
     addon.updated_at = now()
     if (heroku.state.attachments.has(attachment.id)) {
-      app.config[`${attachment.name}_URL`] = addon._database!.url
+      app.config[`${attachment.name}_URL`] = visibleUrl(addon)
       heroku.state.addRelease(app, {description: `Update ${attachment.name} by heroku-postgresql`})
     }
   })

@@ -1,5 +1,6 @@
 import {createHash, randomUUID} from 'node:crypto'
 import type * as Api from '../../lib/api/types.js'
+import {visibleUrl} from './network.js'
 
 // The sandbox's model of Heroku: plain records shaped like the Platform API and Data API answers (the
 // plugin's own types of them, src/lib/api/types.ts, with every field the sandbox answers with), plus the
@@ -40,6 +41,16 @@ export interface Addon extends Api.Addon {
   _snapshots?: {at: number, name: string}[]
   _availableAt?: number
   _restoredFrom?: {addon: string, at: string, snapshotAt: string | null}
+  // Out of this machine's reach (see network.ts).
+  _unreachable?: true
+  // An Advanced database's compute level (see advanced.ts).
+  _level?: string
+  // The leader it follows, credentials beyond the default one, settings changed from the defaults (see extras.ts).
+  _following?: string
+  _credentials?: string[]
+  _settings?: Record<string, boolean | number | string>
+  // An Advanced database's follower pools (see routes/advanced.ts).
+  _pools?: {name: string, count: number, level: string}[]
 }
 
 export interface Attachment extends Api.Attachment {
@@ -245,7 +256,7 @@ export class SandboxState {
       web_url: `https://data.heroku.com/datastores/${addon.id}`,
     }
     this.attachments.set(attachment.id, attachment)
-    if (addon._database) app.config[`${name}_URL`] = addon._database.url
+    if (addon._database) app.config[`${name}_URL`] = visibleUrl(addon)
     return attachment
   }
 

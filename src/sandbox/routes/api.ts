@@ -4,7 +4,9 @@ import type {SandboxState} from '../heroku/state.js'
 import {faultReply} from '../server/faults.js'
 import {internalError, parseBody, Reply, Router} from '../server/http.js'
 import type {RecordedRequest, Service} from '../server/server.js'
+import {advancedRoutes} from './advanced.js'
 import {dataRoutes} from './data.js'
+import {extraRoutes} from './extras.js'
 import {logRoutes} from './logs.js'
 import {platformRoutes} from './platform.js'
 import {pointInTimeRoutes} from './point-in-time.js'
@@ -27,6 +29,8 @@ export function apiService(heroku: Heroku, apiKey: string): Service {
   const router = new Router()
   platformRoutes(router, heroku)
   dataRoutes(router, heroku)
+  advancedRoutes(router, heroku)
+  extraRoutes(router, heroku)
   pointInTimeRoutes(router, heroku)
   streamRoutes(router, heroku)
   slugBlobRoutes(router, heroku)
@@ -39,7 +43,8 @@ export function apiService(heroku: Heroku, apiKey: string): Service {
     roundTrip: path => !/^\/(streams|logplex)\//.test(path),
     async answer({record, url, headers}) {
       try {
-        if (!PUBLIC.test(url.pathname) && headers.authorization !== `Bearer ${apiKey}`) {
+        // `heroku pg:credentials` sends the token as a Basic password.
+        if (!PUBLIC.test(url.pathname) && headers.authorization !== `Bearer ${apiKey}` && headers.authorization !== `Basic ${Buffer.from(`:${apiKey}`).toString('base64')}`) {
           throw new ApiError(401, 'unauthorized', 'Invalid credentials provided.')
         }
         const route = router.match(record.method, url.pathname)

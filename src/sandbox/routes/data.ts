@@ -1,5 +1,6 @@
 import {ApiError, notFound} from '../heroku/errors.js'
 import type {Heroku} from '../heroku/heroku.js'
+import {followersOf, resourceUrl} from '../heroku/extras.js'
 import {rollbackWindowMs} from '../heroku/point-in-time.js'
 import type {Request, Router} from '../server/http.js'
 import {Addon, Transfer} from '../heroku/state.js'
@@ -88,6 +89,8 @@ export function dataRoutes(router: Router, heroku: Heroku) {
         {name: 'PG Version', values: ['18.4']},
         {name: 'Created', values: [utcMinute(db.createdAt)]},
       ]
+      const followers = followersOf(heroku, addon)
+      if (followers.length > 0) info.push({name: 'Followers', values: followers.map(f => resourceUrl(heroku, f)), resolve_db_name: true} as typeof info[number])
       if (window > 0) {
         info.push(
           {name: 'Continuous Protection', values: ['On']},
@@ -96,7 +99,7 @@ export function dataRoutes(router: Router, heroku: Heroku) {
       }
       return {
         addon_id: addon.id, name: addon.name, plan: addon.plan.name.split(':')[1], resource_url: `postgres://127.0.0.1:${heroku.pg.port}/${db.name}`,
-        info, following: null, followers: [], leader: null, 'waiting?': addon.state === 'provisioning', num_bytes: bytes,
+        info, following: addon._following ? resourceUrl(heroku, state.addons.get(addon._following)!) : null, followers: [], leader: null, 'waiting?': addon.state === 'provisioning', num_bytes: bytes,
         num_tables: Number(tables.rows[0].count), current_transaction: '1000', database_name: db.name, created_at: new Date(db.createdAt).toISOString(),
       }
     })
