@@ -181,5 +181,16 @@ describe('health: the watch in the plans', () => {
       assert.match(readFileSync(outcome.log, 'utf8'), /"event":"done","step":"undo","note":"not needed: shop was not found unhealthy \(healthy\)"/)
       assert.doesNotMatch(readFileSync(outcome.log, 'utf8'), /"event":"started","step":"undo"/)
     })
+
+    it('a step that ends the run (the watch after an undo) stays done with its verdict; the run fails there, the steps after it not run', async () => {
+      const progress: Progress = {start() {}, status() {}, stop() {}, say() {}, output() {}}
+      const run = new Runner({api: await apiClient(), actions, interrupts: new Interrupts(() => assert.fail('no signal')), progress, dataDir: mkdtempSync(join(tmpdir(), 'health-plan-')), command: 'test', app: 'shop', what: 'a test run', timeoutMs: 5000})
+      const again: Step<{verdict: string}> = {id: 'watch-again', title: 'After the undo: watch', readOnly: true, apply: async () => ({verdict: 'healthy'}), done: h => h.verdict, endsRun: (_context, h) => `Undone; watched again: ${h.verdict}.`}
+      const after: Step = {id: 'after', title: 'Never reached', apply: async () => assert.fail('the run ended before')}
+      const outcome = await run.run([again, after])
+      assert.equal(outcome.status, 'failed')
+      assert.equal(outcome.error, 'Undone; watched again: healthy.')
+      assert.deepEqual(outcome.steps.map(s => [s.id, s.state, s.note]), [['watch-again', 'done', 'healthy'], ['after', 'not run', undefined]])
+    })
   })
 })

@@ -66,12 +66,10 @@ export class UnhealthyVerdict extends Error implements WithResult {
   }
 }
 
-// The change was unhealthy and undone (--on-unhealthy undo): the run failed, whatever the watch after the undo found.
-export class Undone extends Error implements WithResult {
-  constructor(first: Health, undone: string, readonly result: Health) {
-    super(`Unhealthy: ${first.reason}${codesText(first) ? ` (${codesText(first)})` : ''}. Undone: ${undone}; watched again: ${result.verdict}, ${result.reason}${codesText(result) ? ` (${codesText(result)})` : ''}.`)
-  }
-}
+// The change was unhealthy and undone (--on-unhealthy undo): the run failed, whatever the watch after the
+// undo found (that watch itself is done, with its verdict).
+const undoneText = (first: Health, undone: string, again: Health) =>
+  `Unhealthy: ${first.reason}${codesText(first) ? ` (${codesText(first)})` : ''}. Undone: ${undone}; watched again: ${again.verdict}, ${again.reason}${codesText(again) ? ` (${codesText(again)})` : ''}.`
 
 // Ctrl-C during the watch: it stops, the change stays, and the verdict is 'not verified'.
 function notVerified(app: string, health: Health, elapsedMs: number): Aborted & WithResult {
@@ -118,10 +116,10 @@ export const healthSteps: BuildersOf<'log-session' | 'health-watch'> = {
         app, rules, tap, noLogs, release: releaseOf(context, release), healthUrl, afterChange, signal: context.signal, status: context.status,
       })
       if (context.signal.aborted) throw notVerified(app, health, Date.now() - started)
-      if (afterUndo) throw new Undone(context.result<Health>(afterUndo.first), afterUndo.undone, health)
       if (health.verdict === 'unhealthy' && onUnhealthy === 'stop') throw new UnhealthyVerdict(health, undo)
       return health
     },
     done: health => `${health.verdict}: ${health.reason}`,
+    endsRun: afterUndo && ((context, health) => undoneText(context.result<Health>(afterUndo.first), afterUndo.undone, health)),
   }),
 }

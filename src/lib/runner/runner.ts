@@ -267,7 +267,7 @@ export class Runner {
     Object.assign(report, {state: 'done', note: note || undefined})
     this.log.append({event: 'done', step: step.id, note: report.note, result: step.then ? recorded(step, result) : undefined})
     progress.stop(report.note ?? 'done')
-    return undefined
+    return step.endsRun?.(context, result as never)
   }
 
   // Continuing a run: what its log says of this step's change, or, when the step was under way as the

@@ -90,6 +90,9 @@ export interface Step<R = unknown> {
   // A step the plan holds for one outcome of an earlier step only (the undo after an unhealthy verdict):
   // why it is not needed, read from the earlier steps' results. It is then done without running.
   skip?(context: StepContext): string | undefined
+  // A step that did what it should and whose result still means the run failed (a change undone after an
+  // unhealthy verdict): the run's error headline. The step itself stays done; the run ends there.
+  endsRun?(context: StepContext, result: R): string | undefined
   // What Ctrl-C during it means, said instead of the runner's words when nothing is due to be put back:
   // 'Stopping the watch only: v53 stays, not verified.'
   stopping?: string
