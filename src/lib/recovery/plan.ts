@@ -4,6 +4,7 @@ import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
 import {blocking} from '../checks.js'
 import {formatDuration} from '../duration.js'
+import {estateChecks, type EstatePlan, estateWarnings, moveSteps, planEstate, quietOthers} from '../estate/plan.js'
 import type {Plan} from '../plan.js'
 import {quieted} from '../platform/steps.js'
 import type {Planned} from '../runner/plan.js'
@@ -66,6 +67,8 @@ export interface RecoveryPlan extends Plan {
   // For the closing words: a pooler to move, uploaded files to recover to the same time.
   hasPooler: boolean
   hasBucket: boolean
+  // Every app on the database, what is done to it, and what becomes of each of its attachments.
+  estate: EstatePlan
 }
 
 // The steps' results the others and the closing words read.
@@ -158,7 +161,7 @@ function planSteps(facts: RecoveryFacts, plan: Omit<RecoveryPlan, 'steps' | 'wha
     id: SAFETY.ref, kind: 'capture-backup', safety: true,
     target: {database: {addon: {id: source.id, name: source.name, plan: {name: source.plan}, app: {name: source.billingApp}}, attachmentNames: source.attachmentNames}, label: where(source), newestNum},
   })
-  const quiet = (during: Planned[]) => quieted(app, {maintenance: plan.maintenance, workers: plan.workers}, during)
+  const quiet = (during: Planned[]) => quieted(app, {maintenance: plan.maintenance, workers: plan.workers}, quietOthers(plan.estate, during))
   if (plan.drill || plan.surgical) {
     const tables = plan.surgical?.tables ?? []
     return [
@@ -182,6 +185,7 @@ function planSteps(facts: RecoveryFacts, plan: Omit<RecoveryPlan, 'steps' | 'wha
       {id: 'keep-alias', kind: 'keep-alias', app, old: source.name, as},
       {id: 'promote', kind: 'promote-database', app, created: CREATED, old: source.name, as},
       ...when(facts.hasPooler, {id: 'pooler', kind: 'attach-pooler', app, created: CREATED}),
+      ...moveSteps(plan.estate, {id: source.id, name: source.name}, CREATED),
       ...when(facts.formation.some(p => p.type === 'release'), {id: 'release-phase', kind: 'await-promote-release', app, as}),
     ]),
     {id: 'follower-check', kind: 'follower-check', app, created: CREATED},
@@ -228,19 +232,26 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
   }
   const way = target.kind === 'backup' ? 'backup' : 'point-in-time'
   const promoted = way === 'point-in-time' && !drill && !surgical
+  const maintenance = !drill && options.maintenance && !facts.maintenance
+  const estate = planEstate(facts.estate, {
+    app: facts.app, database: database.name, attachmentOrder: database.attachmentNames, promoteAs: promoted ? promoteName(facts) : undefined, hasPooler: facts.hasPooler,
+    quiet: !drill, maintenance: options.maintenance, scaleDownWorkers: options.scaleDownWorkers, own: {maintenance, alreadyOn: facts.maintenance, formation: facts.formation},
+  })
+  checks.push(...estateChecks(facts.estate, estate))
   const shape = {
     app: facts.app, checks, timeoutMs: options.timeoutMs,
     database: {addon: database.name, plan: database.plan, attachment: database.attachment, attachmentNames: database.attachmentNames},
     way, drill, keep: (drill || Boolean(surgical)) && options.keep, surgical, backup, target: at,
     promoteAs: promoted ? promoteName(facts) : undefined,
     reconcileBase: promoted && options.reconcileBase,
-    maintenance: !drill && options.maintenance && !facts.maintenance,
+    maintenance,
     workers: !drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
     safetyBackup: !drill && options.safetyBackup,
     verify: options.verify,
-    warnings: warningsFor({way, drill, surgical}, facts, options),
+    warnings: [...warningsFor({way, drill, surgical}, facts, options), ...estateWarnings(estate)],
     hasPooler: facts.hasPooler,
     hasBucket: facts.hasBucket,
+    estate,
   } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
   return {
     ...shape,

@@ -1,6 +1,7 @@
 import type {Addon} from '../api/addons.js'
 import {Transfer, transferName} from '../api/postgres.js'
 import {formatDuration} from '../duration.js'
+import {estateClosing, estateOutcome, estateSection, estateUnfinished, moveBackCommands} from '../estate/render.js'
 import type {View} from '../plan.js'
 import {checksSection, stepList} from '../render/index.js'
 import {runJson} from '../runner/report.js'
@@ -29,6 +30,7 @@ function headline(plan: RecoveryPlan): string {
 export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
   return [
     headline(plan),
+    ...estateSection(plan.estate),
     '',
     ...checksSection(plan.checks),
     '',
@@ -51,6 +53,7 @@ function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
     `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
     ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),
+    ...estateClosing(plan.estate, outcome),
   ]
 }
 
@@ -85,6 +88,7 @@ export function describeOutcome(plan: RecoveryPlan, outcome: RunOutcome): string
   } else if (plan.way === 'backup') {
     lines.push(`Recovered in ${formatDuration(durationMs)}.`, `  - ${plan.database.attachment} (${plan.database.addon}) now holds the data of ${plan.backup?.name} (${plan.backup?.finishedAt}).`)
     if (safety) lines.push(`  - Safety backup ${safety} holds the data from before the restore.`)
+    lines.push(...estateClosing(plan.estate, outcome).map(line => `  - ${line}`))
   } else {
     lines.push(`Recovered in ${formatDuration(durationMs)}.`, ...promoted(plan, outcome).map(line => `  - ${line}`))
     const backup = backupName(outcome, 'backup-new')
@@ -105,7 +109,7 @@ export function describeOutcome(plan: RecoveryPlan, outcome: RunOutcome): string
       : 'with no base recorded, it compares two-way, and --apply needs --prefer old|current'
     lines.push('', `Writes made to ${plan.database.addon} after ${plan.target?.at} are not in the new database. Compare and carry them over with (${how}):`, `  ${reconcile}`)
   }
-  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(plan.app, plan.database.attachment, safety)] : []) : [`heroku pg:promote ${plan.database.addon} --app ${plan.app}`]
+  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(plan.app, plan.database.attachment, safety)] : []) : [`heroku pg:promote ${plan.database.addon} --app ${plan.app}`, ...moveBackCommands(plan.estate, outcome)]
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
 }
@@ -161,9 +165,11 @@ export const recoverView: View<RecoveryPlan> = {
     const files = filesCommand(plan)
     return [`\n${describeOutcome(plan, outcome)}`, ...(files ? [`\nUploaded files are not in the database: to put the app's bucket back to the same time, preview with --dry-run:\n  ${files}`] : [])].join('\n')
   },
+  unfinished: (plan, outcome) => estateUnfinished(plan.estate, outcome, outcome.result<Addon>(CREATED.ref)?.name, outcome.steps.find(s => s.id === 'promote')?.state === 'done'),
   json: (plan, steps, outcome) => ({
     dryRun: !outcome, plan: planJson(plan, steps), outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
     reconcile: outcome && reconcileCommand(plan, outcome),
+    estate: outcome && estateOutcome(plan.estate, outcome),
     ...(outcome?.status === 'succeeded' && {files: filesCommand(plan)}),
   }),
 }
