@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import type {Addon, App} from '../src/sandbox/index.js'
+import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
 import {seedSharedDatabase, type SharedDatabase} from '../src/sandbox/seeds/shared-database.js'
 import {heroku} from './support/heroku.js'
+import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
 
 // db:recover on a database several apps use (src/lib/estate/): a worker app that attaches it as DATABASE
@@ -38,6 +40,7 @@ async function seed(prefix: string) {
 describe('heroku db:recover on a database several apps use', function () {
   this.timeout(120_000)
   afterEach(() => sandbox().clearFaults())
+  after(() => removePrismaProjects())
 
   it('point in time: --dry-run lists every app and attachment; the run quiets them all, moves every attachment with its name and namespace, reads it back, and says how to move each back', async () => {
     const {name, seeded} = await seed('estate-pitr')
@@ -191,6 +194,21 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.match(result.stderr, new RegExp(`${seeded.reports.name} also uses ${seeded.database.name} \\(as REPORTING_DB\\), but you have no access to it \\(403\\)`))
     assert.ok(result.stderr.includes(`heroku addons:detach REPORTING_DB --app ${seeded.reports.name}`))
     assert.match(result.stderr, /Nothing was changed/)
+    assert.deepEqual(writes(), [])
+  })
+
+  it('migrate:down lists the other apps on the database, whose code meets the reverted schema too (their fit is not checked)', async () => {
+    const name = appName('estate-down')
+    const dir = prismaProject()
+    const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
+    const reports = sandbox().createApp(`${name}-reports`)
+    state().attach(reports, database, 'REPORTING_DB')
+    sandbox().clearRequests()
+    const result = await heroku(['migrate:down', '--app', name, '--dry-run', '--json'], {cwd: dir})
+    assert.equal(result.code, 0, result.stderr)
+    const check = JSON.parse(result.stdout).plan.checks.find((c: any) => c.name === 'other apps')
+    assert.equal(check?.outcome, 'warning')
+    assert.match(check.detail, new RegExp(`^${reports.name} \\(REPORTING_DB\\) also uses DATABASE \\(${database.name}\\): its code meets the reverted schema too, and whether it still fits is not checked`))
     assert.deepEqual(writes(), [])
   })
 })

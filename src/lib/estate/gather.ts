@@ -1,4 +1,4 @@
-import type {Attachment} from '../api/addons.js'
+import {type Attachment, listAttachments} from '../api/addons.js'
 import {listFormation} from '../api/apps.js'
 import {type Api, path, SDK_HEADERS, statusOf} from '../api/client.js'
 import type {AppInfo} from '../api/types.js'
@@ -45,6 +45,21 @@ async function readApp(api: Api, app: string): Promise<EstateApp> {
     if (status === 404) return {app, maintenance: false, formation: [], denied: 'it cannot be found with your account (404)'}
     throw error
   }
+}
+
+// The other apps on a database and their attachment names: what a schema change meets besides the app's own code.
+export async function otherUsers(api: Api, app: string, addonId: string): Promise<{app: string, names: string[]}[]> {
+  const attachments = await attachmentsOfAddon(api, addonId)
+  const apps = [...new Set(attachments.map(a => a.app))].filter(name => name !== app).sort()
+  return apps.map(other => ({app: other, names: attachments.filter(a => a.app === other).map(a => a.name)}))
+}
+
+// The same for a database named as a command's argument (DATABASE_URL, HEROKU_POSTGRESQL_TEAL, an add-on
+// name), read alongside its resolution: the app's attachments now, the add-on's in the next round.
+export async function otherUsersOf(api: Api, app: string, database: string): Promise<{app: string, names: string[]}[]> {
+  const wanted = database.replace(/_URL$/i, '').toUpperCase()
+  const found = (await listAttachments(api, app)).find(a => a.name.toUpperCase() === wanted || a.addon.name === database)
+  return found ? otherUsers(api, app, found.addon.id) : []
 }
 
 export async function gatherEstate(api: Api, app: string, addonId: string): Promise<Estate> {
