@@ -126,6 +126,24 @@ describe('heroku db:recover on a database several apps use', function () {
     }
   })
 
+  it('a run killed (SIGKILL) during the restore: recovery:resume waits for it, then puts back every app\'s quiet, each read back', async () => {
+    const {name, seeded} = await seed('estate-kill')
+    const {worker, reports} = seeded
+    const killed = await heroku(['db:recover', '--app', name, '--backup', seeded.backup, '--scale-down-workers', '--no-safety-backup', '--confirm', name], {
+      signalAfter: {when: () => sandbox().requests.some(r => r.method === 'POST' && /\/restores$/.test(r.path)), signal: 'SIGKILL'},
+    })
+    assert.equal(killed.code, 137)
+    assert.deepEqual([seeded.app, worker, reports].map(app => app.maintenance), [true, true, true])
+    assert.equal(worker.formation.find(p => p.type === 'worker')!.quantity, 0)
+    const [run] = JSON.parse((await heroku(['recovery:log', '--app', name, '--json'])).stdout)
+    assert.ok(run.unfinished.includes(`Turn maintenance mode off for ${worker.name}`), run.unfinished.join('; '))
+    const resumed = await heroku(['recovery:resume', run.id, '--confirm', name])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.deepEqual([seeded.app, worker, reports].map(app => app.maintenance), [false, false, false])
+    assert.equal(worker.formation.find(p => p.type === 'worker')!.quantity, 2)
+    assert.equal(seeded.app.formation.find(p => p.type === 'worker')!.quantity, 1)
+  })
+
   it('a re-attach that fails for good (503) stops the run; the message and --json say which attachments moved and which are still on the old database', async () => {
     const {name, seeded} = await seed('estate-fault')
     const {worker, reports} = seeded

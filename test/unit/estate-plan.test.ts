@@ -73,6 +73,7 @@ describe('planEstate', () => {
   it('without --scale-down-workers and with --no-maintenance nothing of the others is quieted, and the writers are named', () => {
     const plan = planEstate(estate(), input({scaleDownWorkers: false, maintenance: false, own: {maintenance: false, alreadyOn: false, formation: []}}))
     assert.deepEqual(quietOthers(plan, []), [])
+    assert.match(estateChecks(estate(), plan)[0].detail, /also use postgresql-old-1: not quieted \(see the warnings\), then moved to the new database\.$/)
     assert.ok(estateWarnings(plan).includes('worker\'s worker, clock dynos keep writing to postgresql-old-1 during the switch; --scale-down-workers stops them.'))
   })
 

@@ -122,9 +122,10 @@ export function estateChecks(estate: Estate, plan: EstatePlan): Check[] {
   const others = plan.apps.filter(a => !a.recovering)
   if (checks.length === 0 && others.length > 0) {
     const moving = others.some(a => a.attachments.some(e => e.fate === 'moves'))
+    const quieted = others.some(a => a.maintenance === 'on' || a.workers.length > 0) ? 'quieted with the recovery' : 'not quieted (see the warnings)'
     checks.push({
       name: 'apps on the database', outcome: 'passed',
-      detail: `${others.map(a => `${a.app} (${names(a.attachments)})`).join(', ')} also ${others.length === 1 ? 'uses' : 'use'} ${plan.database}: ${moving ? 'quieted with the recovery, then moved to the new database' : 'quieted with the recovery'}.`,
+      detail: `${others.map(a => `${a.app} (${names(a.attachments)})`).join(', ')} also ${others.length === 1 ? 'uses' : 'use'} ${plan.database}: ${quieted}${moving ? ', then moved to the new database' : ''}.`,
     })
   }
   return checks
