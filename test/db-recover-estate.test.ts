@@ -81,7 +81,7 @@ describe('heroku db:recover on a database several apps use', function () {
     const order = sandbox().requests.filter(r => r.method === 'PATCH' && r.body?.maintenance === false).map(r => r.path)
     assert.deepEqual(order, [`/apps/${worker.name}`, `/apps/${reports.name}`, `/apps/${name}`])
 
-    assert.match(result.stdout, new RegExp(`Moved to the new database: ${worker.name} DATABASE, ${worker.name} WORKER_POOL, ${reports.name} REPORTING_DB\\.`))
+    assert.match(result.stdout, new RegExp(`Moved to the new database: ${reports.name} REPORTING_DB, ${worker.name} DATABASE, ${worker.name} WORKER_POOL\\.`))
     assert.match(result.stdout, new RegExp(`Read back: only ${name} HEROKU_POSTGRESQL_[A-Z]+ still reaches ${seeded.database.name}; no other app is left on it\\.`))
     assert.ok(result.stdout.includes(`heroku addons:attach ${seeded.database.name} --as DATABASE --app ${worker.name} --confirm ${worker.name}`))
     assert.ok(result.stdout.includes(`heroku addons:detach WORKER_POOL --app ${worker.name} && heroku pg:connection-pooling:attach ${seeded.database.name} --as WORKER_POOL --app ${worker.name}`))
@@ -180,8 +180,12 @@ describe('heroku db:recover on a database several apps use', function () {
   it('Ctrl-C at a re-attach: the run stops there, the quiet is put back, and every attachment is on one database or the other as the message says', async () => {
     const {name, seeded} = await seed('estate-int')
     const {worker, reports} = seeded
+    // A round trip long enough that the signal comes while the reporting app's re-attach is under way.
+    sandbox().latencyMs = 400
     const result = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--confirm', name], {
       signalAfter: {when: () => sandbox().requests.some(r => r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name), signal: 'SIGINT'},
+    }).finally(() => {
+      sandbox().latencyMs = 0
     })
     assert.equal(result.code, 130, result.stderr)
     if (process.env.SHOW) process.stdout.write(result.stdout + result.stderr)
