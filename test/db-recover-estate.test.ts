@@ -82,7 +82,7 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.deepEqual(order, [`/apps/${worker.name}`, `/apps/${reports.name}`, `/apps/${name}`])
 
     assert.match(result.stdout, new RegExp(`Moved to the new database: ${reports.name} REPORTING_DB, ${worker.name} DATABASE, ${worker.name} WORKER_POOL\\.`))
-    assert.match(result.stdout, new RegExp(`Read back: only ${name} HEROKU_POSTGRESQL_[A-Z]+ still reaches ${seeded.database.name}; no other app is left on it\\.`))
+    assert.match(result.stdout, new RegExp(`Read back: only ${name} HEROKU_POSTGRESQL_[A-Z]+ still reaches ${seeded.database.name}; nothing else reaches it\\.`))
     assert.ok(result.stdout.includes(`heroku addons:attach ${seeded.database.name} --as DATABASE --app ${worker.name} --confirm ${worker.name}`))
     assert.ok(result.stdout.includes(`heroku addons:detach WORKER_POOL --app ${worker.name} && heroku pg:connection-pooling:attach ${seeded.database.name} --as WORKER_POOL --app ${worker.name}`))
     assert.ok(result.stdout.includes(`heroku addons:attach ${seeded.database.name} --as REPORTING_DB --app ${reports.name} --confirm ${reports.name}`))

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import {blocking} from '../../src/lib/checks.js'
 import type {Estate} from '../../src/lib/estate/gather.js'
 import {estateChecks, type EstateInput, estateWarnings, moveCommand, moveSteps, planEstate, quietOthers} from '../../src/lib/estate/plan.js'
+import {estateClosing, estateOutcome, estateUnfinished} from '../../src/lib/estate/render.js'
+import type {RunOutcome} from '../../src/lib/runner/runner.js'
 import {writersOf} from '../../src/lib/reconcile/gather.js'
 
 // The estate's planning is pure: the attachments of a database on every app in, what becomes of each app
@@ -118,5 +120,48 @@ describe('db:reconcile: who may still write to OLD', () => {
 
   it('DATABASE is never the kept alias', () => {
     assert.deepEqual(writersOf([{name: 'DATABASE', app: {name: 'shop'}}], 'shop', 'DATABASE').map(a => a.name), ['DATABASE'])
+  })
+})
+
+describe('the estate after a run', () => {
+  const plan = planEstate(estate(), input())
+  const outcomeOf = (done: string[], results: Record<string, unknown>, status: RunOutcome['status'] = 'failed'): RunOutcome => {
+    const outcome = {
+      run: 'r', status, steps: done.map(id => ({id, title: id, state: 'done' as const})), finish: [], undo: [], log: '/tmp/shop/r.jsonl', durationMs: 1,
+    }
+    return Object.defineProperty(outcome, 'result', {value: (id: string) => results[id]}) as unknown as RunOutcome
+  }
+  const moved = (app: string, name: string, namespace: string | null) => ({app, name, namespace, to: 'postgresql-new-2'})
+
+  it('a run stopped after the promote says which app is on which database, and how to finish the move', () => {
+    const outcome = outcomeOf(['promote', 'reattach:shop:SHOP_POOL', 'reattach:reports:REPORTING_DB'], {
+      'reattach:shop:SHOP_POOL': moved('shop', 'SHOP_POOL', POOL), 'reattach:reports:REPORTING_DB': moved('reports', 'REPORTING_DB', null),
+    })
+    assert.deepEqual(estateOutcome(plan, outcome), {
+      moved: [
+        {...moved('shop', 'SHOP_POOL', POOL), back: 'heroku addons:detach SHOP_POOL --app shop && heroku pg:connection-pooling:attach postgresql-old-1 --as SHOP_POOL --app shop'},
+        {...moved('reports', 'REPORTING_DB', null), back: 'heroku addons:attach postgresql-old-1 --as REPORTING_DB --app reports --confirm reports'},
+      ],
+      notMoved: [{app: 'worker', name: 'DATABASE', namespace: null}, {app: 'worker', name: 'JOBS_POOL', namespace: POOL}],
+      stillOnOld: null,
+    })
+    assert.deepEqual(estateUnfinished(plan, outcome, 'postgresql-new-2', true), [
+      'The apps are split: postgresql-new-2 (the recovered database) serves shop DATABASE, shop SHOP_POOL, reports REPORTING_DB; postgresql-old-1 (the old one) still serves worker DATABASE, worker JOBS_POOL.',
+      'To finish moving them to the recovered database:',
+      '  heroku addons:attach postgresql-new-2 --as DATABASE --app worker --confirm worker',
+      '  heroku addons:detach JOBS_POOL --app worker && heroku pg:connection-pooling:attach postgresql-new-2 --as JOBS_POOL --app worker',
+    ])
+    assert.deepEqual(estateUnfinished(plan, outcome, 'postgresql-new-2', false), [], 'before the promote every app is on the old database, as before')
+  })
+
+  it('a finished run lists what moved and what the read-back found', () => {
+    const ids = ['reattach:shop:SHOP_POOL', 'reattach:reports:REPORTING_DB', 'reattach:worker:DATABASE', 'reattach:worker:JOBS_POOL']
+    const results = Object.fromEntries(ids.map(id => [id, moved(id.split(':')[1], id.split(':')[2], id.endsWith('POOL') ? POOL : null)]))
+    const outcome = outcomeOf(['promote', ...ids, 'estate-check'], {...results, 'estate-check': {remaining: [{app: 'shop', name: 'HEROKU_POSTGRESQL_RED', namespace: null}, {app: 'reports', name: 'ANALYST', namespace: 'credential:analyst'}]}}, 'succeeded')
+    assert.deepEqual(estateClosing(plan, outcome), [
+      'Moved to the new database: shop SHOP_POOL, reports REPORTING_DB, worker DATABASE, worker JOBS_POOL.',
+      'Read back: only shop HEROKU_POSTGRESQL_RED, reports ANALYST still reach postgresql-old-1; nothing else reaches it.',
+      'Also quieted and put back: worker.',
+    ])
   })
 })

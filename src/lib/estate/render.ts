@@ -58,7 +58,7 @@ export function estateClosing(plan: EstatePlan, outcome: RunOutcome): string[] {
   const quieted = plan.apps.filter(a => !a.recovering && (a.maintenance === 'on' || a.workers.length > 0))
   return [
     ...(moved.length > 0 ? [`Moved to the new database: ${moved.map(m => `${m.app} ${m.name}`).join(', ')}.`] : []),
-    ...(stillOnOld ? [`Read back: ${stillOnOld.length === 0 ? `no attachment reaches ${plan.database} any more` : `only ${stillOnOld.map(a => `${a.app} ${a.name}`).join(', ')} still ${stillOnOld.length === 1 ? 'reaches' : 'reach'} ${plan.database}`}; no other app is left on it.`] : []),
+    ...(stillOnOld ? [`Read back: ${stillOnOld.length === 0 ? `no attachment reaches ${plan.database} any more.` : `only ${stillOnOld.map(a => `${a.app} ${a.name}`).join(', ')} still ${stillOnOld.length === 1 ? 'reaches' : 'reach'} ${plan.database}; nothing else reaches it.`}`] : []),
     ...(quieted.length > 0 ? [`Also quieted and put back: ${quieted.map(a => a.app).join(', ')}.`] : []),
   ]
 }
