@@ -45,13 +45,15 @@ describe('heroku db:recover on a database several apps use', function () {
   it('point in time: --dry-run lists every app and attachment; the run quiets them all, moves every attachment with its name and namespace, reads it back, and says how to move each back', async () => {
     const {name, seeded} = await seed('estate-pitr')
     const {worker, reports} = seeded
+    // The recovering app's own pooler under a name of its own: pg:promote moves only DATABASE_CONNECTION_POOL.
+    state().attach(seeded.app, seeded.database, 'SHOP_POOL', 'connection-pooling:default')
     const dry = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--scale-down-workers', '--dry-run', '--json'])
     assert.equal(dry.code, 0, dry.stderr)
     assert.deepEqual(writes(), [], 'a dry run writes nothing')
     const {plan} = JSON.parse(dry.stdout)
     const fates = plan.estate.apps.map((a: any) => [a.app, a.maintenance, a.workers, a.attachments.map((e: any) => `${e.name}:${e.namespace}:${e.fate}`).sort()])
     assert.deepEqual(fates, [
-      [name, 'on', [{type: 'worker', quantity: 1}], ['DATABASE:null:promoted']],
+      [name, 'on', [{type: 'worker', quantity: 1}], ['DATABASE:null:promoted', 'SHOP_POOL:connection-pooling:default:moves']],
       [reports.name, 'on', [], ['REPORTING_DB:null:moves']],
       [worker.name, 'on', [{type: 'worker', quantity: 2}], ['DATABASE:null:moves', 'WORKER_POOL:connection-pooling:default:moves']],
     ])
@@ -65,6 +67,9 @@ describe('heroku db:recover on a database several apps use', function () {
     if (process.env.SHOW) process.stdout.write(human.stdout + result.stdout + result.stderr)
     const created = createdBy(seeded)!
     assert.equal(addonOf(seeded.app, 'DATABASE').id, created.id)
+    assert.equal(addonOf(seeded.app, 'SHOP_POOL').id, created.id)
+    assert.equal(on(seeded.app, 'SHOP_POOL')!.namespace, 'connection-pooling:default')
+    assert.equal(on(seeded.app, 'DATABASE_CONNECTION_POOL'), undefined, 'no pooler under another name was made')
     assert.deepEqual(whereEach(seeded, created), {[`${worker.name} DATABASE`]: 'new', [`${worker.name} WORKER_POOL`]: 'new', [`${reports.name} REPORTING_DB`]: 'new'})
     assert.equal(on(worker, 'WORKER_POOL')!.namespace, 'connection-pooling:default', 'the pooler is still a pooler')
     assert.equal(on(worker, 'DATABASE')!.namespace, null)
@@ -81,7 +86,7 @@ describe('heroku db:recover on a database several apps use', function () {
     const order = sandbox().requests.filter(r => r.method === 'PATCH' && r.body?.maintenance === false).map(r => r.path)
     assert.deepEqual(order, [`/apps/${worker.name}`, `/apps/${reports.name}`, `/apps/${name}`])
 
-    assert.match(result.stdout, new RegExp(`Moved to the new database: ${reports.name} REPORTING_DB, ${worker.name} DATABASE, ${worker.name} WORKER_POOL\\.`))
+    assert.match(result.stdout, new RegExp(`Moved to the new database: ${name} SHOP_POOL, ${reports.name} REPORTING_DB, ${worker.name} DATABASE, ${worker.name} WORKER_POOL\\.`))
     assert.match(result.stdout, new RegExp(`Read back: only ${name} HEROKU_POSTGRESQL_[A-Z]+ still reaches ${seeded.database.name}; nothing else reaches it\\.`))
     assert.ok(result.stdout.includes(`heroku addons:attach ${seeded.database.name} --as DATABASE --app ${worker.name} --confirm ${worker.name}`))
     assert.ok(result.stdout.includes(`heroku addons:detach WORKER_POOL --app ${worker.name} && heroku pg:connection-pooling:attach ${seeded.database.name} --as WORKER_POOL --app ${worker.name}`))

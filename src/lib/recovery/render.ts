@@ -1,6 +1,7 @@
 import type {Addon} from '../api/addons.js'
 import {Transfer, transferName} from '../api/postgres.js'
 import {formatDuration} from '../duration.js'
+import {isPooler} from '../estate/plan.js'
 import {estateClosing, estateOutcome, estateSection, estateUnfinished, moveBackCommands} from '../estate/render.js'
 import type {View} from '../plan.js'
 import {checksSection, stepList} from '../render/index.js'
@@ -40,6 +41,9 @@ export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
   ].join('\n')
 }
 
+// A pooler of the app under another name moves with the estate, and is said there.
+const ownPoolers = (plan: RecoveryPlan) => plan.estate.apps.some(a => a.recovering && a.attachments.some(isPooler))
+
 function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
   const created = outcome.result<Addon>(CREATED.ref)!
   const alias = outcome.result<string>('keep-alias')
@@ -49,7 +53,7 @@ function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
   return [
     `${plan.promoteAs}_URL now points to ${created.name}, the database as of ${plan.target?.at}; it has new credentials, and the app restarted with them.`,
     `${old} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${old} --app ${plan.app}\` once you no longer need it.`,
-    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : 'There was no connection-pooling attachment to move.',
+    ...plan.hasPooler ? ['The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.'] : ownPoolers(plan) ? [] : ['There was no connection-pooling attachment to move.'],
     `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
     ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),
