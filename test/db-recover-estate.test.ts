@@ -169,6 +169,30 @@ describe('heroku db:recover on a database several apps use', function () {
     for (const app of [seeded.app, worker, reports]) assert.equal(app.maintenance, false, `${app.name} is out of maintenance`)
   })
 
+  it('one passing fault at each re-attach (a 503, a connection lost before the write) is read back and absorbed: every attachment moves, once', async () => {
+    const cases = [['reports', 1, 'REPORTING_DB'], ['worker', 1, 'DATABASE'], ['worker', 2, 'WORKER_POOL']] as const
+    const faults = [{kind: 'status', status: 503}, {kind: 'reset', when: 'before'}] as const
+    const failures: string[] = []
+    await Promise.all(cases.flatMap(([which, nth, attachment]) => faults.map(async fault => {
+      const {name, seeded} = await seed(`estate-f${nth}`)
+      const app = seeded[which]
+      const injected = sandbox().inject({...fault, app: app.name, method: 'POST', path: '/addon-attachments', nth})
+      const result = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--no-safety-backup', '--no-reconcile-base', '--confirm', name])
+      const label = `${app.name} ${attachment} / ${fault.kind}`
+      try {
+        assert.equal(injected.hits, 1, 'the fault was met')
+        assert.equal(result.code, 0, result.stderr)
+        const created = createdBy(seeded)!
+        assert.deepEqual(Object.values(whereEach(seeded, created)), ['new', 'new', 'new'])
+        const applied = sandbox().requests.filter(r => r.applied && r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === app.name && r.body?.name === attachment)
+        assert.equal(applied.length, 1, 'made once')
+      } catch (error) {
+        failures.push(`${label}: ${(error as Error).message.split('\n')[0]}`)
+      }
+    })))
+    assert.deepEqual(failures, [])
+  })
+
   it('answers lost on every re-attach (connection reset after it was applied): each is read back, found made, never sent twice', async () => {
     const {name, seeded} = await seed('estate-lost')
     const {worker, reports} = seeded
