@@ -6,6 +6,7 @@ import {basename, join} from 'node:path'
 import {repoRoot} from '../src/tools/heroku-cli.js'
 import {DEMO_ROWS, PRISMA_FIXTURE, prismaAppSpec} from '../src/sandbox/seeds/prisma-app.js'
 import {dataLossSpec} from '../src/sandbox/seeds/data-loss.js'
+import {sharedDatabaseSpecs} from '../src/sandbox/seeds/shared-database.js'
 import {brokenAppSpec} from '../src/sandbox/seeds/broken-app.js'
 import {loadScenario} from '../src/sandbox/scenarios/load.js'
 import {readScenario, SCENARIOS_DIR, scenarioFiles} from '../src/sandbox/scenarios/spec.js'
@@ -167,7 +168,7 @@ describe('npm run sandbox', () => {
   it('refuses an unknown scenario in one line, naming the ones there are', async () => {
     const refused = start(['--scenario', 'nope'])
     assert.equal(await refused.exited, 2)
-    assert.equal(refused.stderr(), 'Error: No scenario "nope": use one of broken-deploy, data-loss, deleted-uploads, unwanted-migration, all, or the path of a scenario file.\n')
+    assert.equal(refused.stderr(), 'Error: No scenario "nope": use one of broken-deploy, data-loss, deleted-uploads, shared-database, unwanted-migration, all, or the path of a scenario file.\n')
   })
 })
 
@@ -205,8 +206,22 @@ describe('scenario files', () => {
     const apps = (name: string) => readScenario(join(SCENARIOS_DIR, `${name}.json`)).apps
     assert.deepEqual(apps('broken-deploy'), [brokenAppSpec('acme-shop')])
     assert.deepEqual(apps('data-loss'), [dataLossSpec('acme-db')])
+    assert.deepEqual(apps('shared-database'), sharedDatabaseSpecs('acme-store'))
     assert.deepEqual(apps('unwanted-migration'), [prismaAppSpec('acme-api', 'test/fixtures/prisma-app', {seedSql: DEMO_ROWS})])
     assert.ok(existsSync(join(PRISMA_FIXTURE, 'prisma', 'migrations')))
+  })
+
+  it('the shared-database scenario: the worker and reporting apps attach the store\'s database, the pooler in its namespace', async function () {
+    this.timeout(120_000)
+    const spec = readScenario(join(SCENARIOS_DIR, 'shared-database.json'))
+    const renamed = JSON.parse(JSON.stringify(spec).replaceAll('acme-store', 'scenario-store'))
+    const [store, worker, reports] = (await loadScenario(sandbox(), renamed)).apps
+    const database = store.databases.DATABASE
+    const attached = [...sandbox().state.attachments.values()].filter(a => a.addon.id === database.id).map(a => `${a.app.name} ${a.name} ${a.namespace}`).sort()
+    assert.deepEqual(attached, ['scenario-store DATABASE null', 'scenario-store-reports REPORTING_DB null', 'scenario-store-worker DATABASE null', 'scenario-store-worker WORKER_POOL connection-pooling:default'])
+    assert.equal(worker.app.config.DATABASE_URL, database._database!.url)
+    assert.equal(reports.app.config.REPORTING_DB_URL, database._database!.url)
+    assert.match(reports.app.releases.at(-1)!.description, /^Attach REPORTING_DB \(@ref:postgresql-/)
   })
 
   it('the data-loss scenario really lost rows after its point in time, and its backup holds them', async function () {

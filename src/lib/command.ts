@@ -111,6 +111,10 @@ export abstract class GuardedCommand extends Command {
     if (plan.confirm !== undefined) await confirmApp(plan.app, flags.confirm, plan.confirm)
     const outcome = await this.execute(steps, {
       app: plan.app, what: plan.what, timeoutMs: plan.timeoutMs, resources, checks: plan.checks, rerun: plan.rerun, report: run => view.json(plan, steps, run),
+    }).catch(error => {
+      const more = error instanceof RunFailed ? view.unfinished?.(plan, error.outcome) ?? [] : []
+      if (more.length > 0) error.state = [error.state, ...more].join('\n')
+      throw error
     })
     this.log(view.closing(plan, outcome))
     for (const warning of view.afterwards?.(plan, outcome) ?? []) this.warn(warning)

@@ -36,6 +36,8 @@ export interface View<P extends Plan> {
   // 'Dry run: nothing was changed. To do exactly this: COMMAND'.
   dryRun?(plan: P, command: string): string
   closing(plan: P, outcome: RunOutcome): string
+  // Said after the run's own account when it did not succeed: what its steps alone do not make plain.
+  unfinished?(plan: P, outcome: RunOutcome): string[]
   // Said on stderr after the closing message (an inconclusive verdict).
   afterwards?(plan: P, outcome: RunOutcome): string[]
   json(plan: P, steps: Step<any>[], outcome?: RunOutcome): Record<string, unknown>

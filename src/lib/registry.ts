@@ -1,5 +1,7 @@
 import {backupKinds} from './backups/actions.js'
 import {backupSteps} from './backups/gate.js'
+import {estateKinds} from './estate/actions.js'
+import {estateSteps} from './estate/steps.js'
 import {fileKinds} from './files/actions.js'
 import {protectSteps} from './files/protect.js'
 import {healthSteps} from './health/kinds.js'
@@ -21,8 +23,8 @@ import {Interpreter} from './runner/plan.js'
 
 // The composition root: every area's kinds of put-back and wait, and every kind of plan step, for the
 // runner, recovery:log and recovery:resume. The runner itself knows none of them.
-export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds})
+export const actions = new Actions({...platformKinds, ...backupKinds, ...migrationKinds, ...fileKinds, ...rollbackKinds, ...estateKinds})
 
 export const interpreter = new Interpreter({
-  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...undoSteps, ...recoverySteps, ...promoteSteps, ...advancedSteps, ...leftoverSteps, ...reconcileSteps, ...healthSteps,
+  ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...undoSteps, ...recoverySteps, ...promoteSteps, ...advancedSteps, ...leftoverSteps, ...reconcileSteps, ...healthSteps, ...estateSteps,
 })

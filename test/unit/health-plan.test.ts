@@ -121,6 +121,7 @@ describe('health: the watch in the plans', () => {
       rollbackEarliest: new Date(NOW - 4 * 24 * HOUR),
       formation: [{type: 'web', quantity: 2, size: 'standard-1x', command: 'npm start'}, {type: 'worker', quantity: 1, size: 'standard-1x', command: 'npm run worker'}],
       maintenance: false, hasPooler: false, knownAddons: ['db-1'], hasBucket: false, releases: [], now: NOW,
+      estate: {attachments: [{app: 'shop', name: 'DATABASE', namespace: null}], others: []},
     })
     const options = (fields: Partial<RecoveryOptions> = {}): RecoveryOptions => ({
       database: 'DATABASE_URL', drill: false, keep: false, safetyBackup: true, maintenance: true, scaleDownWorkers: true, reconcileBase: true,

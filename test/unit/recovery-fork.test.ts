@@ -15,7 +15,8 @@ const facts = (fields: Partial<RecoveryFacts> = {}): RecoveryFacts => ({
   database: {id: 'db-1', name: 'postgresql-curved-12345', plan: 'heroku-postgresql:standard-0', billingApp: 'shop', attachment: 'DATABASE', attachmentNames: ['DATABASE'], advanced: false, essential: false},
   transfers: [], rollbackEarliest: new Date(NOW - 4 * 24 * HOUR),
   formation: [{type: 'web', quantity: 1, size: 'standard-1x', command: 'npm start'}],
-  maintenance: false, hasPooler: false, knownAddons: ['db-1'], hasBucket: false, releases: [], now: NOW, ...fields,
+  maintenance: false, hasPooler: false, knownAddons: ['db-1'], hasBucket: false, releases: [], now: NOW,
+  estate: {attachments: [{app: 'shop', name: 'DATABASE', namespace: null}], others: []}, ...fields,
 })
 
 const options = (fields: Partial<RecoveryOptions> = {}): RecoveryOptions => ({

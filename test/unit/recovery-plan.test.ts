@@ -28,7 +28,8 @@ const facts = (fields: Partial<RecoveryFacts> = {}): RecoveryFacts => ({
   database: {id: 'db-1', name: 'postgresql-curved-12345', plan: 'heroku-postgresql:standard-0', billingApp: 'shop', attachment: 'DATABASE', attachmentNames: ['DATABASE'], advanced: false, essential: false},
   transfers: [backup(1), backup(2)], rollbackEarliest: new Date(NOW - 4 * 24 * HOUR),
   formation: [{type: 'web', quantity: 2, size: 'standard-1x', command: 'npm start'}, {type: 'worker', quantity: 1, size: 'standard-1x', command: 'npm run worker'}, {type: 'release', quantity: 0, size: 'standard-1x', command: 'npx prisma migrate deploy'}],
-  maintenance: false, hasPooler: true, knownAddons: ['db-1', 'redis-1'], hasBucket: false, releases: [], now: NOW, ...fields,
+  maintenance: false, hasPooler: true, knownAddons: ['db-1', 'redis-1'], hasBucket: false, releases: [], now: NOW,
+  estate: {attachments: [{app: 'shop', name: 'DATABASE', namespace: null}, ...(fields.hasPooler === false ? [] : [{app: 'shop', name: 'DATABASE_CONNECTION_POOL', namespace: 'connection-pooling:default'}])], others: []}, ...fields,
 })
 
 const options = (fields: Partial<RecoveryOptions> = {}): RecoveryOptions => ({

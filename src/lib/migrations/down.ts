@@ -1,5 +1,6 @@
 import {type Api, started} from '../api/client.js'
 import {backupStates, planCapture} from '../backups/gate.js'
+import {otherUsersOf} from '../estate/gather.js'
 import type {Plan} from '../plan.js'
 import {type AppDatabase, resolveAppDatabase, withConnection} from '../postgres/connect.js'
 import type {Planned} from '../runner/plan.js'
@@ -48,6 +49,7 @@ export interface MigrateDownPlan extends Plan {
 export async function gatherMigrateDown(api: Api, input: DownInput): Promise<DownFacts> {
   // The backup states are read alongside the database's resolution, not after the project and database work.
   const backups = input.skipBackupCheck ? undefined : started(backupStates(api, input.app, input.maxBackupAgeMs))
+  const shared = started(otherUsersOf(api, input.app, input.database))
   const database = await resolveAppDatabase(api, input.app, input.database)
   const gathered = await withConnection(database, ({client}) => gatherDown(api, client, {
     app: input.app, database: database.label, schema: database.schema, projectDir: input.projectDir, dir: input.dir,
@@ -55,6 +57,7 @@ export async function gatherMigrateDown(api: Api, input: DownInput): Promise<Dow
     allowDataLoss: input.allowDataLoss, ignoreChecksum: input.ignoreChecksum, skipDownCheck: input.skipDownCheck, cacheDir: input.cacheDir,
     lockTimeout: input.lockTimeout, statementTimeout: input.statementTimeout,
     backup: {maxAgeMs: input.maxBackupAgeMs, capture: input.capture, skip: input.skipBackupCheck}, backupStates: backups, dryRun: input.dryRun,
+    sharedWith: shared,
   }))
   return {...gathered, database}
 }

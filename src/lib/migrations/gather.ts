@@ -33,6 +33,8 @@ export interface GatherOptions {
   lockTimeout: string
   statementTimeout: string | null
   backup: {maxAgeMs: number, capture: boolean, skip: boolean}
+  // The other apps attached to the database, read alongside (their code meets the reverted schema too).
+  sharedWith?: Promise<{app: string, names: string[]}[]>
   // The backup states, when the command started reading them before the database was resolved.
   backupStates?: Promise<BackupState[]>
   dryRun: boolean
@@ -85,7 +87,7 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
     app: options.app, database: options.database, migrationsDir: `${migrationsDir.path} (${migrationsDir.source})`,
     selection, rows: history, downs, statements, dataLoss, backups: gate.check, downCheck,
     allowDataLoss: options.allowDataLoss, ignoreChecksum: options.ignoreChecksum,
-    lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout,
+    lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout, sharedWith: await options.sharedWith,
   }
   const generatedDowns = generated.map(m => ({migration: m.name, dir: m.dir, sql: (downs.get(m.name) as {sql: string}).sql, verdict: verdicts.find(v => v.migration === m.name)?.verdict}))
   return {facts, history, gate, generated: generatedDowns}

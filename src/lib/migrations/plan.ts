@@ -112,6 +112,15 @@ export interface PlanInput {
   ignoreChecksum: boolean
   lockTimeout: string
   statementTimeout: string | null
+  // The other apps attached to the database, by name, with their attachment names.
+  sharedWith?: {app: string, names: string[]}[]
+}
+
+// Other apps run their own code on the schema the down leaves. Whether it still fits is not checked yet.
+function sharedCheck(database: string, shared: {app: string, names: string[]}[]): Check[] {
+  if (shared.length === 0) return []
+  const apps = shared.map(s => `${s.app} (${s.names.join(', ')})`).join(', ')
+  return [{name: 'other apps', outcome: 'warning', detail: `${apps} also ${shared.length === 1 ? 'uses' : 'use'} ${database}: ${shared.length === 1 ? 'its' : 'their'} code meets the reverted schema too, and whether it still fits is not checked. Roll ${shared.length === 1 ? 'it' : 'them'} back first if ${shared.length === 1 ? 'its' : 'their'} code needs these migrations.`}]
 }
 
 function checksumCheck(selection: Selection, rows: HistoryRow[], ignore: boolean): Check {
@@ -174,6 +183,7 @@ export function planDown(input: PlanInput): DownPlan {
     ...input.downCheck ? [input.downCheck] : [],
     dataLossCheck(input.dataLoss, input.allowDataLoss),
     input.backups,
+    ...sharedCheck(input.database, input.sharedWith ?? []),
     {name: 'schema-only', outcome: 'warning', detail: SCHEMA_ONLY_NOTE},
   ]
   const steps = selection.revert.map(m => {

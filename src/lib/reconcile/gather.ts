@@ -31,17 +31,24 @@ async function resolve(api: Api, app: string, given: string, flag: string): Prom
 const attachmentsOf = (api: Api, addonId: string) =>
   api.get<{name: string, app: {name: string}}[]>(path`/addons/${addonId}/addon-attachments`)
 
+// Every attachment of OLD but the one --from names (the alias a recovery kept) may still write to it:
+// another app's (under any name, a pooler included), or another name on this app (DATABASE, a pooler).
+export function writersOf(attachments: {name: string, app: {name: string}}[], app: string, kept: string | undefined) {
+  return attachments.filter(a => !(a.app.name === app && a.name === kept && kept !== 'DATABASE'))
+}
+
 export async function resolvePair(api: Api, app: string, from: string, to: string): Promise<{old: ReconcileDatabase, current: ReconcileDatabase}> {
   const [old, current] = await Promise.all([resolve(api, app, from, '--from'), resolve(api, app, to, '--to')])
   if ((old.addon && old.addon.id === current.addon?.id) || old.url === current.url) {
     throw new Refused(`--from ${from} and --to ${to} are the same database${old.addon ? ` (${old.addon.name})` : ''}: compare the database from before the recovery with the recovered one.`)
   }
   if (old.addon) {
-    const attachments = await attachmentsOf(api, old.addon.id)
-    const writer = attachments.find(a => a.app.name !== app) ?? attachments.find(a => a.app.name === app && a.name === 'DATABASE')
-    if (writer) {
-      const where = writer.app.name === app ? `${app}'s DATABASE_URL` : `${writer.name} on ${writer.app.name}`
-      throw new Refused(`--from ${from} (${old.addon.name}) is still ${where}, so an app may still be writing to it: detach it (or promote the recovered database) first.`)
+    const kept = (old.details as ResolvedDetails).attachment?.name
+    const writers = writersOf(await attachmentsOf(api, old.addon.id), app, kept)
+    if (writers.length > 0) {
+      const where = writers.map(w => w.app.name === app && w.name === 'DATABASE' ? `${app}'s DATABASE_URL` : `${w.name} on ${w.app.name}`).join(', ')
+      const detach = writers.filter(w => !(w.app.name === app && w.name === 'DATABASE')).map(w => `\`heroku addons:detach ${w.name} -a ${w.app.name}\``)
+      throw new Refused(`--from ${from} (${old.addon.name}) is still ${where}, so an app may still be writing to it: ${detach.length > 0 ? `detach ${detach.length === 1 ? 'it' : 'each'} (${detach.join(', ')})` : 'promote the recovered database'} first.`)
     }
   }
   return {old, current}

@@ -5,6 +5,7 @@ import {databaseInfo, isBackup, listTransfers, Transfer, transferName} from '../
 import {recentReleases, type Release} from '../api/releases.js'
 import {ageOf, formatDuration} from '../duration.js'
 import {Refused} from '../errors.js'
+import {type Estate, gatherEstate} from '../estate/gather.js'
 import {cliUtils} from '../cli-modules.js'
 import {type Choice, type Prompts, prompts} from '../prompts.js'
 import type {AppDatabase} from '../postgres/connect.js'
@@ -34,6 +35,8 @@ export interface RecoveryFacts {
   hasPooler: boolean
   // Add-ons attached to the app before anything ran: one that appears later was created by this run.
   knownAddons: string[]
+  // Every app on the database, and every attachment of it (src/lib/estate/).
+  estate: Estate
   // Whether the app keeps uploaded files in S3 (names of config vars only are looked at).
   hasBucket: boolean
   // Where to go back to, when the flags say it; else the newest releases, for the question.
@@ -90,8 +93,8 @@ export async function gatherRecovery(api: Api, input: {app: string, database: st
   ])
   const addon = attachment.addon as {id: string, name: string, plan: {name: string}, app: {name: string}}
   const advanced = utils.isAdvancedDatabase(addon as any)
-  const [transfers, info, target, probe, fork] = await Promise.all([
-    listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving, probing, advanced ? readAdvanced(api, addon.id) : undefined,
+  const [transfers, info, target, probe, fork, estate] = await Promise.all([
+    listTransfers(api, addon.app.name), advanced ? undefined : databaseInfo(api, addon.id), resolving, probing, advanced ? readAdvanced(api, addon.id) : undefined, gatherEstate(api, app, addon.id),
   ])
   const rollbackEarliest = info ? parseRollbackRow(info.info) : fork?.earliest ?? null
   const mine = attachments.filter(a => a.addon.id === addon.id)
@@ -107,8 +110,10 @@ export async function gatherRecovery(api: Api, input: {app: string, database: st
     rollbackEarliest,
     formation,
     maintenance: appInfo.maintenance,
-    hasPooler: mine.some(a => a.namespace === 'connection-pooling:default'),
+    // The pooler `heroku pg:promote` re-attaches; one under another name moves with the estate.
+    hasPooler: mine.some(a => a.namespace === 'connection-pooling:default' && a.name === 'DATABASE_CONNECTION_POOL'),
     knownAddons: [...new Set(attachments.map(a => a.addon.id))],
+    estate,
     hasBucket,
     target,
     releases: !target && rollbackEarliest ? await recentReleases(api, app, 3) : [],

@@ -4,6 +4,7 @@ import {formatBytes} from '../bytes.js'
 import type {Check} from '../checks.js'
 import {blocking} from '../checks.js'
 import {formatDuration} from '../duration.js'
+import {estateChecks, type EstatePlan, estateWarnings, moveSteps, planEstate, quietOthers} from '../estate/plan.js'
 import type {Plan} from '../plan.js'
 import {quieted} from '../platform/steps.js'
 import {databaseKey} from '../postgres/connect.js'
@@ -78,6 +79,8 @@ export interface RecoveryPlan extends Plan {
   // For the closing words: a pooler to move, uploaded files to recover to the same time.
   hasPooler: boolean
   hasBucket: boolean
+  // Every app on the database, what is done to it, and what becomes of each of its attachments.
+  estate: EstatePlan
 }
 
 // The steps' results the others and the closing words read.
@@ -167,7 +170,7 @@ function planSteps(facts: RecoveryFacts, plan: Omit<RecoveryPlan, 'steps' | 'wha
     id: SAFETY.ref, kind: 'capture-backup', safety: true,
     target: {database: {addon: {id: source.id, name: source.name, plan: {name: source.plan}, app: {name: source.billingApp}}, attachmentNames: source.attachmentNames}, label: where(source), newestNum},
   })
-  const quiet = (during: Planned[]) => quieted(app, {maintenance: plan.maintenance, workers: plan.workers}, during)
+  const quiet = (during: Planned[]) => quieted(app, {maintenance: plan.maintenance, workers: plan.workers}, quietOthers(plan.estate, during))
   if (plan.drill || plan.surgical) {
     const tables = plan.surgical?.tables ?? []
     return [
@@ -191,6 +194,7 @@ function planSteps(facts: RecoveryFacts, plan: Omit<RecoveryPlan, 'steps' | 'wha
       {id: 'keep-alias', kind: 'keep-alias', app, old: source.name, as},
       {id: 'promote', kind: 'promote-database', app, created: CREATED, old: source.name, as},
       ...when(facts.hasPooler, {id: 'pooler', kind: 'attach-pooler', app, created: CREATED}),
+      ...moveSteps(plan.estate, {id: source.id, name: source.name}, CREATED),
       ...when(facts.formation.some(p => p.type === 'release'), {id: 'release-phase', kind: 'await-promote-release', app, as}),
     ]),
     {id: 'follower-check', kind: 'follower-check', app, created: CREATED},
@@ -240,6 +244,12 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
   const promoted = way === 'point-in-time' && !drill && !surgical
   const fence = fencePlan(facts, {promoted, surgical: Boolean(surgical), verify: Boolean(options.verify), reconcileBase: promoted && options.reconcileBase, at: at?.at}, Boolean(options.skipSequenceFence))
   if (way === 'point-in-time') checks.push(...fence.checks)
+  const maintenance = !drill && options.maintenance && !facts.maintenance
+  const estate = planEstate(facts.estate, {
+    app: facts.app, database: database.name, attachmentOrder: database.attachmentNames, promoteAs: promoted ? promoteName(facts) : undefined, hasPooler: facts.hasPooler,
+    quiet: !drill, maintenance: options.maintenance, scaleDownWorkers: options.scaleDownWorkers, own: {maintenance, alreadyOn: facts.maintenance, formation: facts.formation},
+  })
+  checks.push(...estateChecks(facts.estate, estate))
   const shape = {
     app: facts.app, checks, timeoutMs: options.timeoutMs,
     database: {addon: database.name, plan: database.plan, attachment: database.attachment, attachmentNames: database.attachmentNames},
@@ -247,13 +257,14 @@ export function planRecovery(facts: RecoveryFacts, target: Target, options: Reco
     promoteAs: promoted ? promoteName(facts) : undefined,
     reconcileBase: promoted && options.reconcileBase,
     sequenceFence: fence.sequenceFence,
-    maintenance: !drill && options.maintenance && !facts.maintenance,
+    maintenance,
     workers: !drill && options.scaleDownWorkers ? quietable(facts).map(p => ({type: p.type, quantity: p.quantity})) : [],
     safetyBackup: !drill && options.safetyBackup,
     verify: options.verify,
-    warnings: [...warningsFor({way, drill, surgical}, facts, options), ...fence.warnings, ...(database.advanced && way === 'point-in-time' ? advancedWarnings(database.name, facts.fork?.level) : [])],
+    warnings: [...warningsFor({way, drill, surgical}, facts, options), ...fence.warnings, ...(database.advanced && way === 'point-in-time' ? advancedWarnings(database.name, facts.fork?.level) : []), ...estateWarnings(estate)],
     hasPooler: facts.hasPooler,
     hasBucket: facts.hasBucket,
+    estate,
   } satisfies Omit<RecoveryPlan, 'steps' | 'what' | 'rerun' | 'confirm'>
   checks.push(...recoveryWatchChecks(shape, options.watch))
   return {

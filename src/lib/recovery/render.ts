@@ -1,6 +1,8 @@
 import type {Addon} from '../api/addons.js'
 import {Transfer, transferName} from '../api/postgres.js'
 import {formatDuration} from '../duration.js'
+import {isPooler} from '../estate/plan.js'
+import {estateClosing, estateOutcome, estateSection, estateUnfinished, moveBackCommands} from '../estate/render.js'
 import type {View} from '../plan.js'
 import {checksSection, stepList} from '../render/index.js'
 import {runJson} from '../runner/report.js'
@@ -33,6 +35,7 @@ function headline(plan: RecoveryPlan): string {
 export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
   return [
     headline(plan),
+    ...estateSection(plan.estate),
     '',
     ...checksSection(plan.checks),
     '',
@@ -41,6 +44,9 @@ export function describePlan(plan: RecoveryPlan, steps: Step<any>[]): string {
     ...(plan.warnings.length > 0 ? ['', ...plan.warnings.map(w => `Warning: ${w}`)] : []),
   ].join('\n')
 }
+
+// A pooler of the app under another name moves with the estate, and is said there.
+const ownPoolers = (plan: RecoveryPlan) => plan.estate.apps.some(a => a.recovering && a.attachments.some(isPooler))
 
 function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
   const created = outcome.result<Addon>(CREATED.ref)!
@@ -51,11 +57,12 @@ function promoted(plan: RecoveryPlan, outcome: RunOutcome): string[] {
   return [
     `${plan.promoteAs}_URL now points to ${created.name}, the database as of ${plan.target?.at}; it has new credentials, and the app restarted with them.`,
     `${old} is still attached${alias ? ` as ${alias}_URL` : ''} and still billed: \`heroku addons:destroy ${old} --app ${plan.app}\` once you no longer need it.`,
-    plan.hasPooler ? 'The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.' : isAdvancedPlan(plan.database.plan) ? ADVANCED_POOLING : 'There was no connection-pooling attachment to move.',
+    ...plan.hasPooler ? ['The connection pooler (DATABASE_CONNECTION_POOL) was re-attached to the new database.'] : isAdvancedPlan(plan.database.plan) ? [ADVANCED_POOLING] : ownPoolers(plan) ? [] : ['There was no connection-pooling attachment to move.'],
     `Followers of ${old} were not carried over: create new ones from ${created.name} if you need them.`,
     ...leftBehindLines(outcome.result<LeftBehind>('left-behind'), old),
     ...(follower ? [`${created.name} is a follower (read-only): \`heroku pg:unfollow ${created.name} --app ${plan.app}\` makes it writable.`] : []),
     ...(phase ? [`Release phase: ${phase}.`] : []),
+    ...estateClosing(plan.estate, outcome),
   ]
 }
 
@@ -90,6 +97,7 @@ export function describeOutcome(plan: RecoveryPlan, outcome: RunOutcome): string
   } else if (plan.way === 'backup') {
     lines.push(`Recovered in ${formatDuration(durationMs)}.`, `  - ${plan.database.attachment} (${plan.database.addon}) now holds the data of ${plan.backup?.name} (${plan.backup?.finishedAt}).`)
     if (safety) lines.push(`  - Safety backup ${safety} holds the data from before the restore.`)
+    lines.push(...estateClosing(plan.estate, outcome).map(line => `  - ${line}`))
   } else {
     lines.push(`Recovered in ${formatDuration(durationMs)}.`, ...promoted(plan, outcome).map(line => `  - ${line}`))
     const backup = backupName(outcome, 'backup-new')
@@ -110,7 +118,7 @@ export function describeOutcome(plan: RecoveryPlan, outcome: RunOutcome): string
       : 'with no base recorded, it compares two-way, and --apply needs --prefer old|current'
     lines.push('', `Writes made to ${plan.database.addon} after ${plan.target?.at} are not in the new database. Compare and carry them over with (${how}):`, `  ${reconcile}`)
   }
-  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(plan.app, plan.database.attachment, safety)] : []) : [`heroku pg:promote ${plan.database.addon} --app ${plan.app}`]
+  const back = plan.drill ? [] : plan.way === 'backup' ? (safety ? [restoreCommand(plan.app, plan.database.attachment, safety)] : []) : [`heroku pg:promote ${plan.database.addon} --app ${plan.app}`, ...moveBackCommands(plan.estate, outcome)]
   if (back.length > 0) lines.push('', 'To go back:', ...back.map(u => `  ${u}`))
   return lines.join('\n')
 }
@@ -169,10 +177,12 @@ export const recoverView: View<RecoveryPlan> = {
     return [`\n${describeOutcome(plan, outcome)}`, ...(health ? ['', ...describeHealth(health)] : []), ...(files ? [`\nUploaded files are not in the database: to put the app's bucket back to the same time, preview with --dry-run:\n  ${files}`] : [])].join('\n')
   },
   afterwards: (plan, outcome) => healthWarnings(plan.app, watched(outcome)),
+  unfinished: (plan, outcome) => estateUnfinished(plan.estate, outcome, outcome.result<Addon>(CREATED.ref)?.name, outcome.steps.find(s => s.id === 'promote')?.state === 'done'),
   json: (plan, steps, outcome) => ({
     dryRun: !outcome, plan: planJson(plan, steps), outcome: outcome && recovered(outcome), run: outcome && runJson(outcome),
     ...(plan.steps.some(s => s.kind === 'health-watch') && {health: healthJson(watched(outcome))}),
     reconcile: outcome && reconcileCommand(plan, outcome),
+    estate: outcome && estateOutcome(plan.estate, outcome),
     ...(outcome?.status === 'succeeded' && {files: filesCommand(plan)}),
   }),
 }

@@ -1,4 +1,5 @@
-import type {Api} from '../api/client.js'
+import {type Api, started} from '../api/client.js'
+import {otherUsersOf} from '../estate/gather.js'
 import {Refused} from '../errors.js'
 import {gatherDown} from '../migrations/gather.js'
 import type {HistoryRow} from '../migrations/history.js'
@@ -35,13 +36,14 @@ export async function gatherCoupledDown(api: Api, app: string, schema: SchemaChe
     throw new Refused(`--with-migrations needs to know which migrations the target does not have, and the schema check could not tell: ${schema?.reason ?? 'it did not run'}.`)
   }
   if (schema.migrationsSince.length === 0) return undefined
+  const shared = started(otherUsersOf(api, app, 'DATABASE_URL'))
   const database = await resolveAppDatabase(api, app)
   const {facts, history} = await withConnection(database, ({client}) => gatherDown(api, client, {
     app, database: database.label, schema: database.schema, projectDir: options.cwd,
     target: {steps: schema.migrationsSince.length}, allowDataLoss: options.allowDataLoss, ignoreChecksum: false,
     lockTimeout: '5000ms', statementTimeout: null,
     // The rollback's own backup gate covers this database.
-    backup: {maxAgeMs: 0, capture: false, skip: true}, dryRun: options.dryRun,
+    backup: {maxAgeMs: 0, capture: false, skip: true}, dryRun: options.dryRun, sharedWith: shared,
   }))
   const reverting = facts.selection.revert.map(m => m.name).sort()
   if (reverting.join() !== [...schema.migrationsSince].sort().join()) {

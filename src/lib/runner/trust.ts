@@ -12,7 +12,7 @@ import type {Interpreter, Planned} from './plan.js'
 // The kinds of put-back and wait each command records.
 const RECORDED_BY: Record<string, ActionKind[]> = {
   'safe-rollback': ['maintenance', 'reapply-migrations', 'await-release'],
-  'db:recover': ['maintenance', 'scale', 'destroy-addon', 'await-transfer'],
+  'db:recover': ['maintenance', 'scale', 'destroy-addon', 'await-transfer', 'app-maintenance', 'app-scale'],
   'migrate:down': ['maintenance', 'reapply-migrations'],
   'files:recover': ['files-revert'],
   'files:protect': ['files-lifecycle'],

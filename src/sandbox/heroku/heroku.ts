@@ -154,12 +154,12 @@ export class Heroku {
     return addon
   }
 
-  attachWithRelease(app: App, addon: Addon, name: string, replacing?: Attachment): Attachment {
+  attachWithRelease(app: App, addon: Addon, name: string, replacing?: Attachment, namespace: string | null = null): Attachment {
     if (replacing) {
       this.state.detach(app, replacing)
       this.state.addRelease(app, {description: `Detach ${replacing.name} (@ref:${replacing.addon.name})`})
     }
-    const attachment = this.state.attach(app, addon, name)
+    const attachment = this.state.attach(app, addon, name, namespace)
     this.state.addRelease(app, {description: `Attach ${name} (@ref:${addon.name})`})
     return attachment
   }

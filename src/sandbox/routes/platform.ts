@@ -221,7 +221,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
       return matches.map(a => attachmentJson(heroku, a))
     })
     .on('POST', '/addon-attachments', request => {
-      const {addon: addonRef, app: appRef, name, confirm} = request.body ?? {}
+      const {addon: addonRef, app: appRef, name, confirm, namespace} = request.body ?? {}
       const target = state.app(appRef?.name ?? appRef?.id ?? appRef)
       if (!target) throw notFound('app')
       const chosen = addon(addonRef?.name ?? addonRef?.id ?? addonRef)
@@ -230,7 +230,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
       if (existing && confirm !== target.name) {
         throw new ApiError(422, 'confirmation_required', `Attaching ${chosen.name} as ${attachmentName} replaces an existing attachment. Confirm with the app name.`)
       }
-      return attachmentJson(heroku, heroku.attachWithRelease(target, chosen, attachmentName, existing))
+      return attachmentJson(heroku, heroku.attachWithRelease(target, chosen, attachmentName, existing, namespace ?? null))
     })
     .on('DELETE', '/addon-attachments/:id', request => {
       const attachment = state.attachments.get(request.params.id)

@@ -6,7 +6,7 @@ import type {Heroku} from '../heroku/heroku.js'
 import type {Addon, App} from '../heroku/state.js'
 import {bucketConfig, newAccessKeys} from '../heroku/storage-addons.js'
 import {deployMigrations} from './prisma.js'
-import {Ago, agoMs, AppSpec, SCENARIOS_DIR, ScenarioSpec, UploadsSpec} from './spec.js'
+import {Ago, agoMs, AppSpec, DatabaseSpec, SCENARIOS_DIR, ScenarioSpec, UploadsSpec} from './spec.js'
 
 // Turns a scenario (spec.ts) into sandbox state. The seed functions of the tests and the demo (seeds/)
 // are thin uses of `loadApp`.
@@ -41,6 +41,8 @@ export interface LoadOptions {
   root?: string
   // Copies of projects to run commands from, by their path in the scenario (default: the project itself).
   copies?: Record<string, string>
+  // The apps loaded before this one, whose databases `attaches` may name.
+  loaded?: LoadedApp[]
 }
 
 // One app: its process types, releases in order (databases provisioned at their attach release), then the events.
@@ -56,6 +58,18 @@ export async function loadApp(sandbox: Heroku, spec: AppSpec, options: LoadOptio
   const processTypes = Object.fromEntries(app.formation.filter(p => p.type !== 'release').map(p => [p.type, p.command]))
   const databases: Record<string, Addon> = {}
   const names: Record<string, string> = {}
+
+  // A database spec that `attaches` an existing database: found among this app's or the loaded apps'.
+  const attachExisting = (database: DatabaseSpec, release: boolean) => {
+    const [owner, name] = database.attaches!.includes('::') ? database.attaches!.split('::') : [spec.name, database.attaches!]
+    const addon = owner === spec.name ? databases[name] : options.loaded?.find(l => l.app.name === owner)?.databases[name]
+    if (!addon) throw new Error(`${spec.name}: ${database.as} attaches ${database.attaches}, which is not loaded before it`)
+    databases[database.as] = addon
+    const namespace = database.pooler ? 'connection-pooling:default' : null
+    if (release) sandbox.attachWithRelease(app, addon, database.as, undefined, namespace)
+    else state.attach(app, addon, database.as, namespace)
+    return addon
+  }
 
   const deploy = (commit: string, fields: {by?: string, at: string, description?: string}) => {
     const slug = state.addSlug(app, commit, processTypes, fields.at)
@@ -82,6 +96,8 @@ export async function loadApp(sandbox: Heroku, spec: AppSpec, options: LoadOptio
       }
       const names = Object.keys(release.config).join(', ')
       state.addRelease(app, {description: release.description ?? `Set ${names} config vars`, ...by}, when)
+    } else if (release.attach && spec.databases!.find(d => d.as === release.attach)!.attaches) {
+      attachExisting(spec.databases!.find(d => d.as === release.attach)!, true)
     } else if (release.attach) {
       const database = spec.databases!.find(d => d.as === release.attach)!
       const addon = await sandbox.createPostgres(app, database.plan ?? 'heroku-postgresql:standard-0', database.as, {createdAt: Date.parse(when), release: false})
@@ -91,6 +107,8 @@ export async function loadApp(sandbox: Heroku, spec: AppSpec, options: LoadOptio
       state.addRelease(app, {description: release.description ?? 'Release', ...by}, when)
     }
   }
+
+  for (const database of spec.databases ?? []) if (database.attaches && !databases[database.as]) attachExisting(database, false)
 
   for (const event of spec.events ?? []) {
     const name = event.database ?? 'DATABASE'
@@ -153,7 +171,7 @@ export async function loadScenario(sandbox: Heroku, spec: ScenarioSpec, options:
     }
   }
   const apps: LoadedApp[] = []
-  for (const app of spec.apps) apps.push(await loadApp(sandbox, app, {...options, copies: spec.project && projectDir ? {[spec.project]: projectDir} : {}}))
+  for (const app of spec.apps) apps.push(await loadApp(sandbox, app, {...options, copies: spec.project && projectDir ? {[spec.project]: projectDir} : {}, loaded: apps}))
   const values: Record<string, string> = Object.assign({}, ...apps.map(a => a.names), projectDir ? {project: projectDir} : {})
   const fill = (line: string) => line.replace(/\{([\w-]+)\}/g, (whole, key: string) => values[key] ?? whole)
   return {spec, apps, projectDir, try: spec.try.map(fill)}

@@ -50,6 +50,12 @@ export interface DatabaseSpec {
   // The attachment name (DATABASE) that releases and events refer to.
   as: string
   plan?: string
+  // Not a database of its own: another attachment of a database already there, as `heroku addons:attach`
+  // makes it: `acme-shop::DATABASE` (another app's, loaded before this one) or `DATABASE` (this app's).
+  // Attached at the release that names it (`{"attach": AS}`), else right after the releases.
+  attaches?: string
+  // With `attaches`: a connection pooler (namespace connection-pooling:default), under the name `as`.
+  pooler?: boolean
 }
 
 // What happened to the data, in order, after the releases: SQL as the app's own role, `prisma migrate
@@ -151,6 +157,10 @@ function validate(spec: ScenarioSpec): string[] {
   for (const app of spec.apps ?? []) {
     if (!/^[a-z][a-z0-9-]{2,29}$/.test(app.name ?? '')) problems.push(`app "${app.name}" is not a Heroku app name`)
     const attachments = new Set((app.databases ?? []).map(d => d.as))
+    for (const database of app.databases ?? []) {
+      if (database.pooler && !database.attaches) problems.push(`the pooler ${database.as} of ${app.name} needs "attaches": the database it pools`)
+      if (database.attaches && !/^([a-z][a-z0-9-]{2,29}::)?[A-Z][A-Z0-9_]*$/.test(database.attaches)) problems.push(`${database.as} of ${app.name} attaches "${database.attaches}", which is neither APP::ATTACHMENT nor ATTACHMENT`)
+    }
     for (const release of app.releases ?? []) {
       if ('deploys' in release) {
         for (const ago of [release.first, release.every]) problems.push(...durationProblem(ago))
