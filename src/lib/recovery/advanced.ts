@@ -1,9 +1,8 @@
-import {Addon, attach, createAddon, waitForProvisioning} from '../api/addons.js'
+import {Addon, attach, createAddon} from '../api/addons.js'
 import {Api, path, statusOf} from '../api/client.js'
-import {poll} from '../poll.js'
 import type {BuildersOf, Planned, StepDataOf} from '../runner/plan.js'
 import type {Ref} from '../runner/step.js'
-import type {SourceDatabase} from './point-in-time.js'
+import {type SourceDatabase, waitUntilAvailable} from './point-in-time.js'
 import {promoteSteps} from './promote.js'
 import {recoverySteps, where} from './steps.js'
 
@@ -63,17 +62,6 @@ async function forkWaiting(api: Api, addon: Addon): Promise<{waiting: boolean, m
   }
 }
 
-async function waitForFork(api: Api, addon: Addon, timeoutMs: number, status: (text: string) => void): Promise<Addon> {
-  const deadline = Date.now() + timeoutMs
-  const provisioned = await waitForProvisioning(api, addon, timeoutMs, status)
-  await poll(async () => {
-    const {waiting, message} = await forkWaiting(api, provisioned)
-    status(message)
-    return waiting ? undefined : true
-  }, {timeoutMs: Math.max(deadline - Date.now(), 1000), description: `${addon.name} to be available`, signal: api.settings.signal})
-  return provisioned
-}
-
 export const advancedSteps: BuildersOf<'fork-database' | 'promote-fork'> = {
   // The point-in-time path's create-database (its read-back, its undo), with the Advanced request and wait.
   'fork-database'({level, ...data}) {
@@ -83,7 +71,7 @@ export const advancedSteps: BuildersOf<'fork-database' | 'promote-fork'> = {
       ...created,
       title: `Fork ${where(source)} as of ${at} into a new ${scratch ? 'scratch ' : ''}${source.plan} database${level ? ` at level ${level}` : ''}, as \`heroku data:pg:fork --rollback-to\` does`,
       apply: ({api}) => createFork(api, app, source, new Date(at), level),
-      then: ({api, timeoutMs, status}, addon: Addon) => waitForFork(api, addon, timeoutMs, status),
+      then: ({api, timeoutMs, status}, addon: Addon) => waitUntilAvailable(api, addon, timeoutMs, status, forkWaiting),
     }
   },
 

@@ -42,13 +42,17 @@ async function databaseWaiting(api: Api, addon: Addon): Promise<{waiting: boolea
   }
 }
 
-export async function waitUntilAvailable(api: Api, addon: Addon, timeoutMs: number, status: (text: string) => void): Promise<Addon> {
+export type Waiting = (api: Api, addon: Addon) => Promise<{waiting: boolean, message: string}>
+
+// Provisioned, then available as its API says (`waiting`: the Data API's wait status by default, the
+// v1 API's for Advanced).
+export async function waitUntilAvailable(api: Api, addon: Addon, timeoutMs: number, status: (text: string) => void, waiting: Waiting = databaseWaiting): Promise<Addon> {
   const deadline = Date.now() + timeoutMs
   const provisioned = await waitForProvisioning(api, addon, timeoutMs, status)
   await poll(async () => {
-    const {waiting, message} = await databaseWaiting(api, provisioned)
+    const {waiting: still, message} = await waiting(api, provisioned)
     status(message)
-    return waiting ? undefined : true
+    return still ? undefined : true
   }, {timeoutMs: Math.max(deadline - Date.now(), 1000), description: `${addon.name} to be available`, signal: api.settings.signal})
   return provisioned
 }
