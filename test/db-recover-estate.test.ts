@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type {Addon, App} from '../src/sandbox/index.js'
 import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
+import {FIXTURE_SCHEMA, slugArchive} from '../src/sandbox/seeds/schema-history.js'
 import {seedSharedDatabase, type SharedDatabase} from '../src/sandbox/seeds/shared-database.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
@@ -261,5 +262,38 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.equal(check?.outcome, 'warning')
     assert.match(check.detail, new RegExp(`^${reports.name} \\(REPORTING_DB\\) also uses DATABASE \\(${database.name}\\): its code meets the reverted schema too, and whether it still fits is not checked`))
     assert.deepEqual(writes(), [])
+  })
+
+  it('migrate:down refuses, before any write, a down that drops a column the code another app runs now needs; --accept-schema-risk goes on', async () => {
+    const name = appName('estate-down-fit')
+    const dir = prismaProject()
+    const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
+    // A worker app on the same database whose current release (its slug) maps Post.status, which reverting add_post_status drops.
+    const worker = sandbox().createApp(`${name}-worker`)
+    state().attach(worker, database, 'DATABASE')
+    const slug = state().addSlug(worker, 'c0ffee0000000000000000000000000000000000', {worker: 'node jobs.js'})
+    slug._archive = await slugArchive(new Map([['package.json', '{"name": "worker"}\n'], ['prisma/schema.prisma', FIXTURE_SCHEMA]]))
+    const release = state().addRelease(worker, {description: 'Deploy c0ffee0', slug: {id: slug.id}})
+    const applied = async () => (await sandbox().sql(database, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).map(r => r.migration_name)
+    const statusColumn = async () => (await sandbox().sql(database, 'SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = \'Post\' AND column_name = \'status\''))[0].n
+    const before = await applied()
+    sandbox().clearRequests()
+
+    const refused = await heroku(['migrate:down', '--app', name, '--steps', '2', '--confirm', name, '--json'], {cwd: dir})
+    assert.equal(refused.code, 1, refused.stderr)
+    const {plan} = JSON.parse(refused.stdout)
+    const check = plan.checks.find((c: any) => c.name === 'other apps')
+    assert.equal(check.outcome, 'failed')
+    assert.match(check.detail, new RegExp(`${worker.name} v${release.version}: its code \\(read from its slug\\) does NOT fit the schema the down leaves: .*column "Post"."status" \\(Post.status\\) is missing \\(20260401000000_add_post_status\\)`))
+    assert.deepEqual(plan.otherApps.map((o: any) => [o.app, o.verdict]), [[worker.name, 'blocked']])
+    assert.deepEqual(await applied(), before, 'no migration was reverted')
+    assert.equal(await statusColumn(), 1, 'Post.status is still there')
+    assert.deepEqual(writes(), [])
+
+    const accepted = await heroku(['migrate:down', '--app', name, '--steps', '2', '--confirm', name, '--accept-schema-risk', '--json'], {cwd: dir})
+    assert.equal(accepted.code, 0, accepted.stderr)
+    assert.equal(JSON.parse(accepted.stdout).plan.checks.find((c: any) => c.name === 'other apps').outcome, 'warning')
+    assert.deepEqual(await applied(), before.slice(0, -2), 'the two newest migrations were reverted')
+    assert.equal(await statusColumn(), 0)
   })
 })

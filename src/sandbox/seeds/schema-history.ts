@@ -86,7 +86,7 @@ export async function seedSchemaHistory(sandbox: Heroku, name: string, options: 
 }
 
 // A slug as Heroku builds it: a gzipped tar of the app under ./app/ (here, just the project's files).
-async function slugArchive(files: Map<string, string>): Promise<Buffer> {
+export async function slugArchive(files: Map<string, string>): Promise<Buffer> {
   const {pack} = await import('tar-stream')
   const archive = pack()
   for (const [file, text] of files) archive.entry({name: `./app/${file}`}, text)
