@@ -150,6 +150,28 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.equal(seeded.app.formation.find(p => p.type === 'worker')!.quantity, 1)
   })
 
+  it('a run killed (SIGKILL) after the promote: recovery:resume --continue moves the other apps\' attachments left on the old database and puts back their quiet, read back', async () => {
+    const {name, seeded} = await seed('estate-continue')
+    const {worker, reports} = seeded
+    const killed = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--scale-down-workers', '--confirm', name], {
+      signalAfter: {when: () => sandbox().requests.some(r => r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name), signal: 'SIGKILL'},
+    })
+    assert.equal(killed.code, 137)
+    const created = createdBy(seeded)!
+    assert.equal(addonOf(seeded.app, 'DATABASE').id, created.id, 'the promote was made')
+    assert.ok(Object.values(whereEach(seeded, created)).includes('old'), 'the kill came before the last re-attach')
+    const [run] = JSON.parse((await heroku(['recovery:log', '--app', name, '--json'])).stdout)
+    const resumed = await heroku(['recovery:resume', run.id, '--continue', '--confirm', name])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.deepEqual(Object.values(whereEach(seeded, created)), ['new', 'new', 'new'])
+    assert.equal(on(worker, 'WORKER_POOL')!.namespace, 'connection-pooling:default')
+    for (const app of [seeded.app, worker, reports]) assert.equal(app.maintenance, false, `${app.name} is out of maintenance`)
+    assert.equal(worker.formation.find(p => p.type === 'worker')!.quantity, 2)
+    const sent = sandbox().requests.filter(r => r.applied && r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name)
+    assert.equal(sent.length, 1, 'the re-attach made before the kill is read back, not sent again')
+    assert.equal(JSON.parse((await heroku(['recovery:log', run.id, '--json'])).stdout).status, 'succeeded')
+  })
+
   it('a re-attach that fails for good (503) stops the run; the message and --json say which attachments moved and which are still on the old database', async () => {
     const {name, seeded} = await seed('estate-fault')
     const {worker, reports} = seeded
