@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type {Addon, App} from '../src/sandbox/index.js'
 import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
-import {FIXTURE_SCHEMA, slugArchive} from '../src/sandbox/seeds/schema-history.js'
+import {FIXTURE_SCHEMA, seedAppOnDatabase} from '../src/sandbox/seeds/schema-history.js'
 import {seedSharedDatabase, type SharedDatabase} from '../src/sandbox/seeds/shared-database.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
@@ -291,11 +291,7 @@ describe('heroku db:recover on a database several apps use', function () {
     const dir = prismaProject()
     const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
     // A worker app on the same database whose current release (its slug) maps Post.status, which reverting add_post_status drops.
-    const worker = sandbox().createApp(`${name}-worker`)
-    state().attach(worker, database, 'DATABASE')
-    const slug = state().addSlug(worker, 'c0ffee0000000000000000000000000000000000', {worker: 'node jobs.js'})
-    slug._archive = await slugArchive(new Map([['package.json', '{"name": "worker"}\n'], ['prisma/schema.prisma', FIXTURE_SCHEMA]]))
-    const release = state().addRelease(worker, {description: 'Deploy c0ffee0', slug: {id: slug.id}})
+    const {app: worker, release} = await seedAppOnDatabase(sandbox(), `${name}-worker`, database, 'DATABASE', FIXTURE_SCHEMA)
     const applied = async () => (await sandbox().sql(database, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).map(r => r.migration_name)
     const statusColumn = async () => (await sandbox().sql(database, 'SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = \'Post\' AND column_name = \'status\''))[0].n
     const before = await applied()

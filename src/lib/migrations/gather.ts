@@ -88,7 +88,7 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
   const gate = await backupGate(options.backup.skip ? [] : await (options.backupStates ?? backupStates(api, options.app, options.backup.maxAgeMs)), {...options.backup, dryRun: options.dryRun}, ask)
 
   const others = await options.others
-  const otherApps = others && others.length > 0 ? await fitOthers(client, others, {
+  const otherApps = others && others.length > 0 && selection.revert.length > 0 ? await fitOthers(client, others, {
     local, applied: selection.applied, schema: options.schema, cacheDir: options.cacheDir,
     reverts: selection.revert.map(m => ({name: m.name, down: statements.get(m.name)})),
   }) : undefined
