@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type {Addon, App} from '../src/sandbox/index.js'
 import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
+import {FIXTURE_SCHEMA, seedAppOnDatabase} from '../src/sandbox/seeds/schema-history.js'
 import {seedSharedDatabase, type SharedDatabase} from '../src/sandbox/seeds/shared-database.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
@@ -149,6 +150,28 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.equal(seeded.app.formation.find(p => p.type === 'worker')!.quantity, 1)
   })
 
+  it('a run killed (SIGKILL) after the promote: recovery:resume --continue moves the other apps\' attachments left on the old database and puts back their quiet, read back', async () => {
+    const {name, seeded} = await seed('estate-continue')
+    const {worker, reports} = seeded
+    const killed = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--scale-down-workers', '--confirm', name], {
+      signalAfter: {when: () => sandbox().requests.some(r => r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name), signal: 'SIGKILL'},
+    })
+    assert.equal(killed.code, 137)
+    const created = createdBy(seeded)!
+    assert.equal(addonOf(seeded.app, 'DATABASE').id, created.id, 'the promote was made')
+    assert.ok(Object.values(whereEach(seeded, created)).includes('old'), 'the kill came before the last re-attach')
+    const [run] = JSON.parse((await heroku(['recovery:log', '--app', name, '--json'])).stdout)
+    const resumed = await heroku(['recovery:resume', run.id, '--continue', '--confirm', name])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.deepEqual(Object.values(whereEach(seeded, created)), ['new', 'new', 'new'])
+    assert.equal(on(worker, 'WORKER_POOL')!.namespace, 'connection-pooling:default')
+    for (const app of [seeded.app, worker, reports]) assert.equal(app.maintenance, false, `${app.name} is out of maintenance`)
+    assert.equal(worker.formation.find(p => p.type === 'worker')!.quantity, 2)
+    const sent = sandbox().requests.filter(r => r.applied && r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name)
+    assert.equal(sent.length, 1, 'the re-attach made before the kill is read back, not sent again')
+    assert.equal(JSON.parse((await heroku(['recovery:log', run.id, '--json'])).stdout).status, 'succeeded')
+  })
+
   it('a re-attach that fails for good (503) stops the run; the message and --json say which attachments moved and which are still on the old database', async () => {
     const {name, seeded} = await seed('estate-fault')
     const {worker, reports} = seeded
@@ -261,5 +284,34 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.equal(check?.outcome, 'warning')
     assert.match(check.detail, new RegExp(`^${reports.name} \\(REPORTING_DB\\) also uses DATABASE \\(${database.name}\\): its code meets the reverted schema too, and whether it still fits is not checked`))
     assert.deepEqual(writes(), [])
+  })
+
+  it('migrate:down refuses, before any write, a down that drops a column the code another app runs now needs; --accept-schema-risk goes on', async () => {
+    const name = appName('estate-down-fit')
+    const dir = prismaProject()
+    const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
+    // A worker app on the same database whose current release (its slug) maps Post.status, which reverting add_post_status drops.
+    const {app: worker, release} = await seedAppOnDatabase(sandbox(), `${name}-worker`, database, 'DATABASE', FIXTURE_SCHEMA)
+    const applied = async () => (await sandbox().sql(database, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).map(r => r.migration_name)
+    const statusColumn = async () => (await sandbox().sql(database, 'SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = \'Post\' AND column_name = \'status\''))[0].n
+    const before = await applied()
+    sandbox().clearRequests()
+
+    const refused = await heroku(['migrate:down', '--app', name, '--steps', '2', '--confirm', name, '--json'], {cwd: dir})
+    assert.equal(refused.code, 1, refused.stderr)
+    const {plan} = JSON.parse(refused.stdout)
+    const check = plan.checks.find((c: any) => c.name === 'other apps')
+    assert.equal(check.outcome, 'failed')
+    assert.match(check.detail, new RegExp(`${worker.name} v${release.version}: its code \\(read from its slug\\) does NOT fit the schema the down leaves: .*column "Post"."status" \\(Post.status\\) is missing \\(20260401000000_add_post_status\\)`))
+    assert.deepEqual(plan.otherApps.map((o: any) => [o.app, o.verdict]), [[worker.name, 'blocked']])
+    assert.deepEqual(await applied(), before, 'no migration was reverted')
+    assert.equal(await statusColumn(), 1, 'Post.status is still there')
+    assert.deepEqual(writes(), [])
+
+    const accepted = await heroku(['migrate:down', '--app', name, '--steps', '2', '--confirm', name, '--accept-schema-risk', '--json'], {cwd: dir})
+    assert.equal(accepted.code, 0, accepted.stderr)
+    assert.equal(JSON.parse(accepted.stdout).plan.checks.find((c: any) => c.name === 'other apps').outcome, 'warning')
+    assert.deepEqual(await applied(), before.slice(0, -2), 'the two newest migrations were reverted')
+    assert.equal(await statusColumn(), 0)
   })
 })

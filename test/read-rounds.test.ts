@@ -7,7 +7,7 @@ import {seedDataLoss} from '../src/sandbox/seeds/data-loss.js'
 import {rounds, roundsBefore} from '../src/sandbox/server/rounds.js'
 import {seedPrismaApp} from '../src/sandbox/seeds/prisma-app.js'
 import {seedBrokenApp} from '../src/sandbox/seeds/broken-app.js'
-import {ADD_COMMENTS, DEMO_HISTORY, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
+import {ADD_COMMENTS, DEMO_HISTORY, FIXTURE_SCHEMA, seedAppOnDatabase, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
 import {heroku} from './support/heroku.js'
 import {prismaProject, removePrismaProjects} from './support/prisma.js'
 import {appName, sandbox} from './support/sandbox.js'
@@ -102,5 +102,25 @@ describe('rounds of reads before the first write', function () {
     const grouped = rounds(mine(name, since))
     assert.equal(grouped.length, 2, shown(grouped))
     assert.ok(grouped[0].some(r => r.path.endsWith('/transfers')), shown(grouped))
+  })
+
+  it('migrate:down on a shared database: the code of every other app is read in the same rounds, one app or three', async () => {
+    const count = async (others: number) => {
+      const name = appName(`rounds-fit${others}`)
+      const dir = prismaProject()
+      const {database} = await seedPrismaApp(sandbox(), name, dir, {releaseCommand: null})
+      for (let i = 1; i <= others; i++) await seedAppOnDatabase(sandbox(), `${name}-w${i}`, database, 'DATABASE', FIXTURE_SCHEMA)
+      const since = Date.now()
+      const result = await heroku(['migrate:down', '--app', name, '--dry-run', '--json'], {cwd: dir})
+      assert.equal(result.code, 1, result.stderr)
+      assert.equal(JSON.parse(result.stdout).plan.otherApps.filter((o: {verdict: string}) => o.verdict === 'blocked').length, others)
+      const grouped = rounds(sandbox().requests.filter(r => r.at >= since))
+      return {grouped, blobs: grouped.flat().filter(r => r.path.startsWith('/slug-blobs/')).length}
+    }
+    const [one, three] = [await count(1), await count(3)]
+    // The database and backups; the add-on's attachments; the other apps' releases; their slugs; the slugs' archives.
+    assert.equal(one.grouped.length, 5, shown(one.grouped))
+    assert.equal(three.grouped.length, one.grouped.length, shown(three.grouped))
+    assert.deepEqual([one.blobs, three.blobs], [1, 3])
   })
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {ADD_COMMENTS, DEMO_HISTORY, DROP_BIO, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
+import {ADD_COMMENTS, DEMO_HISTORY, DROP_BIO, seedAppOnDatabase, seedSchemaHistory} from '../src/sandbox/seeds/schema-history.js'
 import {heroku, interactive} from './support/heroku.js'
 import {appName, sandbox} from './support/sandbox.js'
 
@@ -95,6 +95,26 @@ describe('safe-rollback: the schema gate', function () {
     assert.equal((await sandbox().sql(database, 'SELECT to_regclass(\'"Comment"\') AS found'))[0].found, null)
     const names = (await sandbox().sql(database, 'SELECT migration_name FROM _prisma_migrations')).map(r => r.migration_name)
     assert.ok(!names.includes(DROP_BIO.name) && !names.includes(ADD_COMMENTS.name))
+  })
+
+  it('--with-migrations refuses, before any write, when another app on the database runs code that needs a migration it reverts; --accept-schema-risk goes on', async () => {
+    const name = appName('gate-others')
+    const dir = folder('gate-repo-')
+    const {app, database} = await seedSchemaHistory(sandbox(), name, {dir, versions: HISTORY})
+    // A worker app running v55's code: it maps the Comment table that reverting add_comments drops.
+    const {app: worker} = await seedAppOnDatabase(sandbox(), `${name}-worker`, database, 'DATABASE', HISTORY[2].schema)
+    sandbox().clearRequests()
+    const refused = await heroku(['safe-rollback', 'v53', '--app', name, '--confirm', name, '--with-migrations', '--json'], {cwd: dir})
+    assert.equal(refused.code, 1, refused.stderr)
+    const check = JSON.parse(refused.stdout).migrations.plan.checks.find((c: any) => c.name === 'other apps')
+    assert.equal(check.outcome, 'failed')
+    assert.match(check.detail, new RegExp(`${worker.name} v1: its code \\(read from its slug\\) does NOT fit the schema the down leaves: table "Comment" \\(model Comment\\) is missing \\(${ADD_COMMENTS.name}\\)`))
+    assert.deepEqual(sandbox().writes(name), [], 'nothing was written')
+    assert.equal(app.releases.at(-1)!.version, 55, 'no rollback')
+    assert.notEqual((await sandbox().sql(database, 'SELECT to_regclass(\'"Comment"\') AS found'))[0].found, null, 'nothing reverted')
+    const accepted = await heroku(['safe-rollback', 'v53', '--app', name, '--with-migrations', '--accept-schema-risk', '--dry-run', '--json'], {cwd: dir})
+    assert.equal(accepted.code, 0, accepted.stderr)
+    assert.equal(JSON.parse(accepted.stdout).migrations.plan.checks.find((c: any) => c.name === 'other apps').outcome, 'warning')
   })
 
   it('--with-migrations: a rollback that fails after the revert applies the migrations again, rows exactly as they were', async () => {

@@ -38,7 +38,7 @@ the rollback fails.`
     ...waitTimeoutFlag('5m'),
     'wait-for-pending': Flags.boolean({description: 'when a newer release is still in its release phase, wait for it instead of refusing'}),
     'require-schema-check': Flags.boolean({description: 'refuse when it cannot be told whether the target\'s code fits today\'s database schema'}),
-    'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema', exclusive: ['with-migrations']}),
+    'accept-schema-risk': Flags.boolean({description: 'roll back even though the target\'s code does not fit today\'s database schema (with --with-migrations: even though another app\'s code on the database does not fit the schema the revert leaves)'}),
     'with-migrations': Flags.boolean({description: 'first revert the Prisma migrations the target does not know (as migrate:down does, run from the app\'s project folder), then roll back; re-applied if the rollback fails'}),
     'allow-data-loss': Flags.boolean({description: 'with --with-migrations: revert even when the down SQL drops data'}),
     ...changeHealthFlags,

@@ -1,7 +1,7 @@
 import {backupKinds} from './backups/actions.js'
 import {backupSteps} from './backups/gate.js'
 import {estateKinds} from './estate/actions.js'
-import {estateSteps} from './estate/steps.js'
+import {estateSteps, estateTrust} from './estate/steps.js'
 import {fileKinds} from './files/actions.js'
 import {protectSteps} from './files/protect.js'
 import {healthSteps} from './health/kinds.js'
@@ -27,4 +27,4 @@ export const actions = new Actions({...platformKinds, ...backupKinds, ...migrati
 
 export const interpreter = new Interpreter({
   ...platformSteps, ...backupSteps, ...protectSteps, ...recoverFileSteps, ...migrationSteps, ...rollbackSteps, ...undoSteps, ...recoverySteps, ...promoteSteps, ...advancedSteps, ...leftoverSteps, ...reconcileSteps, ...healthSteps, ...estateSteps,
-})
+}, estateTrust)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type {DownFacts} from '../../src/lib/migrations/down.js'
 import {planMigrateDown} from '../../src/lib/migrations/down.js'
 import type {HistoryRow} from '../../src/lib/migrations/history.js'
-import {type PlanInput, planDown, selectReverts} from '../../src/lib/migrations/plan.js'
+import {type OtherApp, type PlanInput, planDown, selectReverts} from '../../src/lib/migrations/plan.js'
 import type {LocalMigration} from '../../src/lib/migrations/project.js'
 import {parseStatements} from '../../src/lib/migrations/statements.js'
 
@@ -33,7 +33,7 @@ async function facts(steps: number, options: {downSql?: boolean, dataLoss?: bool
 
 const input = {
   app: 'shop', database: 'DATABASE_URL', projectDir: '/p', generate: false, allowDataLoss: false, ignoreChecksum: true, skipDownCheck: false, cacheDir: '/c',
-  lockTimeout: '5000ms', statementTimeout: null, maxBackupAgeMs: 86_400_000, capture: false, skipBackupCheck: false, dryRun: false,
+  lockTimeout: '5000ms', statementTimeout: null, maxBackupAgeMs: 86_400_000, capture: false, skipBackupCheck: false, acceptSchemaRisk: false, dryRun: false,
   given: {lockTimeout: '5s', maxBackupAge: '24h'},
 }
 const database = {url: 'postgres://u:secret@h/d', label: 'DATABASE', configVar: 'DATABASE_URL', schema: 'public', details: {}}
@@ -66,5 +66,52 @@ describe('migrate:down: the plan', () => {
     assert.equal(plan.what, 'revert 20261103000000_add_index, 20261102000000_add_bio')
     const refused = planMigrateDown({...gathered, facts: await facts(1, {downSql: false})}, input)
     assert.deepEqual(refused.steps, [], 'a refused plan has no step')
+  })
+})
+
+describe('migrate:down: the other apps on the database, against the schema the down leaves', () => {
+  const misfit: OtherApp = {
+    app: 'shop-worker', names: ['DATABASE'], release: 7, from: 'slug', verdict: 'blocked',
+    findings: [{level: 'block', model: 'User', field: 'bio', table: 'User', column: 'bio', message: 'column "User"."bio" (User.bio) is missing', migration: '20261102000000_add_bio'}],
+  }
+  const fits: OtherApp = {app: 'shop-reports', names: ['REPORTING_DB'], release: 3, from: 'git', verdict: 'compatible', findings: []}
+  const unread: OtherApp = {app: 'shop-fir', names: ['DATABASE'], release: 12, verdict: 'unknown', reason: 'v12 is a Fir release (an OCI image, whose files cannot be downloaded)', findings: []}
+  const otherApps = async (others: OtherApp[], acceptSchemaRisk = false) => {
+    const plan = planDown({...await facts(1), otherApps: others, acceptSchemaRisk})
+    return {plan, check: plan.checks.find(c => c.name === 'other apps')!}
+  }
+
+  it('refuses when an app\'s current code does not fit, naming the app, its release and the finding', async () => {
+    const {plan, check} = await otherApps([fits, misfit])
+    assert.equal(plan.blocked, true)
+    assert.equal(check.outcome, 'failed')
+    assert.match(check.detail, /shop-worker v7: its code \(read from its slug\) does NOT fit the schema the down leaves: column "User"."bio" \(User.bio\) is missing \(20261102000000_add_bio\)/)
+    assert.match(check.detail, /shop-reports v3: its code \(read from the git repository\) fits the schema the down leaves/)
+    assert.match(check.detail, /Roll shop-worker back to code that fits first, or pass --accept-schema-risk/)
+    assert.deepEqual(plan.otherApps, [fits, misfit], 'the verdicts are in --json')
+  })
+
+  it('--accept-schema-risk turns the misfit into a warning', async () => {
+    const {plan, check} = await otherApps([misfit], true)
+    assert.equal(plan.blocked, false)
+    assert.equal(check.outcome, 'warning')
+    assert.match(check.detail, /shop-worker v7: .*does NOT fit .*; going on anyway: --accept-schema-risk/)
+  })
+
+  it('says an app whose code cannot be read, without refusing; passes when every app fits', async () => {
+    const {plan, check} = await otherApps([unread])
+    assert.equal(plan.blocked, false)
+    assert.equal(check.outcome, 'warning')
+    assert.match(check.detail, /^shop-fir \(DATABASE\) also uses DATABASE: its code meets the reverted schema too, and whether it still fits is not checked: shop-fir: v12 is a Fir release/)
+    const mixed = await otherApps([fits, unread])
+    assert.equal(mixed.check.outcome, 'warning')
+    assert.equal((await otherApps([fits])).check.outcome, 'passed')
+  })
+
+  it('the command that carries out the plan keeps --accept-schema-risk', async () => {
+    const gathered: DownFacts = {facts: {...await facts(1), otherApps: [misfit], acceptSchemaRisk: true}, history: ROWS, gate: {check: {name: 'backups', outcome: 'passed', detail: ''}, capture: []}, generated: [], database}
+    const plan = planMigrateDown(gathered, {...input, acceptSchemaRisk: true})
+    assert.ok(plan.rerun.includes('--accept-schema-risk'))
+    assert.deepEqual(plan.steps.map(s => s.id), ['revert'])
   })
 })

@@ -35,6 +35,7 @@ export default class MigrateDown extends GuardedCommand {
     'allow-data-loss': flags.boolean({description: 'go ahead even though the down SQL drops data that exists'}),
     'ignore-checksum': flags.boolean({description: 'go ahead even though a migration.sql differs from what was applied'}),
     'skip-down-check': flags.boolean({description: 'do not prove on a scratch database that the down SQL undoes its migration exactly'}),
+    'accept-schema-risk': flags.boolean({description: 'revert even though the code another app on the database runs now does not fit the schema the down leaves'}),
     'lock-timeout': flags.string({description: 'how long to wait for a table lock before giving up', default: '5s'}),
     'statement-timeout': flags.string({description: 'the longest any single statement may run (default: the database\'s setting)'}),
     ...backupFlags,
@@ -48,7 +49,7 @@ export default class MigrateDown extends GuardedCommand {
     const input = {
       app: flags.app, database: args.database, projectDir: process.cwd(), dir: flags.dir, steps: flags.steps, to: flags.to,
       shadowDatabaseUrl: flags['shadow-database-url'], generate: flags.generate, allowDataLoss: flags['allow-data-loss'], ignoreChecksum: flags['ignore-checksum'],
-      skipDownCheck: flags['skip-down-check'], cacheDir: this.config.cacheDir, capture: flags['capture-backup'], skipBackupCheck: flags['skip-backup-check'], dryRun: flags['dry-run'],
+      skipDownCheck: flags['skip-down-check'], acceptSchemaRisk: flags['accept-schema-risk'], cacheDir: this.config.cacheDir, capture: flags['capture-backup'], skipBackupCheck: flags['skip-backup-check'], dryRun: flags['dry-run'],
       lockTimeout: `${durationFlag(flags['lock-timeout'], '--lock-timeout')}ms`,
       statementTimeout: flags['statement-timeout'] ? `${durationFlag(flags['statement-timeout'], '--statement-timeout')}ms` : null,
       maxBackupAgeMs: durationFlag(flags['max-backup-age'], '--max-backup-age'),

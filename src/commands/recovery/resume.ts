@@ -75,12 +75,13 @@ did not create) is refused; one process at a time finishes a run.`
     return finishingSteps(actions, record)
   }
 
-  // The run's own plan from where it stopped; the undos of what it did are checked too, since a failure
-  // while going on puts them back.
+  // The run's own plan from where it stopped; the undos still due are checked too, since a failure while
+  // going on puts them back (an undo a later step relies on, such as the new database's after the promote, is not).
   private async remaining(record: RunRecord): Promise<Step<any>[]> {
     if (['succeeded', 'finished'].includes(record.status)) return []
-    const planned = trustedPlan(interpreter, record)
-    await trustedActions(actions, this.api, record, record.steps.filter(s => s.undo?.action))
+    const planned = await trustedPlan(interpreter, this.api, record)
+    const open = openItems(record)
+    await trustedActions(actions, this.api, record, [...open.settle, ...open.undo])
     const steps = planned.map(interpreter.build)
     return record.steps.every(s => s.state === 'done') ? [] : steps
   }

@@ -15,7 +15,7 @@ declare module '../runner/actions.js' {
 }
 
 // Another app than the run's is trusted only when the run named it and it still shares a database with the run's app.
-async function sharesDatabase(api: Api, action: {app: string, with: string}, origin: Origin): Promise<string | undefined> {
+export async function sharesDatabase(api: Api, action: {app: string, with: string}, origin: Origin): Promise<string | undefined> {
   if (action.with !== origin.app) return `it is for an app on ${action.with}'s database, and the run was on ${origin.app}`
   const [theirs, ours] = await Promise.all([listAttachments(api, action.app), listAttachments(api, origin.app)])
   const shared = new Set(ours.map(a => a.addon.id))

@@ -1,8 +1,8 @@
 import type {Addon} from '../api/addons.js'
 import {attach, listAttachments} from '../api/addons.js'
-import type {BuildersOf} from '../runner/plan.js'
+import type {BuildersOf, CrossAppTrust} from '../runner/plan.js'
 import type {Observed, Ref, Undo} from '../runner/step.js'
-import {appMaintenance, appScale} from './actions.js'
+import {appMaintenance, appScale, sharesDatabase} from './actions.js'
 import {attachmentsOfAddon, type EstateAttachment} from './gather.js'
 import {isPooler, moveCommand} from './plan.js'
 
@@ -99,4 +99,12 @@ export const estateSteps: BuildersOf<'app-maintenance' | 'app-scale' | 'reattach
     },
     done: ({remaining}: EstateRead) => `read back: ${remaining.length > 0 ? `only ${remaining.map(describe).join(', ')} still ${remaining.length === 1 ? 'reaches' : 'reach'} ${old.name}` : `nothing reaches ${old.name}`}`,
   }),
+}
+
+// A run log read back (recovery:resume --continue) may move another app only while it still shares a
+// database with the run's app, as for the put-backs (actions.ts).
+export const estateTrust: CrossAppTrust = {
+  'app-maintenance': (api, data, origin) => sharesDatabase(api, data, origin),
+  'app-scale': (api, data, origin) => sharesDatabase(api, data, origin),
+  'reattach-database': (api, data, origin) => sharesDatabase(api, {app: data.app, with: origin.app}, origin),
 }

@@ -6,6 +6,7 @@ import {type AppDatabase, resolveAppDatabase, withConnection} from '../postgres/
 import type {Planned} from '../runner/plan.js'
 import {type Gathered, gatherDown} from './gather.js'
 import type {WriteResult} from './generate/write.js'
+import {readOthersCode} from '../schema/others.js'
 import {fingerprintOf} from './history.js'
 import {type DownPlan, planDown} from './plan.js'
 
@@ -30,6 +31,7 @@ export interface DownInput {
   maxBackupAgeMs: number
   capture: boolean
   skipBackupCheck: boolean
+  acceptSchemaRisk: boolean
   dryRun: boolean
   // The duration flags as given (--lock-timeout 5s), for the command that carries out the plan.
   given: {lockTimeout: string, statementTimeout?: string, maxBackupAge: string}
@@ -49,7 +51,8 @@ export interface MigrateDownPlan extends Plan {
 export async function gatherMigrateDown(api: Api, input: DownInput): Promise<DownFacts> {
   // The backup states are read alongside the database's resolution, not after the project and database work.
   const backups = input.skipBackupCheck ? undefined : started(backupStates(api, input.app, input.maxBackupAgeMs))
-  const shared = started(otherUsersOf(api, input.app, input.database))
+  // The other apps on the database and the code each runs now: read while the project and the database are.
+  const others = started(otherUsersOf(api, input.app, input.database).then(shared => readOthersCode(api, shared, input.projectDir)))
   const database = await resolveAppDatabase(api, input.app, input.database)
   const gathered = await withConnection(database, ({client}) => gatherDown(api, client, {
     app: input.app, database: database.label, schema: database.schema, projectDir: input.projectDir, dir: input.dir,
@@ -57,7 +60,7 @@ export async function gatherMigrateDown(api: Api, input: DownInput): Promise<Dow
     allowDataLoss: input.allowDataLoss, ignoreChecksum: input.ignoreChecksum, skipDownCheck: input.skipDownCheck, cacheDir: input.cacheDir,
     lockTimeout: input.lockTimeout, statementTimeout: input.statementTimeout,
     backup: {maxAgeMs: input.maxBackupAgeMs, capture: input.capture, skip: input.skipBackupCheck}, backupStates: backups, dryRun: input.dryRun,
-    sharedWith: shared,
+    others, acceptSchemaRisk: input.acceptSchemaRisk,
   }))
   return {...gathered, database}
 }
@@ -81,6 +84,7 @@ export function planMigrateDown(facts: DownFacts, input: DownInput, written?: Wr
       'heroku', 'migrate:down', ...(input.database === 'DATABASE_URL' ? [] : [input.database]), '--app', app, '--steps', String(down.steps.length),
       ...(input.dir ? ['--dir', input.dir] : []), ...(input.generate ? ['--generate'] : []),
       ...(input.allowDataLoss ? ['--allow-data-loss'] : []), ...(input.ignoreChecksum ? ['--ignore-checksum'] : []), ...(input.skipDownCheck ? ['--skip-down-check'] : []),
+      ...(input.acceptSchemaRisk ? ['--accept-schema-risk'] : []),
       ...(input.given.lockTimeout === '5s' ? [] : ['--lock-timeout', input.given.lockTimeout]), ...(input.given.statementTimeout ? ['--statement-timeout', input.given.statementTimeout] : []),
       ...(input.skipBackupCheck ? ['--skip-backup-check'] : []), ...(input.capture ? ['--capture-backup'] : []),
       ...(input.given.maxBackupAge === '24h' ? [] : ['--max-backup-age', input.given.maxBackupAge]), '--confirm', app,

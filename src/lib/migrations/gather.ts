@@ -3,6 +3,7 @@ import type {Api} from '../api/client.js'
 import {backupGate, BackupState, backupStates, GateResult} from '../backups/gate.js'
 import {type Prompts, prompts} from '../prompts.js'
 import {Refused} from '../errors.js'
+import {fitOthers, type OtherCode} from '../schema/others.js'
 import {checkDownsWithVerdicts} from './check/down-check.js'
 import {LossFinding, lossyOperations, measureLoss} from './data-loss.js'
 import {DownSql, downSqlsFor, findPrismaCli} from './down-sql.js'
@@ -33,8 +34,11 @@ export interface GatherOptions {
   lockTimeout: string
   statementTimeout: string | null
   backup: {maxAgeMs: number, capture: boolean, skip: boolean}
-  // The other apps attached to the database, read alongside (their code meets the reverted schema too).
-  sharedWith?: Promise<{app: string, names: string[]}[]>
+  // The other apps attached to the database and the code they run now, read alongside (their code meets
+  // the reverted schema too).
+  others?: Promise<OtherCode[]>
+  // Revert even when another app's code does not fit the schema the down leaves.
+  acceptSchemaRisk?: boolean
   // The backup states, when the command started reading them before the database was resolved.
   backupStates?: Promise<BackupState[]>
   dryRun: boolean
@@ -83,11 +87,17 @@ export async function gatherDown(api: Api, client: ClientBase, options: GatherOp
   const dataLoss: LossFinding[] = await measureLoss(client, operations)
   const gate = await backupGate(options.backup.skip ? [] : await (options.backupStates ?? backupStates(api, options.app, options.backup.maxAgeMs)), {...options.backup, dryRun: options.dryRun}, ask)
 
+  const others = await options.others
+  const otherApps = others && others.length > 0 && selection.revert.length > 0 ? await fitOthers(client, others, {
+    local, applied: selection.applied, schema: options.schema, cacheDir: options.cacheDir,
+    reverts: selection.revert.map(m => ({name: m.name, down: statements.get(m.name)})),
+  }) : undefined
+
   const facts: PlanInput = {
     app: options.app, database: options.database, migrationsDir: `${migrationsDir.path} (${migrationsDir.source})`,
     selection, rows: history, downs, statements, dataLoss, backups: gate.check, downCheck,
     allowDataLoss: options.allowDataLoss, ignoreChecksum: options.ignoreChecksum,
-    lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout, sharedWith: await options.sharedWith,
+    lockTimeout: options.lockTimeout, statementTimeout: options.statementTimeout, otherApps, acceptSchemaRisk: options.acceptSchemaRisk,
   }
   const generatedDowns = generated.map(m => ({migration: m.name, dir: m.dir, sql: (downs.get(m.name) as {sql: string}).sql, verdict: verdicts.find(v => v.migration === m.name)?.verdict}))
   return {facts, history, gate, generated: generatedDowns}

@@ -1,4 +1,5 @@
 import type {Check} from '../checks.js'
+import type {Finding, Verdict} from '../schema/compat.js'
 import {blocking} from '../checks.js'
 import {Refused} from '../errors.js'
 import {matchesChecksum} from './checksum.js'
@@ -90,6 +91,8 @@ export interface DownPlan {
   keep: string | null
   checks: Check[]
   dataLoss: LossFinding[]
+  // The other apps on the database and whether their code fits the schema the down leaves.
+  otherApps: OtherApp[]
   settings: {lockTimeout: string, statementTimeout: string | null}
   bookkeeping: string
   note: string
@@ -112,15 +115,59 @@ export interface PlanInput {
   ignoreChecksum: boolean
   lockTimeout: string
   statementTimeout: string | null
-  // The other apps attached to the database, by name, with their attachment names.
-  sharedWith?: {app: string, names: string[]}[]
+  // The other apps attached to the database, with whether their code fits the schema the down leaves.
+  otherApps?: OtherApp[]
+  // Revert even when another app's code does not fit the schema the down leaves.
+  acceptSchemaRisk?: boolean
 }
 
-// Other apps run their own code on the schema the down leaves. Whether it still fits is not checked yet.
-function sharedCheck(database: string, shared: {app: string, names: string[]}[]): Check[] {
-  if (shared.length === 0) return []
-  const apps = shared.map(s => `${s.app} (${s.names.join(', ')})`).join(', ')
-  return [{name: 'other apps', outcome: 'warning', detail: `${apps} also ${shared.length === 1 ? 'uses' : 'use'} ${database}: ${shared.length === 1 ? 'its' : 'their'} code meets the reverted schema too, and whether it still fits is not checked. Roll ${shared.length === 1 ? 'it' : 'them'} back first if ${shared.length === 1 ? 'its' : 'their'} code needs these migrations.`}]
+// Another app on the database, and whether the code it runs now fits the schema the down leaves.
+export interface OtherApp {
+  app: string
+  // Its attachment names.
+  names: string[]
+  // Its current release, when it could be read.
+  release?: number
+  from?: 'git' | 'slug'
+  verdict: Verdict | 'unknown'
+  // Why it could not be told.
+  reason?: string
+  findings: Finding[]
+}
+
+const blockFindings = (other: OtherApp) => other.findings.filter(f => f.level === 'block')
+
+function otherVerdict(other: OtherApp, acceptRisk: boolean): string {
+  const who = `${other.app}${other.release === undefined ? '' : ` v${other.release}`}`
+  const from = other.from ? ` (read from ${other.from === 'git' ? 'the git repository' : 'its slug'})` : ''
+  switch (other.verdict) {
+    case 'unknown': return `${who}: whether its code still fits is not checked: ${other.reason}`
+    case 'compatible': return `${who}: its code${from} fits the schema the down leaves`
+    case 'warnings': return `${who}: its code${from} fits the schema the down leaves, with ${other.findings.length} point(s) to review: ${other.findings.map(f => f.message).join('; ')}`
+    case 'blocked': {
+      const found = blockFindings(other).map(f => `${f.message}${f.migration ? ` (${f.migration})` : ''}`).join('; ')
+      return `${who}: its code${from} does NOT fit the schema the down leaves: ${found}${acceptRisk ? '; going on anyway: --accept-schema-risk' : ''}`
+    }
+  }
+}
+
+// Other apps run their own code on the schema the down leaves: a misfit refuses unless --accept-schema-risk;
+// an app whose code cannot be read is said, not refused.
+export function otherAppsCheck(database: string, others: OtherApp[], acceptRisk: boolean): Check[] {
+  if (others.length === 0) return []
+  const one = others.length === 1
+  const apps = `${others.map(s => `${s.app} (${s.names.join(', ')})`).join(', ')} also ${one ? 'uses' : 'use'} ${database}: ${one ? 'its' : 'their'} code meets the reverted schema too`
+  if (others.every(o => o.verdict === 'unknown')) {
+    return [{name: 'other apps', outcome: 'warning', detail: `${apps}, and whether it still fits is not checked: ${others.map(o => `${o.app}: ${o.reason}`).join('; ')}.`}]
+  }
+  const misfits = others.filter(o => o.verdict === 'blocked')
+  const verdicts = others.map(o => otherVerdict(o, acceptRisk)).join('. ')
+  if (misfits.length > 0 && !acceptRisk) {
+    const which = misfits.map(o => o.app).join(', ')
+    return [{name: 'other apps', outcome: 'failed', detail: `${apps}. ${verdicts}. Roll ${which} back to code that fits first, or pass --accept-schema-risk to revert anyway.`}]
+  }
+  const outcome = others.every(o => o.verdict === 'compatible') ? 'passed' : 'warning'
+  return [{name: 'other apps', outcome, detail: `${apps}. ${verdicts}.`}]
 }
 
 function checksumCheck(selection: Selection, rows: HistoryRow[], ignore: boolean): Check {
@@ -183,7 +230,7 @@ export function planDown(input: PlanInput): DownPlan {
     ...input.downCheck ? [input.downCheck] : [],
     dataLossCheck(input.dataLoss, input.allowDataLoss),
     input.backups,
-    ...sharedCheck(input.database, input.sharedWith ?? []),
+    ...otherAppsCheck(input.database, input.otherApps ?? [], input.acceptSchemaRisk ?? false),
     {name: 'schema-only', outcome: 'warning', detail: SCHEMA_ONLY_NOTE},
   ]
   const steps = selection.revert.map(m => {
@@ -198,6 +245,7 @@ export function planDown(input: PlanInput): DownPlan {
     keep: selection.keep,
     checks,
     dataLoss: input.dataLoss,
+    otherApps: input.otherApps ?? [],
     settings: {lockTimeout: input.lockTimeout, statementTimeout: input.statementTimeout},
     bookkeeping: BOOKKEEPING,
     note: SCHEMA_ONLY_NOTE,

@@ -6,6 +6,7 @@ import type {HistoryRow} from '../migrations/history.js'
 import type {DownPlan, PlanInput} from '../migrations/plan.js'
 import {AppDatabase, resolveAppDatabase, withConnection} from '../postgres/connect.js'
 import type {SchemaCheck} from '../schema/gate.js'
+import {readOthersCode} from '../schema/others.js'
 import type {RollbackPlan} from './plan.js'
 
 // `safe-rollback --with-migrations`: one plan for a code rollback whose target needs the schema as it
@@ -27,6 +28,8 @@ export interface CoupledDown {
 export interface CoupledOptions {
   cwd: string
   allowDataLoss: boolean
+  // Revert even when another app's code does not fit the schema the down leaves.
+  acceptSchemaRisk: boolean
   dryRun: boolean
 }
 
@@ -36,14 +39,15 @@ export async function gatherCoupledDown(api: Api, app: string, schema: SchemaChe
     throw new Refused(`--with-migrations needs to know which migrations the target does not have, and the schema check could not tell: ${schema?.reason ?? 'it did not run'}.`)
   }
   if (schema.migrationsSince.length === 0) return undefined
-  const shared = started(otherUsersOf(api, app, 'DATABASE_URL'))
+  const others = started(otherUsersOf(api, app, 'DATABASE_URL').then(shared => readOthersCode(api, shared, options.cwd)))
   const database = await resolveAppDatabase(api, app)
   const {facts, history} = await withConnection(database, ({client}) => gatherDown(api, client, {
     app, database: database.label, schema: database.schema, projectDir: options.cwd,
     target: {steps: schema.migrationsSince.length}, allowDataLoss: options.allowDataLoss, ignoreChecksum: false,
     lockTimeout: '5000ms', statementTimeout: null,
     // The rollback's own backup gate covers this database.
-    backup: {maxAgeMs: 0, capture: false, skip: true}, dryRun: options.dryRun, sharedWith: shared,
+    backup: {maxAgeMs: 0, capture: false, skip: true}, dryRun: options.dryRun,
+    others, acceptSchemaRisk: options.acceptSchemaRisk,
   }))
   const reverting = facts.selection.revert.map(m => m.name).sort()
   if (reverting.join() !== [...schema.migrationsSince].sort().join()) {

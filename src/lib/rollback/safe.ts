@@ -65,7 +65,7 @@ export async function gatherSafeRollback(api: Api, input: RollbackInput, ask: Pr
     releaseRef: input.releaseRef, cwd: input.cwd, maxBackupAgeMs: input.skipBackupCheck ? undefined : input.maxBackupAgeMs,
     maintenance: input.maintenance, waitForPending: input.waitForPending, waitTimeoutMs: input.waitTimeoutMs, schemaGate: true,
   }, ask)
-  const down = input.withMigrations ? await gatherCoupledDown(api, app, gathered.schema, {cwd: input.cwd, allowDataLoss: input.allowDataLoss, dryRun: input.dryRun}) : undefined
+  const down = input.withMigrations ? await gatherCoupledDown(api, app, gathered.schema, {cwd: input.cwd, allowDataLoss: input.allowDataLoss, acceptSchemaRisk: input.acceptSchemaRisk, dryRun: input.dryRun}) : undefined
   const gate = await backupGate(gathered.backups ?? [], {maxAgeMs: input.maxBackupAgeMs, capture: input.capture, skip: input.skipBackupCheck, dryRun: input.dryRun}, ask)
   return {inputs: gathered.inputs, target: gathered.target, inMaintenance: gathered.inMaintenance, schema: gathered.schema, down, gate}
 }

@@ -1,3 +1,5 @@
+import type {Api} from '../api/client.js'
+import type {Origin} from './actions.js'
 import type {Step} from './step.js'
 
 // A plan's steps are data: what each does and to what, by names and ids, never a secret. The plan that
@@ -35,11 +37,22 @@ export type BuildersOf<K extends StepKind> = {[P in K]: Builder<StepDataOf<P>>}
 
 export type BuilderRegistry = {[K in StepKind]: Builder<StepDataOf<K>>}
 
+// The kinds whose steps may be about another app than the run's (db:recover moves every app on the
+// database), each with how a run log read back proves that app is still the run's concern: a reason
+// not to trust the step, or undefined.
+export type CrossAppTrust = {[K in StepKind]?: (api: Api, data: StepDataOf<K>, origin: Origin) => Promise<string | undefined>}
+
 // The one interpreter from a plan's data to the runner's steps.
 export class Interpreter {
-  constructor(private readonly builders: BuilderRegistry) {}
+  constructor(private readonly builders: BuilderRegistry, private readonly crossApp: CrossAppTrust = {}) {}
 
   isKnown = (kind: unknown): kind is StepKind => typeof kind === 'string' && Object.hasOwn(this.builders, kind)
+
+  // Why a step about another app than the run's is not to be trusted; a kind that may not name one never is.
+  distrustOtherApp = async (api: Api, data: StepData, origin: Origin): Promise<string | undefined> => {
+    const check = (this.crossApp as Record<string, (api: Api, data: StepData, origin: Origin) => Promise<string | undefined>>)[data.kind]
+    return check ? check(api, data, origin) : `it is for ${(data as {app?: unknown}).app}, and the run was on ${origin.app}`
+  }
 
   build = (planned: Planned): Step<any> => {
     const {id, putsBack, needs} = planned

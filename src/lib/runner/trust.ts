@@ -37,16 +37,21 @@ export async function trustedActions(actions: Actions, api: Api, record: RunReco
 }
 
 // The plan of a run to go on with (recovery:resume --continue): every step recorded as data, of a kind
-// this plugin knows, and about the run's own app wherever its data names an app.
-export function trustedPlan(interpreter: Interpreter, record: RunRecord): Planned[] {
-  const reasons = record.steps.flatMap(step => {
+// this plugin knows, and about the run's own app wherever its data names an app, or about another app
+// of a kind that may name one and that the kind still trusts (an app that shares the run's database).
+export async function trustedPlan(interpreter: Interpreter, api: Api, record: RunRecord): Promise<Planned[]> {
+  const origin = {app: record.app, startedAt: record.startedAt}
+  const reasons = await Promise.all(record.steps.map(async (step): Promise<string | undefined> => {
     const data = step.data
-    if (!data) return [`${printable(step.id)} was not recorded as plan data (a run of an older version, or of a command whose steps are not data)`]
-    if (!interpreter.isKnown((data as {kind?: unknown}).kind)) return [`${printable(String((data as {kind?: unknown}).kind))} is not a step this plugin knows`]
-    if (data.id !== step.id) return [`step ${printable(step.id)} holds the data of ${printable(String(data.id))}`]
+    if (!data) return `${printable(step.id)} was not recorded as plan data (a run of an older version, or of a command whose steps are not data)`
+    if (!interpreter.isKnown((data as {kind?: unknown}).kind)) return `${printable(String((data as {kind?: unknown}).kind))} is not a step this plugin knows`
+    if (data.id !== step.id) return `step ${printable(step.id)} holds the data of ${printable(String(data.id))}`
     const app = (data as {app?: unknown}).app
-    return app === undefined || app === record.app ? [] : [`${printable(step.id)} is for ${printable(String(app))}, and the run was on ${record.app}`]
-  })
-  if (reasons.length > 0) throw new Refused(`Run ${record.id} cannot be continued: ${reasons.join('; ')}. Nothing was changed; \`heroku recovery:resume ${record.id}\` (without --continue) puts back what is due.`)
+    if (app === undefined || app === record.app) return undefined
+    const reason = await interpreter.distrustOtherApp(api, data, origin)
+    return reason && `${printable(step.id)}: ${printable(reason)}`
+  }))
+  const refused = reasons.filter(Boolean)
+  if (refused.length > 0) throw new Refused(`Run ${record.id} cannot be continued: ${refused.join('; ')}. Nothing was changed; \`heroku recovery:resume ${record.id}\` (without --continue) puts back what is due.`)
   return record.steps.map(step => step.data!)
 }

@@ -1,13 +1,13 @@
-import type {Client} from 'pg'
+import type {Client, ClientBase} from 'pg'
 import {type Api, started} from '../api/client.js'
 import {CodeSource, Release, sourceOf} from '../api/releases.js'
 import {messageOf} from '../errors.js'
 import {isApplied, readHistory} from '../migrations/history.js'
 import {parseStatements} from '../migrations/statements.js'
 import {connect, resolveAppDatabase} from '../postgres/connect.js'
-import {readCatalog, valuesInUse} from './catalog.js'
+import {type Catalog, readCatalog, valuesInUse} from './catalog.js'
 import {enumProbes, Finding, findCompatibility, MigrationSince, Verdict, verdictOf} from './compat.js'
-import {expectedSchema} from './expected.js'
+import {type ExpectedSchema, expectedSchema} from './expected.js'
 import {fromGit, fromSlug, ProjectAt} from './source.js'
 
 // The schema gate of a code rollback: can the target release's code run on the database as it is now?
@@ -70,24 +70,37 @@ export interface GateInput {
   sources: Map<string, CodeSource>
 }
 
-async function projectOf(api: Api, app: string, release: Release, input: GateInput, readSqlOf?: (name: string) => boolean): Promise<ProjectAt | undefined> {
-  const {commit, archiveUrl} = input.sources.get(release.id) ?? await sourceOf(api, app, release)
-  const local = commit ? await fromGit(input.cwd, commit, readSqlOf) : undefined
+// A release's Prisma project, from the git repository in `cwd` at its commit, else from its slug.
+export async function readProjectAt(api: Api, cwd: string, {commit, archiveUrl}: CodeSource, readSqlOf?: (name: string) => boolean): Promise<ProjectAt | undefined> {
+  const local = commit ? await fromGit(cwd, commit, readSqlOf) : undefined
   if (local) return local
   return archiveUrl ? fromSlug(archiveUrl, api.settings.signal, readSqlOf) : undefined
+}
+
+async function projectOf(api: Api, app: string, release: Release, input: GateInput, readSqlOf?: (name: string) => boolean): Promise<ProjectAt | undefined> {
+  return readProjectAt(api, input.cwd, input.sources.get(release.id) ?? await sourceOf(api, app, release), readSqlOf)
+}
+
+// The schemas a release's code maps, besides the database's own.
+export const schemasOf = (expected: ExpectedSchema, defaultSchema: string) =>
+  [...new Set([defaultSchema, ...expected.tables.map(t => t.schema ?? defaultSchema), ...expected.enums.map(e => e.schema ?? defaultSchema)])]
+
+// The gate's comparison: the code's Prisma schema against a catalog (today's, or the one a down leaves),
+// the enum values the code does not know looked up in the rows of the database behind `client`.
+export async function compareWith(client: ClientBase, defaultSchema: string, expected: ExpectedSchema, catalog: Catalog, since: MigrationSince[]): Promise<{verdict: Verdict, findings: Finding[]}> {
+  const inUse = new Map<string, string[]>()
+  for (const probe of enumProbes(expected, catalog, defaultSchema)) {
+    inUse.set(`${probe.schema}.${probe.table}.${probe.column}`, await valuesInUse(client, probe))
+  }
+  const findings = findCompatibility(expected, catalog, {defaultSchema, inUse, migrations: since})
+  return {verdict: verdictOf(findings), findings}
 }
 
 // One release against the database: its findings, with the migrations since it named where they can be.
 async function judge(database: DatabaseSide, project: ProjectAt, since: MigrationSince[]): Promise<{verdict: Verdict, findings: Finding[]}> {
   const expected = expectedSchema(project.schemas)
-  const schemas = [...new Set([database.schema, ...expected.tables.map(t => t.schema ?? database.schema), ...expected.enums.map(e => e.schema ?? database.schema)])]
-  const catalog = await readCatalog(database.client, schemas)
-  const inUse = new Map<string, string[]>()
-  for (const probe of enumProbes(expected, catalog, database.schema)) {
-    inUse.set(`${probe.schema}.${probe.table}.${probe.column}`, await valuesInUse(database.client, probe))
-  }
-  const findings = findCompatibility(expected, catalog, {defaultSchema: database.schema, inUse, migrations: since})
-  return {verdict: verdictOf(findings), findings}
+  const catalog = await readCatalog(database.client, schemasOf(expected, database.schema))
+  return compareWith(database.client, database.schema, expected, catalog, since)
 }
 
 export type OpenedDatabase = ReturnType<typeof openDatabaseSide>

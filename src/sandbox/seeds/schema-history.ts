@@ -85,8 +85,19 @@ export async function seedSchemaHistory(sandbox: Heroku, name: string, options: 
   return {...seeded, database, releases, commits}
 }
 
+// Another app on `database` (attached as `as`) whose current release's slug holds a Prisma schema: a worker
+// app of the same project, say, whose code meets whatever schema the database is given.
+export async function seedAppOnDatabase(sandbox: Heroku, name: string, database: Addon, as: string, schema: string) {
+  const app = sandbox.createApp(name)
+  sandbox.state.attach(app, database, as)
+  const slug = sandbox.state.addSlug(app, 'c0ffee0000000000000000000000000000000000', {worker: 'node jobs.js'})
+  slug._archive = await slugArchive(new Map([['package.json', `{"name": "${name}"}\n`], ['prisma/schema.prisma', schema]]))
+  const release = sandbox.state.addRelease(app, {description: 'Deploy c0ffee0', slug: {id: slug.id}})
+  return {app, release}
+}
+
 // A slug as Heroku builds it: a gzipped tar of the app under ./app/ (here, just the project's files).
-async function slugArchive(files: Map<string, string>): Promise<Buffer> {
+export async function slugArchive(files: Map<string, string>): Promise<Buffer> {
   const {pack} = await import('tar-stream')
   const archive = pack()
   for (const [file, text] of files) archive.entry({name: `./app/${file}`}, text)
