@@ -157,6 +157,9 @@ describe('the runner: steps of one group', () => {
     assert.equal(sent, 1)
     assert.match(outcome.steps[0].note!, /answer was lost; read back: it happened/)
     assert.deepEqual(outcome.steps.map(s => `${s.id}:${s.state}`), ['on:a:done', 'on:b:done'])
+    // b was under way while a's state was read back.
+    const log = events(outcome.log)
+    assert.ok(log.indexOf('started on:b') < log.indexOf('applied on:a'), log.join(', '))
   })
 
   it('going on (--continue) from a log where a group\'s events interleave: the done step is kept, each one under way is read back, not sent again', async () => {
@@ -183,6 +186,9 @@ describe('the runner: steps of one group', () => {
     assert.equal(outcome.status, 'succeeded', outcome.error)
     assert.deepEqual(calls.sort(), ['apply c', 'observe a', 'observe c'])
     assert.deepEqual(readRun(log.file)!.steps.map(s => `${s.id}:${s.state}`), ['a:done', 'b:done', 'c:done'])
+    // The two under way went on together, the done one was not started again.
+    const after = events(log.file)
+    assert.deepEqual(after.slice(after.indexOf('continued') + 1, after.indexOf('continued') + 3), ['started a', 'started c'])
   })
 
   it('groups only steps next to each other with the same title; a step that keeps work running runs alone', () => {
