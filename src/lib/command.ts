@@ -208,6 +208,11 @@ export abstract class GuardedCommand extends Command {
         if (spinner && ux.action.running) ux.action.pause(() => line(text))
         else line(text)
       },
+      line: text => {
+        if (quiet) return
+        if (spinner && ux.action.running) ux.action.pause(() => line(text))
+        else line(text)
+      },
       // Release phase output: whole lines, above the spinner.
       output: text => {
         if (quiet || !text) return

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {blocking} from '../../src/lib/checks.js'
 import type {Estate} from '../../src/lib/estate/gather.js'
-import {estateChecks, type EstateInput, estateWarnings, moveCommand, moveSteps, planEstate, quietOthers} from '../../src/lib/estate/plan.js'
+import {estateChecks, type EstateInput, estateWarnings, moveCommand, moveSteps, planEstate, quietOthers, TOGETHER} from '../../src/lib/estate/plan.js'
 import {estateClosing, estateOutcome, estateUnfinished} from '../../src/lib/estate/render.js'
 import type {RunOutcome} from '../../src/lib/runner/runner.js'
 import {writersOf} from '../../src/lib/reconcile/gather.js'
@@ -50,7 +50,7 @@ describe('planEstate', () => {
     })
     const steps = moveSteps(plan, OLD, created)
     assert.deepEqual(steps.map(s => s.id), ['reattach:shop:SHOP_POOL', 'reattach:reports:REPORTING_DB', 'reattach:worker:DATABASE', 'reattach:worker:JOBS_POOL', 'estate-check'])
-    assert.deepEqual(steps[3], {id: 'reattach:worker:JOBS_POOL', kind: 'reattach-database', app: 'worker', name: 'JOBS_POOL', namespace: POOL, old: OLD, created})
+    assert.deepEqual(steps[3], {id: 'reattach:worker:JOBS_POOL', kind: 'reattach-database', app: 'worker', name: 'JOBS_POOL', namespace: POOL, old: OLD, created, together: `${TOGETHER.reattach} (2)`})
     assert.deepEqual(steps[4], {id: 'estate-check', kind: 'estate-check', app: 'shop', old: OLD, created, left: [{app: 'reports', name: 'ANALYST', namespace: 'credential:analyst'}]})
   })
 
@@ -65,10 +65,32 @@ describe('planEstate', () => {
     assert.deepEqual(quietOthers(plan, during).map(s => `${s.id}${s.putsBack ? `<${s.putsBack}` : ''}`), [
       'maintenance-on:worker', 'scale-down:worker', 'restore', 'scale-back:worker<scale-down:worker', 'maintenance-off:worker<maintenance-on:worker',
     ])
-    assert.deepEqual(quietOthers(plan, [])[1], {id: 'scale-down:worker', kind: 'app-scale', app: 'worker', formation: [{type: 'worker', quantity: 2}, {type: 'clock', quantity: 1}], down: true, with: 'shop'})
+    assert.deepEqual(quietOthers(plan, [])[1], {id: 'scale-down:worker', kind: 'app-scale', app: 'worker', formation: [{type: 'worker', quantity: 2}, {type: 'clock', quantity: 1}], down: true, with: 'shop', together: TOGETHER.scaleDown})
     assert.deepEqual(estateWarnings(plan), [
       'reports is already in maintenance mode; it is left on afterwards.',
       'reports\'s ANALYST (credential:analyst) stays on postgresql-old-1: the new database has no such credential; create it (`heroku pg:credentials:create`) and attach it by hand.',
+    ])
+  })
+
+  it('each phase of many apps is one group (the steps of different apps run together); no two moves of one app are in one group', () => {
+    const many = estate({
+      attachments: [...estate().attachments, {app: 'billing', name: 'DATABASE', namespace: null}],
+      others: [...estate().others, {app: 'billing', maintenance: false, formation: [{type: 'worker', quantity: 1}]}],
+    })
+    const plan = planEstate(many, input())
+    const during = [{id: 'restore', kind: 'follower-check', app: 'shop', created} as const]
+    assert.deepEqual(quietOthers(plan, during).map(s => `${s.id}${s.together ? ` [${s.together}]` : ''}`), [
+      `maintenance-on:worker [${TOGETHER.maintenanceOn}]`, `maintenance-on:billing [${TOGETHER.maintenanceOn}]`,
+      `scale-down:worker [${TOGETHER.scaleDown}]`, `scale-down:billing [${TOGETHER.scaleDown}]`,
+      'restore',
+      `scale-back:billing [${TOGETHER.scaleBack}]`, `scale-back:worker [${TOGETHER.scaleBack}]`,
+      `maintenance-off:billing [${TOGETHER.maintenanceOff}]`, `maintenance-off:worker [${TOGETHER.maintenanceOff}]`,
+    ])
+    assert.deepEqual(moveSteps(plan, OLD, created).map(s => `${s.id}${s.together ? ` [${s.together}]` : ''}`), [
+      `reattach:shop:SHOP_POOL [${TOGETHER.reattach}]`, `reattach:reports:REPORTING_DB [${TOGETHER.reattach}]`,
+      `reattach:worker:DATABASE [${TOGETHER.reattach}]`, `reattach:billing:DATABASE [${TOGETHER.reattach}]`,
+      `reattach:worker:JOBS_POOL [${TOGETHER.reattach} (2)]`,
+      'estate-check',
     ])
   })
 

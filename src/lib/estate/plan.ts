@@ -142,28 +142,40 @@ export function estateWarnings(plan: EstatePlan): string[] {
 
 const suffix = (app: string) => `:${app}`
 
+// The phases of the estate's steps: in each, the steps of different apps run at the same time (see
+// Step.together), so that the rounds of requests do not grow with the number of apps.
+export const TOGETHER = {
+  maintenanceOn: 'Turn maintenance mode on for the other apps on the database',
+  scaleDown: 'Scale the other apps\' writers to 0',
+  reattach: 'Re-attach every app\'s attachments to the new database',
+  scaleBack: 'Scale the other apps\' writers back',
+  maintenanceOff: 'Turn maintenance mode off for the other apps on the database',
+}
+
 // The other apps' quiet around `during`, each app its own steps with their own undos: maintenance on and
 // writers down before, back after, the newest put back first (the recovering app's quiet wraps all this).
+// Each phase is one group: every app's maintenance at once, then every app's writers at once; the
+// put-backs list the apps newest first, as they are put back when the run fails.
 export function quietOthers(plan: EstatePlan, during: Planned[]): Planned[] {
   const recovering = plan.apps.find(a => a.recovering)!.app
-  return plan.apps.filter(a => !a.recovering).reduceRight((inner: Planned[], a) => {
-    const id = suffix(a.app)
-    const maintenance = a.maintenance === 'on'
-    const workers = a.workers.length > 0
-    return [
-      ...(maintenance ? [{id: `maintenance-on${id}`, kind: 'app-maintenance', app: a.app, on: true, with: recovering} as const] : []),
-      ...(workers ? [{id: `scale-down${id}`, kind: 'app-scale', app: a.app, formation: a.workers, down: true, with: recovering} as const] : []),
-      ...inner,
-      ...(workers ? [{id: `scale-back${id}`, kind: 'app-scale', app: a.app, formation: a.workers, down: false, with: recovering, putsBack: `scale-down${id}`} as const] : []),
-      ...(maintenance ? [{id: `maintenance-off${id}`, kind: 'app-maintenance', app: a.app, on: false, with: recovering, putsBack: `maintenance-on${id}`} as const] : []),
-    ]
-  }, during)
+  const others = plan.apps.filter(a => !a.recovering)
+  const maintained = others.filter(a => a.maintenance === 'on')
+  const scaled = others.filter(a => a.workers.length > 0)
+  return [
+    ...maintained.map(a => ({id: `maintenance-on${suffix(a.app)}`, kind: 'app-maintenance', app: a.app, on: true, with: recovering, together: TOGETHER.maintenanceOn} as const)),
+    ...scaled.map(a => ({id: `scale-down${suffix(a.app)}`, kind: 'app-scale', app: a.app, formation: a.workers, down: true, with: recovering, together: TOGETHER.scaleDown} as const)),
+    ...during,
+    ...[...scaled].reverse().map(a => ({id: `scale-back${suffix(a.app)}`, kind: 'app-scale', app: a.app, formation: a.workers, down: false, with: recovering, putsBack: `scale-down${suffix(a.app)}`, together: TOGETHER.scaleBack} as const)),
+    ...[...maintained].reverse().map(a => ({id: `maintenance-off${suffix(a.app)}`, kind: 'app-maintenance', app: a.app, on: false, with: recovering, putsBack: `maintenance-on${suffix(a.app)}`, together: TOGETHER.maintenanceOff} as const)),
+  ]
 }
 
 export const reattachId = (a: {app: string, name: string}) => `reattach:${a.app}:${a.name}`
 
 // After the promote: every other attachment of the old database, on every app, moved to the new one;
-// then the read-back that nothing but the kept alias reaches the old database any more.
+// then the read-back that nothing but the kept alias reaches the old database any more. The moves run in
+// waves: each app's first attachment at once, then each app's second, so that no two writes go to one app
+// at the same time.
 export function moveSteps(plan: EstatePlan, old: {id: string, name: string}, created: Ref<Addon>): Planned[] {
   const moving = plan.apps.flatMap(a => a.attachments.filter(e => e.fate === 'moves'))
   const left = plan.apps.flatMap(a => a.attachments.filter(e => e.fate === 'left: credential')).map(({app, name, namespace}) => ({app, name, namespace}))
@@ -171,9 +183,24 @@ export function moveSteps(plan: EstatePlan, old: {id: string, name: string}, cre
   // A database only its own app uses, under the names the promote moves: the promote's own read-back says it all.
   if (moving.length === 0 && plan.apps.length === 1) return []
   return [
-    ...moving.map(({app, name, namespace}): Planned => ({id: reattachId({app, name}), kind: 'reattach-database', app, name, namespace, old, created})),
+    ...waves(moving).flatMap((wave, n) => wave.map(({app, name, namespace}): Planned => ({
+      id: reattachId({app, name}), kind: 'reattach-database', app, name, namespace, old, created, together: n === 0 ? TOGETHER.reattach : `${TOGETHER.reattach} (${n + 1})`,
+    }))),
     {id: 'estate-check', kind: 'estate-check', app, old, created, left},
   ]
+}
+
+// The n-th wave holds each app's n-th attachment, in the plan's order of apps.
+function waves<E extends {app: string}>(entries: E[]): E[][] {
+  const seen = new Map<string, number>()
+  const waves: E[][] = []
+  for (const entry of entries) {
+    const n = seen.get(entry.app) ?? 0
+    seen.set(entry.app, n + 1)
+    waves[n] ??= []
+    waves[n].push(entry)
+  }
+  return waves
 }
 
 // What a person types to point an attachment at a database (back at the old one, or on at the new one).

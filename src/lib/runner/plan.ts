@@ -28,10 +28,12 @@ export type Planned<D extends StepData = StepData> = D & {
   putsBack?: string
   // Once this step's change exists, it relies on these earlier ones (see Step.needs).
   needs?: string[]
+  // It runs at the same time as the steps next to it with the same group title (see Step.together).
+  together?: string
 }
 
 // How a kind's data becomes a runner step: the step without its place (id, putsBack, needs come from the plan).
-export type Builder<D> = (data: D) => Omit<Step<any>, 'id' | 'putsBack' | 'needs' | 'data'>
+export type Builder<D> = (data: D) => Omit<Step<any>, 'id' | 'putsBack' | 'needs' | 'together' | 'data'>
 
 export type BuildersOf<K extends StepKind> = {[P in K]: Builder<StepDataOf<P>>}
 
@@ -55,8 +57,8 @@ export class Interpreter {
   }
 
   build = (planned: Planned): Step<any> => {
-    const {id, putsBack, needs} = planned
+    const {id, putsBack, needs, together} = planned
     const builder = (this.builders as Record<string, Builder<StepData>>)[(planned as {kind: string}).kind]
-    return {...builder(planned), id, putsBack, needs, data: planned}
+    return {...builder(planned), id, putsBack, needs, together, data: planned}
   }
 }

@@ -16,6 +16,9 @@ import {KeepsRunning, NoEffect, Ref, resultOf, Step, StepContext, Undo} from './
 // When a step fails or the run is stopped, the undos of the steps that ran are performed newest first,
 // each checked by reading the state back. Work that Heroku carries on by itself (a restore) is waited
 // for before anything is put back. Every event goes to the run log first.
+// Steps next to each other that name one group (Step.together: requests to different apps) run at the
+// same time, each still a step of its own (its events, its read-back, its undo); the runner waits for all
+// of them before it decides, and starts nothing new after a signal. Their put-backs run together too.
 
 export interface Progress {
   start(title: string): void
@@ -23,6 +26,8 @@ export interface Progress {
   stop(result: string): void
   // A message of its own line, for the engineer (stderr).
   say(text: string): void
+  // A progress line of its own (a step of a group that ended), above the spinner; none where progress is not shown (--json).
+  line?(text: string): void
   output(text: string): void
 }
 
@@ -87,7 +92,38 @@ type Phase = 'steps' | 'settling' | 'putting back'
 const sentence = (text: string) => /[.!?)`]$/.test(text) ? text : `${text}.`
 
 // A step as the runner follows it: its report, and what the ledger needs to know of it.
-type Tracked = StepReport & Entry
+type Tracked = StepReport & Entry & {together?: string}
+
+// The controls of a step under way: Ctrl-C aborts its reads at once, its write after a moment.
+interface Running {
+  step: Step
+  stepControl: AbortController
+  writeControl: AbortController
+}
+
+// The steps of a plan as they run: alone, or with the steps next to them of the same group. A step that
+// keeps work running at Heroku runs alone (its wait is the run's one settling phase).
+export function groupsOf(steps: Step<any>[]): {title?: string, indexes: number[]}[] {
+  const groups: {title?: string, indexes: number[]}[] = []
+  for (const [index, step] of steps.entries()) {
+    const last = groups.at(-1)
+    const joins = step.together !== undefined && !step.keepsRunning
+    if (last && joins && last.title === step.together) last.indexes.push(index)
+    else groups.push({title: joins ? step.together : undefined, indexes: [index]})
+  }
+  return groups
+}
+
+// Put-backs next to each other in the order they are due whose steps ran in one group.
+function chunksOf(reports: Tracked[]): Tracked[][] {
+  const chunks: Tracked[][] = []
+  for (const report of reports) {
+    const last = chunks.at(-1)
+    if (last && report.together !== undefined && last[0].together === report.together) last.push(report)
+    else chunks.push([report])
+  }
+  return chunks
+}
 
 export class Runner {
   private readonly results = new Map<string, unknown>()
@@ -97,13 +133,11 @@ export class Runner {
   private signal?: NodeJS.Signals
   private signalsInPhase = 0
   private leaving = false
-  private stepControl = new AbortController()
-  private writeControl = new AbortController()
+  // The steps under way now (more than one in a group).
+  private readonly running = new Set<Running>()
   private settleControl = new AbortController()
   private readonly putBackControl = new AbortController()
   private settling?: KeepsRunning
-  // The step running now.
-  private current?: Step
   // The steps as the log of the run being continued tells them.
   private prior?: Map<string, StepRecord>
   private readonly startedAt = Date.now()
@@ -124,34 +158,38 @@ export class Runner {
     if (continuing) {
       this.log = RunLog.continue(continuing.file)
       this.prior = new Map(continuing.steps.map(record => [record.id, record]))
-      this.reports = steps.map(({id, title, needs}) => {
+      this.reports = steps.map(({id, title, needs, together}) => {
         const {state, note, applied, partial, undo, running, settled, putBack, result} = this.prior!.get(id) ?? {state: 'not run' as const}
         if (state === 'done') {
           this.results.set(id, result)
-          return {id, title, needs, state, note, applied, undo, running, settled, putBack}
+          return {id, title, needs, together, state, note, applied, undo, running, settled, putBack}
         }
         // A change (or part of one) the run before made and did not take back is still owed its undo,
         // should going on fail before the step is done.
         const standing = state !== 'undone' && (applied || partial) ? {applied, partial, undo, running, settled} : {}
-        return {id, title, needs, state: 'not run', putBack, ...standing}
+        return {id, title, needs, together, state: 'not run', putBack, ...standing}
       })
     } else {
       this.log = RunLog.begin(dataDir, {
         command, app, what, ...this.settings.context,
         steps: steps.map(({id, title, data, command}) => ({id, title, data: data as Planned | undefined, command})),
       })
-      this.reports = steps.map(({id, title, needs}) => ({id, title, state: 'not run', needs}))
+      this.reports = steps.map(({id, title, needs, together}) => ({id, title, state: 'not run', needs, together}))
     }
     return this.settings.interrupts.during(signal => this.onSignal(signal), async () => {
       await this.settings.begun?.({id: this.log.id, file: this.log.file}).catch(() => {})
       let failure: {step: Step, error: string} | undefined
-      for (const [index, step] of steps.entries()) {
+      for (const group of groupsOf(steps)) {
         if (this.signal) break
-        if (this.reports[index].state === 'done') continue
-        const error = await this.runStep(step, this.reports[index])
-        this.current = undefined
-        if (error !== undefined) {
-          failure = {step, error}
+        const left = group.indexes.filter(index => this.reports[index].state !== 'done')
+        if (left.length === 0) continue
+        const errors = group.title !== undefined && left.length > 1
+          ? await this.runTogether(group.title, left.map(index => steps[index]))
+          : [await this.runStep(steps[left[0]], this.reports[left[0]], this.settings.progress)]
+        // The first failure in plan order is the run's headline; the others are in their steps' reports.
+        const failed = errors.findIndex(error => error !== undefined)
+        if (failed >= 0) {
+          failure = {step: steps[left[failed]], error: errors[failed]!}
           break
         }
       }
@@ -182,14 +220,36 @@ export class Runner {
     for (const loading of this.loaded) (await loading.catch(() => undefined) as {destroy?: () => void} | undefined)?.destroy?.()
   }
 
+  // The steps of one group at the same time: the group's title, then a line for each step as it ends.
+  // Every step runs to its end (or is stopped by a signal) before the run decides what follows.
+  private async runTogether(title: string, steps: Step[]): Promise<(string | undefined)[]> {
+    const {progress} = this.settings
+    progress.start(`${title} (${steps.length} at once)`)
+    const ended = await Promise.allSettled(steps.map(step => this.runStep(step, this.reports.find(r => r.id === step.id)!, memberProgress(progress, step.title))))
+    const errors = ended.map(end => end.status === 'fulfilled' ? end.value : messageOf(end.reason))
+    progress.stop(errors.some(error => error !== undefined) ? 'not all done' : 'done')
+    const thrown = ended.find(end => end.status === 'rejected')
+    if (thrown) throw thrown.reason
+    return errors
+  }
+
   // Runs one step; returns the error that stops the run, if any.
-  private async runStep(step: Step, report: Tracked): Promise<string | undefined> {
-    const {progress, timeoutMs} = this.settings
-    this.stepControl = new AbortController()
-    this.writeControl = new AbortController()
+  private async runStep(step: Step, report: Tracked, progress: Progress): Promise<string | undefined> {
+    const running = {step, stepControl: new AbortController(), writeControl: new AbortController()}
+    this.running.add(running)
+    try {
+      return await this.runRunning(running, report, progress)
+    } finally {
+      this.running.delete(running)
+    }
+  }
+
+  private async runRunning(running: Running, report: Tracked, progress: Progress): Promise<string | undefined> {
+    const {step} = running
+    const {timeoutMs} = this.settings
     const stepContext = () => this.context(this.settings.api.with({
-      signal: this.stepControl.signal, writeSignal: this.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
-    }), this.stepControl.signal, this.writeControl.signal)
+      signal: running.stepControl.signal, writeSignal: running.writeControl.signal, timeoutMs: Math.min(timeoutMs, 60_000),
+    }), running.stepControl.signal, running.writeControl.signal, progress)
     let context = stepContext()
     const unneeded = step.skip?.(context)
     if (unneeded !== undefined) {
@@ -199,7 +259,6 @@ export class Runner {
       progress.stop(unneeded)
       return undefined
     }
-    this.current = step
     const partial = step.undoPartial?.(this.log.id)
     this.log.append({event: 'started', step: step.id, ...(partial && {undo: partial})})
     progress.start(step.title)
@@ -207,7 +266,7 @@ export class Runner {
     try {
       earlier = await this.earlier(step, context)
     } catch (error) {
-      return this.failed(step, report, error, 'unknown')
+      return this.failed(step, report, error, 'unknown', progress)
     }
     let result: unknown = earlier?.result
     let lost = false
@@ -224,12 +283,12 @@ export class Runner {
         }
         // Read back, it did not happen: a passing failure may be tried once more, never blindly.
         if (attempt === 1 && observed.readBack && isTransient(error) && !this.signal) {
-          await sleep((error as ApiFailure).retryAfterMs ?? 1000, this.stepControl.signal).catch(() => {})
+          await sleep((error as ApiFailure).retryAfterMs ?? 1000, running.stepControl.signal).catch(() => {})
           continue
         }
         // Part of the change may exist: the undo given before it ran reads back what was made.
         if (observed.unknown && partial) Object.assign(report, {partial: true, undo: partial})
-        return this.failed(step, report, error, observed.unknown ? 'unknown' : false)
+        return this.failed(step, report, error, observed.unknown ? 'unknown' : false, progress)
       }
     }
     // From here on the change exists: its undo is due if the run does not succeed.
@@ -245,9 +304,9 @@ export class Runner {
       if (settled !== true) return settled
       // A signal that came before the work ended was answered by waiting for it: what follows (`then`)
       // still learns how it ended, until a second signal.
-      if (this.stepControl.signal.aborted) {
-        this.stepControl = new AbortController()
-        this.writeControl = new AbortController()
+      if (running.stepControl.signal.aborted) {
+        running.stepControl = new AbortController()
+        running.writeControl = new AbortController()
         context = stepContext()
       }
     }
@@ -260,7 +319,7 @@ export class Runner {
           Object.assign(report, {applied: false, undo: undefined})
           if (error.result !== undefined) this.results.set(step.id, error.result)
         }
-        return this.failed(step, report, error, !(error instanceof NoEffect))
+        return this.failed(step, report, error, !(error instanceof NoEffect), progress)
       }
     }
     const note = [step.done?.(result as never), lost ? 'its answer was lost; read back: it happened' : undefined, earlier?.note].filter(Boolean).join('; ')
@@ -286,8 +345,8 @@ export class Runner {
     return undefined
   }
 
-  private context(api: Api, signal: AbortSignal, writeSignal = signal): StepContext {
-    const {progress, timeoutMs} = this.settings
+  private context(api: Api, signal: AbortSignal, writeSignal = signal, progress = this.settings.progress): StepContext {
+    const {timeoutMs} = this.settings
     return {
       api, signal, writeSignal, timeoutMs, run: this.log.id,
       status: text => progress.status(text),
@@ -327,7 +386,7 @@ export class Runner {
   }
 
   // Records a failed step; returns the run's error headline.
-  private failed(step: Step, report: Tracked, error: unknown, applied: boolean | 'unknown'): string {
+  private failed(step: Step, report: Tracked, error: unknown, applied: boolean | 'unknown', progress = this.settings.progress): string {
     const interrupted = isAbort(error) && this.signal !== undefined
     const said = error instanceof SafeRollbackError && error.state ? `${messageOf(error)} (${error.state})` : messageOf(error)
     const message = sentence(interrupted && said === 'cancelled' ? 'stopped by the interrupt' : said)
@@ -335,7 +394,7 @@ export class Runner {
     Object.assign(report, {state: applied === 'unknown' ? 'unknown' : interrupted ? 'interrupted' : 'failed', error: message, change})
     if (resultOf(error) !== undefined && !this.results.has(step.id)) this.results.set(step.id, resultOf(error))
     this.log.append({event: 'failed', step: step.id, error: message, applied})
-    this.settings.progress.stop(applied === 'unknown' ? '? outcome unknown' : interrupted ? 'interrupted' : 'failed')
+    progress.stop(applied === 'unknown' ? '? outcome unknown' : interrupted ? 'interrupted' : 'failed')
     // An API error says little on its own: name the step it stopped.
     return error instanceof ApiFailure ? `${step.title} failed: ${message}` : message
   }
@@ -398,13 +457,16 @@ export class Runner {
       this.putBackControl.abort()
       return
     }
-    const stopping = this.current?.stopping && this.dueUndos().length === 0 ? this.current.stopping : undefined
+    const [only, ...more] = this.running
+    const stopping = only?.step.stopping && more.length === 0 && this.dueUndos().length === 0 ? only.step.stopping : undefined
     if (count === 1) this.settings.progress.say(stopping ?? 'Stopping at the next step; what was done will be put back, or listed with the command that undoes it.')
-    this.stepControl.abort()
-    // The write of this step: a later step (or what follows a settle) has controls of its own.
-    const write = this.writeControl
-    if (count === 1) setTimeout(() => write.abort(), WRITE_GRACE_MS).unref()
-    else this.writeControl.abort()
+    for (const running of this.running) {
+      running.stepControl.abort()
+      // The write of this step: what follows a settle has controls of its own.
+      const write = running.writeControl
+      if (count === 1) setTimeout(() => write.abort(), WRITE_GRACE_MS).unref()
+      else write.abort()
+    }
   }
 
   // Automatic undos of the steps that ran and were not put back by a later step, newest first.
@@ -415,21 +477,32 @@ export class Runner {
   private async putBack() {
     this.phase = 'putting back'
     this.signalsInPhase = 0
-    for (const report of this.dueUndos()) {
+    const {progress} = this.settings
+    for (const chunk of chunksOf(this.dueUndos())) {
       if (this.leaving) break
-      const undo = report.undo!
-      this.settings.progress.start(undo.title)
-      this.log.append({event: 'undo-started', step: report.id})
-      try {
-        await performChecked(this.settings.actions, this.putBackApi, undo.action!)
-        report.state = 'undone'
-        this.log.append({event: 'undone', step: report.id})
-        this.settings.progress.stop('done, read back')
-      } catch (error) {
-        Object.assign(report, {state: 'undo failed', error: messageOf(error)})
-        this.log.append({event: 'undo-failed', step: report.id, error: messageOf(error)})
-        this.settings.progress.stop('failed')
+      if (chunk.length === 1) {
+        await this.undo(chunk[0], progress)
+        continue
       }
+      progress.start(`Putting back ${chunk.length} changes at once`)
+      await Promise.all(chunk.map(report => this.undo(report, memberProgress(progress, report.undo!.title))))
+      progress.stop(chunk.every(report => report.state === 'undone') ? 'done' : 'not all done')
+    }
+  }
+
+  private async undo(report: Tracked, progress: Progress) {
+    const undo = report.undo!
+    progress.start(undo.title)
+    this.log.append({event: 'undo-started', step: report.id})
+    try {
+      await performChecked(this.settings.actions, this.putBackApi, undo.action!)
+      report.state = 'undone'
+      this.log.append({event: 'undone', step: report.id})
+      progress.stop('done, read back')
+    } catch (error) {
+      Object.assign(report, {state: 'undo failed', error: messageOf(error)})
+      this.log.append({event: 'undo-failed', step: report.id, error: messageOf(error)})
+      progress.stop('failed')
     }
   }
 
@@ -452,7 +525,7 @@ export class Runner {
     const undo = kept(this.reports).map(r => r.undo!.command)
     const message = status === 'succeeded' ? undefined : error ?? `Interrupted (${this.signal}).`
     this.log.append({event: 'end', status, message})
-    const steps = this.reports.map(({applied: _a, partial: _partial, running: _r, settled: _s, putBack: _p, needs: _n, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
+    const steps = this.reports.map(({applied: _a, partial: _partial, running: _r, settled: _s, putBack: _p, needs: _n, together: _t, undo, ...report}): StepReport => ({...report, ...(undo && {undo: strip(undo)})}))
     const outcome = {run: this.log.id, status, signal: complete ? undefined : this.signal, error: message, steps, finish, undo, log: this.log.file, durationMs: Date.now() - this.startedAt}
     return Object.defineProperty(outcome, 'result', {value: <T>(id: string) => this.results.get(id) as T | undefined, enumerable: false}) as RunOutcome
   }
@@ -460,6 +533,15 @@ export class Runner {
 
 
 const strip = ({action: _action, ...rest}: Undo): StepReport['undo'] => rest
+
+// What one step of a group shows: its waits in the group's status, one line once it ends, never a spinner of its own.
+const memberProgress = (progress: Progress, title: string): Progress => ({
+  start() {},
+  status: text => progress.status(`${title}: ${text}`),
+  stop: result => (progress.line ?? progress.say)(`  ${title}: ${result}`),
+  say: text => progress.say(text),
+  output: text => progress.output(text),
+})
 
 const recorded = (step: Step, result: unknown) => step.record ? step.record(result as never) : result
 

@@ -78,6 +78,10 @@ export interface Step<R = unknown> {
   // Once this step's change exists, it relies on these earlier changes (a code rollback onto reverted
   // migrations): they stay even when the run fails, and their undo becomes a command to run by hand.
   needs?: string[]
+  // The title of the group this step runs with: consecutive steps of one group run at the same time
+  // (requests to different apps, see Runner), each still a step of its own. A step that keeps work
+  // running at Heroku always runs alone.
+  together?: string
   // One line for the report once the step is done.
   done?(result: R): string
   // What the run log keeps of the result, for a later process to go on from (never a secret); the result itself by default.
