@@ -154,9 +154,13 @@ describe('heroku db:recover on a database several apps use', function () {
   it('a run killed (SIGKILL) after the promote: recovery:resume --continue moves the other apps\' attachments left on the old database and puts back their quiet, read back', async () => {
     const {name, seeded} = await seed('estate-continue')
     const {worker, reports} = seeded
+    // The worker's second attachment (WORKER_POOL, the last wave of moves) hangs unapplied: the kill comes
+    // while it is under way, whatever the machine's load, and REPORTING_DB moved before it.
+    const hung = sandbox().inject({kind: 'hang', when: 'before', app: worker.name, method: 'POST', path: '/addon-attachments', nth: 2, times: 1})
     const killed = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--scale-down-workers', '--confirm', name], {
-      signalAfter: {when: () => sandbox().requests.some(r => r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name), signal: 'SIGKILL'},
+      signalAfter: {when: () => hung.hits > 0, signal: 'SIGKILL'},
     })
+    hung.remove()
     assert.equal(killed.code, 137)
     const created = createdBy(seeded)!
     assert.equal(addonOf(seeded.app, 'DATABASE').id, created.id, 'the promote was made')
@@ -168,8 +172,9 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.equal(on(worker, 'WORKER_POOL')!.namespace, 'connection-pooling:default')
     for (const app of [seeded.app, worker, reports]) assert.equal(app.maintenance, false, `${app.name} is out of maintenance`)
     assert.equal(worker.formation.find(p => p.type === 'worker')!.quantity, 2)
-    const sent = sandbox().requests.filter(r => r.applied && r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === reports.name)
-    assert.equal(sent.length, 1, 'the re-attach made before the kill is read back, not sent again')
+    const sent = (app: string) => sandbox().requests.filter(r => r.applied && r.method === 'POST' && r.path === '/addon-attachments' && r.body?.app?.name === app)
+    assert.equal(sent(reports.name).length, 1, 'the re-attach made before the kill is not sent again')
+    assert.equal(sent(worker.name).length, 2, 'the one under way at the kill is read back as not made, then made once')
     assert.equal(JSON.parse((await heroku(['recovery:log', run.id, '--json'])).stdout).status, 'succeeded')
   })
 
