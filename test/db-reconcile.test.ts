@@ -76,7 +76,10 @@ async function holdWriteLock(addon: Addon, table: string, from: () => boolean | 
       }
       if (holder) lock.blocked = (await sandbox().sql(addon, 'SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted'))[0].n > 0
     } catch {
-      // The database may be busy being copied; try again.
+      // The database may be busy being copied, and a copy ends the sessions on it (the lock's too): take
+      // the lock again on the next tick.
+      await holder?.end().catch(() => {})
+      holder = undefined
     } finally {
       busy = false
     }
@@ -197,6 +200,7 @@ describe('heroku db:reconcile', function () {
       result = await heroku(['db:reconcile', '--app', recovered.name, '--from', recovered.alias, '--out', folderIn('interrupted'), '--apply', '--confirm', recovered.name, '--json'],
         {signalAfter: {when: () => lock.blocked, signal: 'SIGINT'}})
     } finally {
+      sandbox().latencyMs = 0
       await release()
     }
     assert.equal(result.code, 130, result.stderr)
@@ -328,18 +332,18 @@ describe('heroku db:recover --surgical', function () {
   it('Ctrl-C while the put-back waits rolls it back, and the scratch database is destroyed', async () => {
     const name = appName('surgical-int')
     const loss = await seedDataLoss(sandbox(), name)
-    // From when the plugin reads the scratch copy: copying a database (the safety backup, the copy
-    // itself) ends the sessions on it.
-    const scratchRead = async () => {
-      const scratch = [...sandbox().state.addons.values()].find(a => a.app.id === loss.app.id && a.id !== loss.database.id && a.state === 'provisioned')
-      return scratch !== undefined && await otherSessions(scratch) > 0
-    }
-    const {lock, release} = await holdWriteLock(loss.database, 'customers', scratchRead)
+    // From when the safety backup of DATABASE has succeeded (the last copy of it, which would end the lock's
+    // session); the round trip of the maintenance step that follows leaves time to take it on a loaded machine.
+    const earlier = sandbox().state.transfers.length
+    const backedUp = () => sandbox().state.transfers.slice(earlier).some(t => t._addonId === loss.database.id && t.succeeded)
+    const {lock, release} = await holdWriteLock(loss.database, 'customers', backedUp)
+    sandbox().latencyMs = 400
     let result: Result
     try {
       result = await heroku(['db:recover', '--app', name, '--to', loss.beforeLoss, '--surgical', '--tables', 'customers', '--out', folderIn('surgical-int'), '--confirm', name, '--json'],
         {signalAfter: {when: () => lock.blocked, signal: 'SIGINT'}})
     } finally {
+      sandbox().latencyMs = 0
       await release()
     }
     await sandbox().settle()

@@ -225,9 +225,10 @@ describe('heroku recovery:verify', function () {
     assert.equal(health.verdict, 'healthy', health.reason)
     assert.match(health.reason, /over 20s/)
     const requests = apiRequests(name).map(r => `${r.method} ${r.path.replace(name, 'APP')}`)
-    // Before: the app, its formation and releases, then the session; during 20 s: the dynos at 0, 5 and 15 s.
+    // Before: the app, its formation and releases, then the session; during 20 s: the dynos at 0, 5 and 15 s,
+    // backing off (a loaded machine may find the window over before the third): never a poll every second.
     assert.deepEqual(requests.filter(r => !r.endsWith('/dynos')).sort(), ['GET /apps/APP', 'GET /apps/APP/formation', 'GET /apps/APP/releases', 'POST /apps/APP/log-sessions'])
-    assert.equal(dynoReads(name).length, 3)
+    assert.ok([2, 3].includes(dynoReads(name).length), `${dynoReads(name).length} reads of the dynos`)
   })
 
   describe('refusals, before anything is sent', () => {
