@@ -1,7 +1,8 @@
 import type {Addon} from '../api/addons.js'
 import {attach, listAttachments} from '../api/addons.js'
 import type {BuildersOf, CrossAppTrust} from '../runner/plan.js'
-import type {Observed, Ref, Undo} from '../runner/step.js'
+import {actionStep} from '../runner/action-step.js'
+import type {Ref} from '../runner/step.js'
 import {appMaintenance, appScale, sharesDatabase} from './actions.js'
 import {attachmentsOfAddon, type EstateAttachment} from './gather.js'
 import {isPooler, moveCommand} from './plan.js'
@@ -35,31 +36,17 @@ export interface EstateRead {
 
 const describe = (a: {app: string, name: string, namespace: string | null}) => `${a.app}'s ${a.name}${isPooler(a) ? ' (connection pooler)' : ''}`
 
-const observed = (done: boolean): Observed<void> => done ? {applied: true, result: undefined} : {applied: false}
-
 export const estateSteps: BuildersOf<'app-maintenance' | 'app-scale' | 'reattach-database' | 'estate-check'> = {
   'app-maintenance'({app, on, with: recovering}) {
     const action = {kind: 'app-maintenance', app, on, with: recovering} as const
-    const off = {...action, on: false}
-    return {
-      title: appMaintenance.title(action),
-      command: appMaintenance.command(action),
-      apply: ({api}) => appMaintenance.perform(api, action, {timeoutMs: 0}),
-      observe: async ({api}) => observed(await appMaintenance.isDone(api, action)),
-      undo: on ? (): Undo => ({title: appMaintenance.title(off), command: appMaintenance.command(off), action: off, automatic: true}) : undefined,
-    }
+    return actionStep(appMaintenance, action, {undo: on ? {...action, on: false} : undefined})
   },
   'app-scale'({app, formation, down, with: recovering}) {
     const back = {kind: 'app-scale', app, formation, with: recovering} as const
     const zero = {...back, formation: formation.map(p => ({type: p.type, quantity: 0}))}
-    const action = down ? zero : back
-    return {
-      title: down ? `Scale ${app}'s ${formation.map(p => `${p.type}=${p.quantity}`).join(', ')} to 0, so that nothing writes during the switch` : appScale.title(back),
-      command: appScale.command(action),
-      apply: ({api}) => appScale.perform(api, action, {timeoutMs: 0}),
-      observe: async ({api}) => observed(await appScale.isDone(api, action)),
-      undo: down ? (): Undo => ({title: appScale.title(back), command: appScale.command(back), action: back, automatic: true}) : undefined,
-    }
+    return down
+      ? actionStep(appScale, zero, {title: `Scale ${app}'s ${formation.map(p => `${p.type}=${p.quantity}`).join(', ')} to 0, so that nothing writes during the switch`, undo: back})
+      : actionStep(appScale, back)
   },
 
   // `confirm` replaces the attachment of that name, as `heroku pg:promote` replaces DATABASE: the app

@@ -1,5 +1,5 @@
 import type {BuildersOf, Planned} from '../runner/plan.js'
-import type {Observed, Undo} from '../runner/step.js'
+import {actionStep} from '../runner/action-step.js'
 import {maintenance, scale} from './actions.js'
 
 // Quieting an app for a switch, as plan steps: maintenance mode on, workers at 0, and the steps that put
@@ -13,33 +13,19 @@ declare module '../runner/plan.js' {
   }
 }
 
-const observed = (done: boolean): Observed<void> => done ? {applied: true, result: undefined} : {applied: false}
-
 const list = (formation: {type: string, quantity: number}[]) => formation.map(p => `${p.type}=${p.quantity}`).join(', ')
 
 export const platformSteps: BuildersOf<'maintenance' | 'scale'> = {
   maintenance({app, on}) {
     const action = {kind: 'maintenance', app, on} as const
-    const off = {kind: 'maintenance', app, on: false} as const
-    return {
-      title: maintenance.title(action),
-      command: maintenance.command(action),
-      apply: ({api}) => maintenance.perform(api, action, {timeoutMs: 0}),
-      observe: async ({api}) => observed(await maintenance.isDone(api, action)),
-      undo: on ? (): Undo => ({title: maintenance.title(off), command: maintenance.command(off), action: off, automatic: true}) : undefined,
-    }
+    return actionStep(maintenance, action, {undo: on ? {...action, on: false} : undefined})
   },
   scale({app, formation, down}) {
     const zero = {kind: 'scale', app, formation: formation.map(p => ({type: p.type, quantity: 0}))} as const
     const back = {kind: 'scale', app, formation} as const
-    const action = down ? zero : back
-    return {
-      title: down ? `Scale ${list(formation)} to 0, so that nothing writes during the switch` : `Scale back to ${list(formation)}`,
-      command: scale.command(action),
-      apply: ({api}) => scale.perform(api, action, {timeoutMs: 0}),
-      observe: async ({api}) => observed(await scale.isDone(api, action)),
-      undo: down ? (): Undo => ({title: scale.title(back), command: scale.command(back), action: back, automatic: true}) : undefined,
-    }
+    return down
+      ? actionStep(scale, zero, {title: `Scale ${list(formation)} to 0, so that nothing writes during the switch`, undo: back})
+      : actionStep(scale, back, {title: `Scale back to ${list(formation)}`})
   },
 }
 
