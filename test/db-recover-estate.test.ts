@@ -277,6 +277,45 @@ describe('heroku db:recover on a database several apps use', function () {
     assert.deepEqual(writes(), [])
   })
 
+  it('refuses, before any write, a team app whose app permissions do not allow what the recovery changes there; the printed grant lets it go, and in place without quiet view is enough', async () => {
+    const {name, seeded} = await seed('estate-perm')
+    const {worker, reports} = seeded
+    state().joinTeam(reports, 'acme', ['view'])
+    state().joinTeam(worker, 'acme', ['operate', 'view'])
+    // What the check spares: without it the run would meet the first refused write after quieting other apps.
+    const direct = await heroku(['maintenance:on', '--app', reports.name])
+    assert.notEqual(direct.code, 0, 'the sandbox refuses maintenance mode to view-only permissions')
+    sandbox().clearRequests()
+
+    const result = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--scale-down-workers', '--confirm', name])
+    assert.notEqual(result.code, 0)
+    if (process.env.SHOW) process.stdout.write(result.stdout + result.stderr)
+    const email = state().user.email
+    const reportsGrant = `heroku access:update ${email} --app ${reports.name} --permissions view,operate,deploy`
+    assert.ok(result.stderr.includes(`${reports.name} also uses ${seeded.database.name} (as REPORTING_DB), but your app permissions on ${reports.name} are view, and turning maintenance mode on needs operate (or manage); moving REPORTING_DB needs deploy (or manage). Ask a team admin to grant it (\`${reportsGrant}\`)`), result.stderr)
+    assert.ok(result.stderr.includes(`your app permissions on ${worker.name} are operate, view, and moving DATABASE, WORKER_POOL (pooler) needs deploy (or manage)`), result.stderr)
+    assert.match(result.stderr, /Nothing was changed/)
+    assert.deepEqual(writes(), [])
+    assert.equal(sandbox().requests.filter(r => /\/collaborators$/.test(r.path)).length, 3, 'one read of the collaborators for each app, the recovering one included')
+
+    // In place with no maintenance and no scaling, nothing of the other apps changes: their view is enough.
+    const inPlace = await heroku(['db:recover', '--app', name, '--backup', seeded.backup, '--no-maintenance', '--dry-run', '--json'])
+    assert.equal(inPlace.code, 0, inPlace.stderr)
+    const checks = JSON.parse(inPlace.stdout).plan.checks
+    assert.equal(checks.find((c: any) => c.name === 'app permissions'), undefined)
+    assert.equal(checks.find((c: any) => c.name === 'apps on the database')?.outcome, 'passed')
+    assert.deepEqual(JSON.parse(inPlace.stdout).plan.estate.apps.map((a: any) => [a.app, a.permissions ?? null]), [[name, null], [reports.name, ['view']], [worker.name, ['operate', 'view']]])
+
+    // The grants the refusal printed, run as printed, are enough.
+    for (const grant of [reportsGrant, `heroku access:update ${email} --app ${worker.name} --permissions operate,view,deploy`]) {
+      const granted = await heroku(grant.split(' ').slice(1))
+      assert.equal(granted.code, 0, granted.stderr)
+    }
+    const dry = await heroku(['db:recover', '--app', name, '--to', seeded.beforeLoss, '--scale-down-workers', '--dry-run', '--json'])
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.equal(JSON.parse(dry.stdout).plan.checks.find((c: any) => c.name === 'app permissions'), undefined)
+  })
+
   it('migrate:down lists the other apps on the database, whose code meets the reverted schema too (their fit is not checked)', async () => {
     const name = appName('estate-down')
     const dir = prismaProject()

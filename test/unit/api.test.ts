@@ -5,6 +5,7 @@ import {findRelease, releasesAfter} from '../../src/lib/api/releases.js'
 import {setMaintenance} from '../../src/lib/api/apps.js'
 import {backupGate, backupStates} from '../../src/lib/backups/gate.js'
 import {Refused} from '../../src/lib/errors.js'
+import {permissionsOn} from '../../src/lib/estate/access.js'
 import {API, DATA_API, apiClient, useNock} from './client.js'
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString()
@@ -33,6 +34,21 @@ describe('the API layer', () => {
     const api = await apiClient()
     nock(API).get('/apps/shop/releases/999').reply(404, {id: 'not_found', message: 'Couldn\'t find that release.'})
     await assert.rejects(findRelease(api, 'shop', 'v999'), (error: Error) => error instanceof Refused && /Release v999 does not exist on shop/.test(error.message))
+  })
+
+  it('reads the user\'s app permissions from a team app\'s collaborators; an admin, a personal app, an unlisted user or a refused list lack nothing known', async () => {
+    const api = await apiClient()
+    const collaborator = (email: string, role: string, permissions: string[]) => ({user: {email}, role, permissions: permissions.map(name => ({name, description: name}))})
+    const scope = nock(API)
+      .get('/apps/team-app/collaborators').reply(200, [collaborator('boss@example.com', 'admin', ['view', 'deploy', 'operate', 'manage']), collaborator('Ana@Example.com', 'member', ['view', 'operate'])])
+      .get('/apps/admin-app/collaborators').reply(200, [collaborator('ana@example.com', 'admin', ['view'])])
+      .get('/apps/own-app/collaborators').reply(200, [collaborator('ana@example.com', 'owner', [])])
+      .get('/apps/other-app/collaborators').reply(200, [collaborator('bob@example.com', 'member', ['view'])])
+      .get('/apps/hidden-app/collaborators').reply(403, {id: 'forbidden', message: 'You do not have access to this resource.'})
+    assert.deepEqual(await permissionsOn(api, 'team-app', 'ana@example.com'), ['operate', 'view'])
+    for (const app of ['admin-app', 'own-app', 'other-app', 'hidden-app']) assert.equal(await permissionsOn(api, app, 'ana@example.com'), undefined, app)
+    assert.equal(await permissionsOn(api, 'team-app', undefined), undefined, 'no account, no request')
+    scope.done()
   })
 
   it('encodes every path segment: `v50/../51` stays one segment', () => {

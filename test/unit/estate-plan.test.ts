@@ -123,6 +123,28 @@ describe('planEstate', () => {
     assert.deepEqual(planEstate(denied, input()).apps.find(a => a.app === 'reports')?.maintenance, 'no')
   })
 
+  it('an app whose listed app permissions do not allow what the plan changes there refuses, naming what is lacking and how to grant it; what is not changed needs nothing', () => {
+    // reports: view only (already in maintenance, so only REPORTING_DB moves there); worker: operate, scaled, but its attachments move.
+    const team = estate({permissions: {reports: ['view'], worker: ['operate', 'view']}, email: 'ana@example.com'})
+    const checks = blocking(estateChecks(team, planEstate(team, input())))
+    assert.deepEqual(checks.map(c => [c.name, c.detail]), [
+      ['app permissions', 'reports also uses postgresql-old-1 (as REPORTING_DB, ANALYST), but your app permissions on reports are view, and moving REPORTING_DB needs deploy (or manage). Ask a team admin to grant it (`heroku access:update ana@example.com --app reports --permissions view,deploy`), or detach it first: `heroku addons:detach REPORTING_DB --app reports`, `heroku addons:detach ANALYST --app reports`.'],
+      ['app permissions', 'worker also uses postgresql-old-1 (as DATABASE, JOBS_POOL (pooler)), but your app permissions on worker are operate, view, and moving DATABASE, JOBS_POOL (pooler) needs deploy (or manage). Ask a team admin to grant it (`heroku access:update ana@example.com --app worker --permissions operate,view,deploy`), or detach it first: `heroku addons:detach DATABASE --app worker`, `heroku addons:detach JOBS_POOL --app worker`.'],
+    ])
+    // The recovering app itself: deploy without operate cannot turn its maintenance on.
+    const own = estate({permissions: {shop: ['deploy', 'view']}, email: 'ana@example.com'})
+    assert.deepEqual(blocking(estateChecks(own, planEstate(own, input()))).map(c => c.detail), [
+      'your app permissions on shop are deploy, view, and turning maintenance mode on needs operate (or manage); scaling worker to 0 needs operate (or manage). Ask a team admin to grant it: `heroku access:update ana@example.com --app shop --permissions deploy,view,operate`.',
+    ])
+    // In place, without maintenance or scaling, nothing of reports is changed: view is enough.
+    const quiet = {promoteAs: undefined, maintenance: false, scaleDownWorkers: false, own: {maintenance: false, alreadyOn: false, formation: []}}
+    assert.deepEqual(blocking(estateChecks(team, planEstate(team, input(quiet)))), [])
+    // manage grants all of it; permissions not listed (a personal app, an admin) are not known to lack anything.
+    const managed = estate({permissions: {reports: ['manage', 'view'], worker: ['manage']}})
+    assert.deepEqual(blocking(estateChecks(managed, planEstate(managed, input()))), [])
+    assert.deepEqual(planEstate(team, input()).apps.map(a => [a.app, a.permissions]), [['shop', undefined], ['reports', ['view']], ['worker', ['operate', 'view']]])
+  })
+
   it('the commands that point an attachment at a database keep it a pooler when it was one', () => {
     assert.equal(moveCommand({app: 'worker', name: 'DATABASE', namespace: null}, 'postgresql-old-1'), 'heroku addons:attach postgresql-old-1 --as DATABASE --app worker --confirm worker')
     assert.equal(moveCommand({app: 'worker', name: 'JOBS_POOL', namespace: POOL}, 'postgresql-old-1'), 'heroku addons:detach JOBS_POOL --app worker && heroku pg:connection-pooling:attach postgresql-old-1 --as JOBS_POOL --app worker')

@@ -2,10 +2,12 @@ import {type Attachment, listAttachments} from '../api/addons.js'
 import {listFormation} from '../api/apps.js'
 import {type Api, path, SDK_HEADERS, statusOf} from '../api/client.js'
 import type {AppInfo} from '../api/types.js'
+import {accountEmail, permissionsOn} from './access.js'
 
 // The estate of a database: every app that uses it, whatever the name or namespace of its attachment.
-// One request lists the attachments on every app (`GET /addons/{id}/addon-attachments`); then each other
-// app's state is read, all of them together: one round more, whatever their number.
+// One request lists the attachments on every app (`GET /addons/{id}/addon-attachments`), alongside the
+// user's account; then each other app's state and every app's collaborators are read, all of them
+// together: one round more, whatever their number.
 
 export const POOLER_NAMESPACE = 'connection-pooling:default'
 
@@ -29,6 +31,10 @@ export interface Estate {
   attachments: EstateAttachment[]
   // Every app other than the recovering one, by name.
   others: EstateApp[]
+  // The user's app permissions on the apps that list them (team apps; see access.ts), the recovering app's included.
+  permissions?: Record<string, string[]>
+  // The user's e-mail, for the command that grants what is lacking.
+  email?: string
 }
 
 export const attachmentsOfAddon = async (api: Api, addonId: string): Promise<EstateAttachment[]> =>
@@ -63,7 +69,12 @@ export async function otherUsersOf(api: Api, app: string, database: string): Pro
 }
 
 export async function gatherEstate(api: Api, app: string, addonId: string): Promise<Estate> {
-  const attachments = await attachmentsOfAddon(api, addonId)
+  const [attachments, email] = await Promise.all([attachmentsOfAddon(api, addonId), accountEmail(api)])
   const names = [...new Set(attachments.map(a => a.app))].filter(name => name !== app).sort()
-  return {attachments, others: await Promise.all(names.map(name => readApp(api, name)))}
+  const [others, listed] = await Promise.all([
+    Promise.all(names.map(name => readApp(api, name))),
+    Promise.all([app, ...names].map(async name => [name, await permissionsOn(api, name, email)] as const)),
+  ])
+  const permissions = Object.fromEntries(listed.filter((entry): entry is readonly [string, string[]] => entry[1] !== undefined))
+  return {attachments, others, permissions, email}
 }

@@ -2,6 +2,7 @@ import type {Addon} from '../api/addons.js'
 import type {Check} from '../checks.js'
 import type {Planned} from '../runner/plan.js'
 import type {Ref} from '../runner/step.js'
+import {type Change, lacking, wanted} from './access.js'
 import {type Estate, type EstateAttachment, POOLER_NAMESPACE} from './gather.js'
 
 // What a recovery does to every app on the database, as pure data: which apps are quieted (maintenance,
@@ -32,6 +33,8 @@ export interface EstateAppPlan {
   // Writers that keep running during the switch (without --scale-down-workers).
   writing: string[]
   attachments: EstateEntry[]
+  // The user's app permissions on it, when the app lists them (a team app).
+  permissions?: string[]
 }
 
 export interface EstatePlan {
@@ -87,6 +90,8 @@ function fateOf(attachment: EstateAttachment, input: EstateInput, alias: string 
   return 'moves'
 }
 
+const permissionsOf = (estate: Estate, app: string) => estate.permissions?.[app] ? {permissions: estate.permissions[app]} : {}
+
 export function planEstate(estate: Estate, input: EstateInput): EstatePlan {
   const alias = input.promoteAs ? keptAlias(estate, input) : undefined
   const entries = (app: string) => estate.attachments.filter(a => a.app === app).map(a => ({...a, fate: fateOf(a, input, alias)}))
@@ -96,6 +101,7 @@ export function planEstate(estate: Estate, input: EstateInput): EstatePlan {
     workers: input.quiet && input.scaleDownWorkers ? writersOf(input.own.formation) : [],
     writing: input.quiet && !input.scaleDownWorkers ? writersOf(input.own.formation).map(p => p.type) : [],
     attachments: entries(input.app),
+    ...permissionsOf(estate, input.app),
   }
   const others = estate.others.map((other): EstateAppPlan => ({
     app: other.app, recovering: false,
@@ -103,13 +109,46 @@ export function planEstate(estate: Estate, input: EstateInput): EstatePlan {
     workers: input.quiet && input.scaleDownWorkers && !other.denied ? writersOf(other.formation) : [],
     writing: input.quiet && !input.scaleDownWorkers ? writersOf(other.formation).map(p => p.type) : [],
     attachments: entries(other.app),
+    ...permissionsOf(estate, other.app),
   }))
   return {database: input.database, apps: [own, ...others], quiet: input.quiet, alias}
 }
 
 const names = (entries: EstateEntry[]) => entries.map(a => `${a.name}${isPooler(a) ? ' (pooler)' : ''}`).join(', ')
 
-// The refusals (an app that cannot be read cannot be quieted or moved) and what the plan does to the others.
+const MOVING: Fate[] = ['promoted', 'moves', 'pooler re-attached']
+
+// What the plan changes on an app: its maintenance mode, its formation, its attachments.
+export function changesOn(a: EstateAppPlan): Change[] {
+  return [
+    ...(a.maintenance === 'on' ? ['maintenance' as const] : []),
+    ...(a.workers.length > 0 ? ['scaling' as const] : []),
+    ...(a.attachments.some(e => MOVING.includes(e.fate)) ? ['attachments' as const] : []),
+  ]
+}
+
+const NEEDS: Record<Change, (a: EstateAppPlan) => string> = {
+  maintenance: () => 'turning maintenance mode on needs operate (or manage)',
+  scaling: a => `scaling ${a.workers.map(w => w.type).join(', ')} to 0 needs operate (or manage)`,
+  attachments: a => `${a.recovering ? 'promoting the new database and moving' : 'moving'} ${names(a.attachments.filter(e => MOVING.includes(e.fate)))} needs deploy (or manage)`,
+}
+
+// An app the recovery changes where the user's app permissions do not allow it: refused before any write.
+function accessCheck(a: EstateAppPlan, plan: EstatePlan, email: string | undefined): Check | undefined {
+  const missing = lacking(a.permissions, changesOn(a))
+  if (missing.length === 0) return undefined
+  const grant = `\`heroku access:update ${email ?? 'EMAIL'} --app ${a.app} --permissions ${wanted(a.permissions!, missing).join(',')}\``
+  const held = `your app permissions on ${a.app} are ${a.permissions!.join(', ')}, and ${missing.map(change => NEEDS[change](a)).join('; ')}`
+  return {
+    name: 'app permissions', outcome: 'failed',
+    detail: a.recovering
+      ? `${held}. Ask a team admin to grant it: ${grant}.`
+      : `${a.app} also uses ${plan.database} (as ${names(a.attachments)}), but ${held}. Ask a team admin to grant it (${grant}), or detach it first: ${a.attachments.map(e => `\`heroku addons:detach ${e.name} --app ${a.app}\``).join(', ')}.`,
+  }
+}
+
+// The refusals (an app that cannot be read cannot be quieted or moved; one the user may not change is
+// not) and what the plan does to the others.
 export function estateChecks(estate: Estate, plan: EstatePlan): Check[] {
   if (!plan.quiet) return []
   const checks: Check[] = estate.others.filter(o => o.denied).map(o => {
@@ -119,6 +158,7 @@ export function estateChecks(estate: Estate, plan: EstatePlan): Check[] {
       detail: `${o.app} also uses ${plan.database} (as ${names(attached)}), but ${o.denied}: it could be neither quieted nor moved. Ask for access to ${o.app}, or detach it first: ${attached.map(a => `\`heroku addons:detach ${a.name} --app ${o.app}\``).join(', ')}.`,
     }
   })
+  checks.push(...plan.apps.map(a => accessCheck(a, plan, estate.email)).filter((c): c is Check => c !== undefined))
   const others = plan.apps.filter(a => !a.recovering)
   if (checks.length === 0 && others.length > 0) {
     const moving = others.some(a => a.attachments.some(e => e.fate === 'moves'))

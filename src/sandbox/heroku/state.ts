@@ -101,7 +101,10 @@ export interface App extends Api.AppInfo {
   stack: {id: string, name: string}
   build_stack: {id: string, name: string}
   space: null
-  team: null
+  // A team's app: its collaborators' app permissions (view, deploy, operate, manage) decide what they may change.
+  team: {id: string, name: string} | null
+  // The sandbox user's app permissions on a team app; unset, the user may change everything (an owner, an admin).
+  permissions?: string[]
   releases: Release[]
   slugs: Slug[]
   formation: Formation[]
@@ -160,6 +163,13 @@ export class SandboxState {
     }
     this.apps.set(name, app)
     return app
+  }
+
+  // Moves the app into a team where the sandbox user is a member with these app permissions.
+  joinTeam(app: App, team: string, permissions: string[]) {
+    app.team = {id: uuid(), name: team}
+    app.owner = {id: uuid(), email: `${team}@herokumanager.com`}
+    app.permissions = [...permissions]
   }
 
   currentRelease(app: App): Release | undefined {

@@ -15,7 +15,7 @@ export function releaseJson(app: App, release: Release) {
 // The app's web URL is on the sandbox's own host (routes/logs.ts answers it), so that a person or a
 // test can reach the app there.
 function appJson(heroku: Heroku, app: App) {
-  const {releases: _r, slugs: _s, formation: _f, config: _c, faults: _x, dynoStates: _d, traffic: _t, features: _e, serving: _v, ...rest} = app
+  const {releases: _r, slugs: _s, formation: _f, config: _c, faults: _x, dynoStates: _d, traffic: _t, features: _e, serving: _v, permissions: _p, ...rest} = app
   return {
     ...rest, web_url: `${heroku.url}/apps-web/${app.name}/`, git_url: `https://git.heroku.com/${app.name}.git`, acm: false, buildpack_provided_description: 'Node.js',
     archived_at: null, create_status: 'complete', internal_routing: null, locked: false,
@@ -23,12 +23,29 @@ function appJson(heroku: Heroku, app: App) {
   }
 }
 
-// `heroku apps:info` lists the collaborators other than the owner; here the owner is the only one.
-function collaboratorsJson(app: App) {
-  return [{
-    app: {id: app.id, name: app.name}, created_at: app.created_at, updated_at: app.created_at, id: app.owner.id,
-    permissions: [], role: 'owner', user: {email: app.owner.email, federated: false, id: app.owner.id},
-  }]
+// `heroku apps:info` lists the collaborators other than the owner: on a personal app the owner is the
+// only one; on a team app the sandbox user is a member, with the app permissions the scenario gave.
+const PERMISSION_DESCRIPTIONS: Record<string, string> = {
+  view: 'Can view the app, its activity, builds, releases and dynos.',
+  deploy: 'Can deploy code, change config vars and add-ons, run one-off dynos and roll back.',
+  operate: 'Can scale, restart and put the app in maintenance mode.',
+  manage: 'Can manage the app: access, rename, transfer, delete, paid add-ons.',
+}
+
+function collaboratorsJson(heroku: Heroku, app: App) {
+  const {user} = heroku.state
+  const entry = (role: string, who: {id: string, email: string}, permissions: string[]) => ({
+    app: {id: app.id, name: app.name}, created_at: app.created_at, updated_at: app.created_at, id: who.id,
+    permissions: permissions.map(name => ({name, description: PERMISSION_DESCRIPTIONS[name]})), role, user: {email: who.email, federated: false, id: who.id},
+  })
+  return app.team ? [entry('member', user, app.permissions ?? Object.keys(PERMISSION_DESCRIPTIONS))] : [entry('owner', app.owner, [])]
+}
+
+// What a team app's permissions let its members change (Heroku's app permissions matrix): maintenance
+// mode and scaling are operate's, config vars (attachments set them) and rollbacks deploy's; manage has both.
+const GRANTED_BY = {operate: ['operate', 'manage'], deploy: ['deploy', 'manage']}
+function permitted(target: App, needs: keyof typeof GRANTED_BY) {
+  if (target.permissions && !GRANTED_BY[needs].some(p => target.permissions!.includes(p))) throw new ApiError(403, 'forbidden', 'You do not have access to this resource.')
 }
 
 export function addonJson(addon: Addon) {
@@ -91,7 +108,16 @@ export function platformRoutes(router: Router, heroku: Heroku) {
       throw notFound('team')
     })
     .on('GET', '/apps/:app', request => appJson(heroku, app(request)))
-    .on('GET', '/apps/:app/collaborators', request => collaboratorsJson(app(request)))
+    .on('GET', '/apps/:app/collaborators', request => collaboratorsJson(heroku, app(request)))
+    // `heroku access:update EMAIL --app APP --permissions ...`: in the sandbox, its one user is also the team's admin.
+    .on('PATCH', '/teams/apps/:app/collaborators/:email', request => {
+      const target = app(request)
+      if (!target.team || request.params.email.toLowerCase() !== state.user.email) throw notFound('collaborator')
+      const permissions = request.body?.permissions
+      if (!Array.isArray(permissions)) throw new ApiError(422, 'invalid_params', 'Missing required params: permissions.')
+      target.permissions = permissions.map(String)
+      return collaboratorsJson(heroku, target)[0]
+    })
     // An app in no pipeline: Heroku answers 404, which `heroku apps:info` expects.
     .on('GET', '/apps/:app/pipeline-couplings', request => {
       app(request)
@@ -99,6 +125,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
     })
     .on('PATCH', '/apps/:app', request => {
       const target = app(request)
+      permitted(target, 'operate')
       if (typeof request.body?.maintenance === 'boolean') target.maintenance = request.body.maintenance
       target.updated_at = now()
       return appJson(heroku, target)
@@ -119,6 +146,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
     })
     .on('POST', '/apps/:app/releases', request => {
       const target = app(request)
+      permitted(target, 'deploy')
       const id = request.body?.release
       if (!id) throw new ApiError(422, 'invalid_params', 'Missing required params: release.')
       const chosen = release(target, String(id))
@@ -144,6 +172,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
     .on('GET', '/apps/:app/config-vars', request => app(request).config)
     .on('PATCH', '/apps/:app/config-vars', request => {
       const target = app(request)
+      permitted(target, 'deploy')
       const changes = (request.body ?? {}) as Record<string, string | null>
       for (const [key, value] of Object.entries(changes)) {
         if (value === null) delete target.config[key]
@@ -176,11 +205,13 @@ export function platformRoutes(router: Router, heroku: Heroku) {
     })
     .on('PATCH', '/apps/:app/formation', request => {
       const target = app(request)
+      permitted(target, 'operate')
       for (const update of request.body?.updates ?? []) heroku.scale(target, update.type, update.quantity)
       return target.formation
     })
     .on('PATCH', '/apps/:app/formation/:type', request => {
       const target = app(request)
+      permitted(target, 'operate')
       return heroku.scale(target, request.params.type, request.body?.quantity)
     })
 
@@ -224,6 +255,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
       const {addon: addonRef, app: appRef, name, confirm, namespace} = request.body ?? {}
       const target = state.app(appRef?.name ?? appRef?.id ?? appRef)
       if (!target) throw notFound('app')
+      permitted(target, 'deploy')
       const chosen = addon(addonRef?.name ?? addonRef?.id ?? addonRef)
       const attachmentName = name ?? heroku.colorName(target)
       const existing = state.attachmentsOf(target).find(a => a.name === attachmentName)
@@ -236,6 +268,7 @@ export function platformRoutes(router: Router, heroku: Heroku) {
       const attachment = state.attachments.get(request.params.id)
       if (!attachment) throw notFound('add-on attachment')
       const target = state.app(attachment.app.id)!
+      permitted(target, 'deploy')
       state.detach(target, attachment)
       state.addRelease(target, {description: `Detach ${attachment.name} (@ref:${attachment.addon.name})`})
       return attachmentJson(heroku, attachment)

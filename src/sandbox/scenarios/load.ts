@@ -51,6 +51,7 @@ export async function loadApp(sandbox: Heroku, spec: AppSpec, options: LoadOptio
   const app = sandbox.createApp(spec.name)
   if (spec.generation) app.generation.name = spec.generation
   for (const feature of spec.features ?? []) app.features[feature] = true
+  if (spec.team) state.joinTeam(app, spec.team.name, spec.team.permissions)
   if (spec.traffic) app.traffic = {perSecond: spec.traffic.perSecond, code: {...spec.traffic.code}}
   for (const process of spec.formation ?? []) {
     app.formation.push({id: `f-${process.type}`, type: process.type, quantity: process.quantity ?? (process.type === 'release' ? 0 : 1), size: process.size ?? 'Standard-1X', command: process.command})

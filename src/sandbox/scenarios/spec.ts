@@ -91,6 +91,8 @@ export interface AppSpec {
   generation?: 'cedar' | 'fir'
   // Features turned on (`preboot`).
   features?: string[]
+  // A team's app, where the sandbox user is a member with these app permissions (view, deploy, operate, manage).
+  team?: {name: string, permissions: string[]}
   traffic?: TrafficSpec
   formation?: ProcessSpec[]
   databases?: DatabaseSpec[]
@@ -178,6 +180,9 @@ function validate(spec: ScenarioSpec): string[] {
       if (!['sql', 'migrate', 'backup', 'checkpoint'].some(kind => kind in event)) problems.push(`an event of ${app.name} is none of sql, migrate, backup, checkpoint`)
     }
     if (app.generation !== undefined && !['cedar', 'fir'].includes(app.generation)) problems.push(`the generation of ${app.name} is neither cedar nor fir`)
+    if (app.team !== undefined && !(typeof app.team.name === 'string' && Array.isArray(app.team.permissions) && app.team.permissions.every(p => ['view', 'deploy', 'operate', 'manage'].includes(p)))) {
+      problems.push(`the team of ${app.name} needs a name and permissions among view, deploy, operate, manage`)
+    }
     if (app.traffic) {
       if (!(typeof app.traffic.perSecond === 'number' && app.traffic.perSecond >= 0)) problems.push(`the traffic of ${app.name} needs perSecond, a number of requests a second`)
       for (const [key, code] of Object.entries(app.traffic.code ?? {})) {

@@ -1,4 +1,5 @@
 import {createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse} from 'node:http'
+import {setMaxListeners} from 'node:events'
 import type {AddressInfo} from 'node:net'
 import {setTimeout as sleepUnless} from 'node:timers/promises'
 import {appliesBeforeFault, Fault, faultLabel, Faults, Injected} from './faults.js'
@@ -63,7 +64,10 @@ export class SandboxServer {
   private stopping = new AbortController()
 
   // `latencyMs`: a simulated network round trip for every request, half before it is handled, half after.
-  constructor(private readonly services: Service[], public latencyMs = 0) {}
+  constructor(private readonly services: Service[], public latencyMs = 0) {
+    // Every request under way waits on this one signal: many at once is the normal case, not a leak.
+    setMaxListeners(0, this.stopping.signal)
+  }
 
   async listen(port: number) {
     this.server = createServer((req, res) => void this.serve(req, res))
