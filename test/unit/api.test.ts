@@ -5,7 +5,7 @@ import {findRelease, releasesAfter} from '../../src/lib/api/releases.js'
 import {setMaintenance} from '../../src/lib/api/apps.js'
 import {backupGate, backupStates} from '../../src/lib/backups/gate.js'
 import {Refused} from '../../src/lib/errors.js'
-import {permissionsOn} from '../../src/lib/estate/access.js'
+import {collaboratorsOf, permissionsIn} from '../../src/lib/estate/access.js'
 import {API, DATA_API, apiClient, useNock} from './client.js'
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString()
@@ -45,9 +45,10 @@ describe('the API layer', () => {
       .get('/apps/own-app/collaborators').reply(200, [collaborator('ana@example.com', 'owner', [])])
       .get('/apps/other-app/collaborators').reply(200, [collaborator('bob@example.com', 'member', ['view'])])
       .get('/apps/hidden-app/collaborators').reply(403, {id: 'forbidden', message: 'You do not have access to this resource.'})
-    assert.deepEqual(await permissionsOn(api, 'team-app', 'ana@example.com'), ['operate', 'view'])
-    for (const app of ['admin-app', 'own-app', 'other-app', 'hidden-app']) assert.equal(await permissionsOn(api, app, 'ana@example.com'), undefined, app)
-    assert.equal(await permissionsOn(api, 'team-app', undefined), undefined, 'no account, no request')
+    const team = await collaboratorsOf(api, 'team-app')
+    assert.deepEqual(permissionsIn(team, 'ana@example.com'), ['operate', 'view'])
+    for (const app of ['admin-app', 'own-app', 'other-app', 'hidden-app']) assert.equal(permissionsIn(await collaboratorsOf(api, app), 'ana@example.com'), undefined, app)
+    assert.equal(permissionsIn(team, undefined), undefined, 'no account, nothing known')
     scope.done()
   })
 

@@ -15,7 +15,7 @@ const GRANTED_BY: Record<Change, string[]> = {
   attachments: ['deploy', 'manage'],
 }
 
-interface Collaborator {
+export interface Collaborator {
   role?: string | null
   permissions?: {name?: string}[]
   user: {email?: string}
@@ -31,17 +31,19 @@ export async function accountEmail(api: Api): Promise<string | undefined> {
   }
 }
 
-// The user's app permissions on `app` when the app lists them (a team app), else undefined.
-export async function permissionsOn(api: Api, app: string, email: string | undefined): Promise<string[] | undefined> {
-  if (!email) return undefined
-  let collaborators: Collaborator[]
+// An app's collaborators, when the user may read them.
+export async function collaboratorsOf(api: Api, app: string): Promise<Collaborator[] | undefined> {
   try {
-    collaborators = await api.get<Collaborator[]>(path`/apps/${app}/collaborators`)
+    return await api.get<Collaborator[]>(path`/apps/${app}/collaborators`)
   } catch (error) {
     if (statusOf(error) === 403 || statusOf(error) === 404) return undefined
     throw error
   }
-  const mine = collaborators.find(c => c.user.email?.toLowerCase() === email.toLowerCase())
+}
+
+// The user's app permissions among an app's collaborators when the app lists them (a team app), else undefined.
+export function permissionsIn(collaborators: Collaborator[] | undefined, email: string | undefined): string[] | undefined {
+  const mine = email ? collaborators?.find(c => c.user.email?.toLowerCase() === email.toLowerCase()) : undefined
   if (!mine || mine.role === 'admin' || mine.role === 'owner' || !mine.permissions?.length) return undefined
   return mine.permissions.map(p => p.name).filter((name): name is string => Boolean(name)).sort()
 }

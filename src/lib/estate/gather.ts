@@ -2,12 +2,12 @@ import {type Attachment, listAttachments} from '../api/addons.js'
 import {listFormation} from '../api/apps.js'
 import {type Api, path, SDK_HEADERS, statusOf} from '../api/client.js'
 import type {AppInfo} from '../api/types.js'
-import {accountEmail, permissionsOn} from './access.js'
+import {accountEmail, collaboratorsOf, permissionsIn} from './access.js'
 
 // The estate of a database: every app that uses it, whatever the name or namespace of its attachment.
 // One request lists the attachments on every app (`GET /addons/{id}/addon-attachments`), alongside the
-// user's account; then each other app's state and every app's collaborators are read, all of them
-// together: one round more, whatever their number.
+// user's account and the recovering app's collaborators; then each other app's state and collaborators
+// are read, all of them together: one round more, whatever their number, none for a database of one app.
 
 export const POOLER_NAMESPACE = 'connection-pooling:default'
 
@@ -69,12 +69,14 @@ export async function otherUsersOf(api: Api, app: string, database: string): Pro
 }
 
 export async function gatherEstate(api: Api, app: string, addonId: string): Promise<Estate> {
-  const [attachments, email] = await Promise.all([attachmentsOfAddon(api, addonId), accountEmail(api)])
+  const [attachments, email, own] = await Promise.all([attachmentsOfAddon(api, addonId), accountEmail(api), collaboratorsOf(api, app)])
   const names = [...new Set(attachments.map(a => a.app))].filter(name => name !== app).sort()
-  const [others, listed] = await Promise.all([
+  const [others, theirs] = await Promise.all([
     Promise.all(names.map(name => readApp(api, name))),
-    Promise.all([app, ...names].map(async name => [name, await permissionsOn(api, name, email)] as const)),
+    Promise.all(names.map(name => collaboratorsOf(api, name))),
   ])
+  const listed = [[app, own] as const, ...names.map((name, i) => [name, theirs[i]] as const)]
+    .map(([name, collaborators]) => [name, permissionsIn(collaborators, email)] as const)
   const permissions = Object.fromEntries(listed.filter((entry): entry is readonly [string, string[]] => entry[1] !== undefined))
   return {attachments, others, permissions, email}
 }
