@@ -189,6 +189,8 @@ export abstract class GuardedCommand extends Command {
     const spinner = Boolean(process.stderr.isTTY) && ux.action.type === 'spinner'
     const write = (text: string) => process.stderr.write(terminal(text))
     const line = (text: string) => write(text.endsWith('\n') ? text : `${text}\n`)
+    // A line of its own above the spinner, which goes on after it.
+    const above = (text: string) => spinner && ux.action.running ? ux.action.pause(() => line(text)) : line(text)
     let last = ''
     return {
       start: title => {
@@ -204,21 +206,10 @@ export abstract class GuardedCommand extends Command {
         else line(`  ${text}`)
       },
       stop: result => quiet || (spinner ? ux.action.stop(terminal(result)) : line(`  ${result}`)),
-      say: text => {
-        if (spinner && ux.action.running) ux.action.pause(() => line(text))
-        else line(text)
-      },
-      line: text => {
-        if (quiet) return
-        if (spinner && ux.action.running) ux.action.pause(() => line(text))
-        else line(text)
-      },
+      say: above,
+      line: text => quiet || above(text),
       // Release phase output: whole lines, above the spinner.
-      output: text => {
-        if (quiet || !text) return
-        if (spinner && ux.action.running) ux.action.pause(() => line(text))
-        else line(text)
-      },
+      output: text => quiet || !text || above(text),
     }
   }
 

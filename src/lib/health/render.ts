@@ -1,5 +1,5 @@
 import type {View} from '../plan.js'
-import {checksSection, stepList} from '../render/index.js'
+import {checksSection, stepList, upperFirst} from '../render/index.js'
 import {runJson} from '../runner/report.js'
 import type {RunOutcome} from '../runner/runner.js'
 import {counts} from './kinds.js'
@@ -19,7 +19,7 @@ export function healthJson(health: Health | undefined) {
 // The verdict and its numbers, a line each.
 export function describeHealth(health: Health, expected?: number): string[] {
   return [
-    `${health.verdict[0].toUpperCase()}${health.verdict.slice(1)}: ${health.reason}.`,
+    `${upperFirst(health.verdict)}: ${health.reason}.`,
     `  ${counts(health)}; ${health.crashedDynos.length > 0 ? `crashed: ${health.crashedDynos.join(', ')}` : 'no dyno crashed'}.`,
     ...(health.url ? [`  --health-url: ${health.url.probes} probe${health.url.probes === 1 ? '' : 's'}, ${health.url.failures} failed${
       health.url.wrongRelease ? `; it answered ${health.url.wrongRelease}${expected === undefined ? '' : `, not v${expected}`}` : ''}.`] : []),

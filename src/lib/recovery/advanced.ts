@@ -81,8 +81,8 @@ export const advancedSteps: BuildersOf<'fork-database' | 'promote-fork'> = {
     return {
       ...promote,
       async apply(context) {
-        const {waiting, message} = await forkWaiting(context.api, context.result(created))
         const addon = context.result(created)
+        const {waiting, message} = await forkWaiting(context.api, addon)
         if (waiting) throw new Error(`${addon.name} cannot be promoted while in state: ${message}`)
         await attach(context.api, app, addon.name, {name: as, namespace: null})
         return addon.name

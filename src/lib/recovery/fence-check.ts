@@ -3,6 +3,7 @@ import type {Check} from '../checks.js'
 import {messageOf} from '../errors.js'
 import {printable} from '../names.js'
 import type {AppDatabase} from '../postgres/connect.js'
+import {upperFirst} from '../render/index.js'
 
 // Whether this machine can reach the databases a point-in-time recovery connects to (the sequence fence,
 // the base of db:reconcile, --verify), found in the gather, before anything is written: a recovery that
@@ -55,8 +56,6 @@ export function connectingParts(plan: {promoted: boolean, surgical: boolean, ver
     ...(plan.surgical ? [{what: '--surgical'}] : []),
   ]
 }
-
-const upperFirst = (text: string) => text.replace(/^[a-z]/, c => c.toUpperCase())
 
 const list = (items: string[]) => items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`
 

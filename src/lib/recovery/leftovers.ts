@@ -2,6 +2,7 @@ import type {Addon} from '../api/addons.js'
 import {Api, path} from '../api/client.js'
 import {messageOf} from '../errors.js'
 import {printable} from '../names.js'
+import {upperFirst} from '../render/index.js'
 import type {BuildersOf, Planned} from '../runner/plan.js'
 import type {Ref} from '../runner/step.js'
 
@@ -166,8 +167,6 @@ export const leftoverSteps: BuildersOf<'left-behind'> = {
 // The step, after the promote and the backup of the new database (it only reads, and never fails).
 export const leftBehindStep = (facts: {app: string, database: {id: string, name: string, plan: string, advanced: boolean}}, created: Ref<Addon>): Planned =>
   ({id: 'left-behind', kind: 'left-behind', app: facts.app, created, old: {id: facts.database.id, name: facts.database.name, plan: facts.database.plan}, advanced: facts.database.advanced})
-
-const upperFirst = (text: string) => text.replace(/^[a-z]/, c => c.toUpperCase())
 
 // The closing lines: each thing left behind with the command that restores it.
 export function leftBehindLines(left: LeftBehind | undefined, old: string): string[] {

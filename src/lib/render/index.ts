@@ -8,6 +8,9 @@ import type {Step} from '../runner/step.js'
 // words in safe-rollback, db:recover, migrate:down, migrate:check and the run log. Colour only where
 // @heroku-cli/color sees a terminal (never with NO_COLOR, never in a pipe or a CI log).
 
+// A sentence's first letter: `the sequence fence and --verify connect` → `The sequence fence…`.
+export const upperFirst = (text: string) => text.replace(/^[a-z]/, c => c.toUpperCase())
+
 export const CHECK_MARKS: Record<Check['outcome'], string> = {passed: '✓', failed: '✗', warning: '!', skipped: '-'}
 
 

@@ -165,6 +165,12 @@ export class SandboxState {
     return app
   }
 
+  // A database add-on by id or name, while it exists (the Data API's `:id`).
+  database(key: string): Addon | undefined {
+    const addon = this.addons.get(key) ?? [...this.addons.values()].find(a => a.name === key)
+    return addon?._database && addon.state !== 'deprovisioned' ? addon : undefined
+  }
+
   // Moves the app into a team where the sandbox user is a member with these app permissions.
   joinTeam(app: App, team: string, permissions: string[]) {
     app.team = {id: uuid(), name: team}

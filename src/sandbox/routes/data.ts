@@ -17,13 +17,16 @@ const planTitle = (plan: string) => plan.split(':')[1].replace(/-(\d+)$/, ' $1')
 
 const utcMinute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
 
+// The database a Data API path names (`:id`, its add-on's id or name).
+export function databaseOf(heroku: Heroku, request: Request): Addon {
+  const addon = heroku.state.database(request.params.id)
+  if (!addon) throw notFound('database')
+  return addon
+}
+
 export function dataRoutes(router: Router, heroku: Heroku) {
   const {state} = heroku
-  const database = (request: Request): Addon => {
-    const addon = state.addons.get(request.params.id) ?? [...state.addons.values()].find(a => a.name === request.params.id)
-    if (!addon?._database || addon.state === 'deprovisioned') throw notFound('database')
-    return addon
-  }
+  const database = (request: Request) => databaseOf(heroku, request)
 
   const transfer = (request: Request) => {
     const key = request.params.transfer

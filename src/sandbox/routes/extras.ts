@@ -2,19 +2,14 @@ import {isAdvanced} from '../heroku/advanced.js'
 import {notFound} from '../heroku/errors.js'
 import {settingsOf} from '../heroku/extras.js'
 import type {Heroku} from '../heroku/heroku.js'
-import type {Addon} from '../heroku/state.js'
 import type {Request, Router} from '../server/http.js'
+import {databaseOf} from './data.js'
 
 // Credentials and settings of a database on the Data API host, as `heroku pg:credentials`, `pg:settings`
 // and `data:pg:settings` read them (shapes from the CLI's lib/data/types: NonAdvancedCredentialInfo,
 // AdvancedCredentialInfo, SettingsResponse). Passwords are in the answer, as at Heroku.
 export function extraRoutes(router: Router, heroku: Heroku) {
-  const {state} = heroku
-  const database = (request: Request): Addon => {
-    const addon = state.addons.get(request.params.id) ?? [...state.addons.values()].find(a => a.name === request.params.id)
-    if (!addon?._database || addon.state === 'deprovisioned') throw notFound('database')
-    return addon
-  }
+  const database = (request: Request) => databaseOf(heroku, request)
 
   router
     .on('GET', '/postgres/v0/databases/:id/credentials', request => {
