@@ -228,7 +228,12 @@ describe('heroku recovery:verify', function () {
     // Before: the app, its formation and releases, then the session; during 20 s: the dynos at 0, 5 and 15 s,
     // backing off (a loaded machine may find the window over before the third): never a poll every second.
     assert.deepEqual(requests.filter(r => !r.endsWith('/dynos')).sort(), ['GET /apps/APP', 'GET /apps/APP/formation', 'GET /apps/APP/releases', 'POST /apps/APP/log-sessions'])
-    assert.ok([2, 3].includes(dynoReads(name).length), `${dynoReads(name).length} reads of the dynos`)
+    const reads = dynoReads(name).map(r => r.at)
+    assert.ok([2, 3].includes(reads.length), `${reads.length} reads of the dynos`)
+    // The back-off itself: 5 s, then 10 s between reads (each give or take a loaded machine's second).
+    const gaps = reads.slice(1).map((at, i) => at - reads[i])
+    assert.ok(gaps.every(gap => gap >= 3000), `gaps between dyno reads: ${gaps.join(', ')} ms`)
+    if (gaps.length === 2) assert.ok(gaps[1] > gaps[0], `the wait grows: ${gaps.join(', ')} ms`)
   })
 
   describe('refusals, before anything is sent', () => {
